@@ -1,0 +1,33 @@
+"""One model client per registered endpoint, rebuilt when the endpoint changes."""
+
+from __future__ import annotations
+
+from tutorlab.clients import ModelClient, build_client
+
+from tutor_api.models import ModelEndpointRow
+
+
+class EndpointClients:
+    def __init__(self) -> None:
+        self._clients: dict[str, tuple[str, ModelClient]] = {}
+
+    async def get(self, row: ModelEndpointRow) -> ModelClient:
+        cached = self._clients.get(row.name)
+        fingerprint = row.fingerprint()
+        if cached is not None:
+            if cached[0] == fingerprint:
+                return cached[1]
+            await cached[1].aclose()
+        client = build_client(row.to_endpoint())
+        self._clients[row.name] = (fingerprint, client)
+        return client
+
+    async def forget(self, name: str) -> None:
+        cached = self._clients.pop(name, None)
+        if cached is not None:
+            await cached[1].aclose()
+
+    async def aclose(self) -> None:
+        for _, client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

@@ -1,0 +1,117 @@
+"""The model registry: endpoints stored by name, one of them active."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from tutorlab.contracts.endpoints import ModelEndpointCreate, ModelEndpointUpdate
+from tutorlab.jobs.models import utcnow
+
+from tutor_api.models import ModelEndpointRow
+
+
+class EndpointExists(Exception):
+    pass
+
+
+class EndpointNotFound(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"model {name!r} is not registered")
+        self.name = name
+
+
+class NoActiveModel(Exception):
+    pass
+
+
+class Registry:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def create(self, data: ModelEndpointCreate) -> ModelEndpointRow:
+        row = ModelEndpointRow(
+            name=data.name,
+            kind=data.kind.value,
+            base_url=data.base_url or "",
+            model=data.model,
+            params=data.params.model_dump(exclude_none=True),
+            max_concurrency=data.max_concurrency,
+            api_key_env=data.api_key_env,
+            meta=data.metadata,
+        )
+        try:
+            async with self.sessions() as session:
+                if await session.get(ModelEndpointRow, data.name) is not None:
+                    raise EndpointExists(data.name)
+                session.add(row)
+                await session.commit()
+        except IntegrityError as exc:
+            raise EndpointExists(data.name) from exc
+        return row
+
+    async def list(self) -> list[ModelEndpointRow]:
+        async with self.sessions() as session:
+            result = await session.exec(select(ModelEndpointRow).order_by(ModelEndpointRow.name))
+            return list(result.all())
+
+    async def get(self, name: str) -> ModelEndpointRow:
+        async with self.sessions() as session:
+            row = await session.get(ModelEndpointRow, name)
+        if row is None:
+            raise EndpointNotFound(name)
+        return row
+
+    async def update(self, name: str, data: ModelEndpointUpdate) -> ModelEndpointRow:
+        changes = data.model_dump(exclude_unset=True)
+        async with self.sessions() as session:
+            row = await session.get(ModelEndpointRow, name)
+            if row is None:
+                raise EndpointNotFound(name)
+            for key, value in changes.items():
+                if key == "metadata":
+                    row.meta = value or {}
+                elif key == "params":
+                    row.params = data.params.model_dump(exclude_none=True) if data.params else {}
+                else:
+                    setattr(row, key, value)
+            row.updated_at = utcnow()
+            session.add(row)
+            await session.commit()
+            return row
+
+    async def delete(self, name: str) -> None:
+        async with self.sessions() as session:
+            row = await session.get(ModelEndpointRow, name)
+            if row is None:
+                raise EndpointNotFound(name)
+            await session.delete(row)
+            await session.commit()
+
+    async def activate(self, name: str) -> ModelEndpointRow:
+        async with self.sessions() as session:
+            row = await session.get(ModelEndpointRow, name)
+            if row is None:
+                raise EndpointNotFound(name)
+            await session.execute(
+                update(ModelEndpointRow)
+                .where(col(ModelEndpointRow.name) != name)
+                .values(active=False)
+            )
+            row.active = True
+            row.updated_at = utcnow()
+            session.add(row)
+            await session.commit()
+            return row
+
+    async def active(self) -> ModelEndpointRow:
+        async with self.sessions() as session:
+            result = await session.exec(
+                select(ModelEndpointRow).where(col(ModelEndpointRow.active).is_(True))
+            )
+            row = result.first()
+        if row is None:
+            raise NoActiveModel("no model given and none is active: POST /models/{name}/activate")
+        return row

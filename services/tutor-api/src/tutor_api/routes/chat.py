@@ -1,0 +1,110 @@
+"""POST /chat: the tutor's reply through the tutoring policy, whole or streamed (SSE)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+from tutorlab.clients import ModelEndpointError
+from tutorlab.contracts.chat import TutorChatRequest, TutorChatResponse, Usage
+from tutorlab.service.deps import ApiKey, State
+from tutorlab.tutoring import PROMPT_VERSION, build_messages
+
+from tutor_api.models import ModelEndpointRow
+from tutor_api.registry import EndpointNotFound, NoActiveModel, Registry
+
+router = APIRouter(tags=["chat"])
+
+
+async def _endpoint(state: State, name: str | None) -> ModelEndpointRow:
+    registry: Registry = state.extras["registry"]
+    try:
+        return await (registry.get(name) if name else registry.active())
+    except EndpointNotFound as exc:
+        raise HTTPException(404, f"model: {exc}") from exc
+    except NoActiveModel as exc:
+        raise HTTPException(409, f"model: {exc}") from exc
+
+
+def _bad_gateway(name: str, exc: ModelEndpointError) -> HTTPException:
+    return HTTPException(
+        502,
+        {
+            "error": f"model endpoint {name!r} failed: {exc.cause}",
+            "endpoint": name,
+            "cause": exc.cause,
+        },
+    )
+
+
+@router.post("/chat", dependencies=[ApiKey], response_model=TutorChatResponse)
+async def chat(body: TutorChatRequest, state: State):  # type: ignore[no-untyped-def]
+    """The tutor's reply. ``stream: true`` answers ``text/event-stream``: ``delta`` events, then
+    one ``done`` event carrying the same object the non-streaming call returns."""
+    row = await _endpoint(state, body.model)
+    client = await state.extras["clients"].get(row)
+    messages = build_messages(body.message, body.mode, body.grade, body.history)
+    if body.stream:
+        return StreamingResponse(
+            _stream(row, client, messages, body),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    try:
+        result = await client.chat(messages)
+    except ModelEndpointError as exc:
+        raise _bad_gateway(row.name, exc) from exc
+    return TutorChatResponse(
+        reply=result.text,
+        reasoning=result.reasoning,
+        model=row.name,
+        mode=body.mode,
+        grade=body.grade,
+        usage=result.usage,
+        latency_ms=round(result.latency_ms, 2),
+        finish_reason=result.finish_reason,
+        prompt_version=PROMPT_VERSION,
+    )
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+async def _stream(row, client, messages, body: TutorChatRequest) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    text: list[str] = []
+    reasoning: list[str] = []
+    usage = Usage()
+    finish_reason = None
+    try:
+        async for chunk in client.stream(messages):
+            if chunk.reasoning:
+                reasoning.append(chunk.reasoning)
+            if chunk.text:
+                text.append(chunk.text)
+                yield _sse("delta", {"text": chunk.text})
+            if chunk.done:
+                finish_reason = chunk.finish_reason
+                usage = chunk.usage or usage
+    except ModelEndpointError as exc:
+        yield _sse(
+            "error",
+            {"error": f"model endpoint {row.name!r} failed: {exc.cause}", "endpoint": row.name},
+        )
+        return
+    final = TutorChatResponse(
+        reply="".join(text),
+        reasoning="".join(reasoning) or None,
+        model=row.name,
+        mode=body.mode,
+        grade=body.grade,
+        usage=usage,
+        latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        finish_reason=finish_reason,
+        prompt_version=PROMPT_VERSION,
+    )
+    yield _sse("done", final.model_dump(mode="json"))

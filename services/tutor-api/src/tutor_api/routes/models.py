@@ -1,0 +1,124 @@
+"""/models: register, list, inspect, update, delete, probe and activate model endpoints."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, HTTPException, Response, status
+from tutorlab.clients import ModelEndpointError
+from tutorlab.contracts.chat import ChatMessage
+from tutorlab.contracts.endpoints import (
+    ModelEndpoint,
+    ModelEndpointCreate,
+    ModelEndpointUpdate,
+    ModelParams,
+)
+from tutorlab.service.deps import ApiKey, State
+
+from tutor_api.endpoint_clients import EndpointClients
+from tutor_api.registry import EndpointExists, EndpointNotFound, Registry
+from tutor_api.schemas import ProbeResult
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+def _registry(state: State) -> Registry:
+    registry: Registry = state.extras["registry"]
+    return registry
+
+
+def _clients(state: State) -> EndpointClients:
+    clients: EndpointClients = state.extras["clients"]
+    return clients
+
+
+@router.post("", status_code=201, dependencies=[ApiKey])
+async def register_model(
+    body: ModelEndpointCreate, state: State, response: Response
+) -> ModelEndpoint:
+    """Register an endpoint. Keys are never stored: ``api_key_env`` names the variable."""
+    try:
+        row = await _registry(state).create(body)
+    except EndpointExists as exc:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"name: a model named {body.name!r} is already registered"
+        ) from exc
+    response.headers["Location"] = f"/models/{row.name}"
+    return row.to_endpoint()
+
+
+@router.get("")
+async def list_models(state: State) -> list[ModelEndpoint]:
+    return [row.to_endpoint() for row in await _registry(state).list()]
+
+
+@router.get("/{name}")
+async def show_model(name: str, state: State) -> ModelEndpoint:
+    try:
+        return (await _registry(state).get(name)).to_endpoint()
+    except EndpointNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.patch("/{name}", dependencies=[ApiKey])
+async def update_model(name: str, body: ModelEndpointUpdate, state: State) -> ModelEndpoint:
+    try:
+        row = await _registry(state).update(name, body)
+    except EndpointNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    await _clients(state).forget(name)
+    return row.to_endpoint()
+
+
+@router.delete("/{name}", status_code=204, dependencies=[ApiKey])
+async def delete_model(name: str, state: State) -> Response:
+    try:
+        await _registry(state).delete(name)
+    except EndpointNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    await _clients(state).forget(name)
+    return Response(status_code=204)
+
+
+@router.post("/{name}/activate", dependencies=[ApiKey])
+async def activate_model(name: str, state: State) -> ModelEndpoint:
+    """Make this the model ``/chat`` uses when a request names none."""
+    try:
+        return (await _registry(state).activate(name)).to_endpoint()
+    except EndpointNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.post("/{name}/probe", dependencies=[ApiKey])
+async def probe_model(name: str, state: State) -> ProbeResult:
+    """Reachability (the model list) and a one-token chat. ``ok`` says whether both worked."""
+    try:
+        row = await _registry(state).get(name)
+    except EndpointNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    client = await _clients(state).get(row)
+    result = ProbeResult(name=name, ok=False, reachable=False)
+    try:
+        listed = await client.list_models()
+        result.reachable = True
+        result.listed_models = listed[:50]
+        result.model_listed = row.model in listed or any(
+            m.split(":")[0] == row.model for m in listed
+        )
+    except ModelEndpointError as exc:
+        result.error = f"list models: {exc.cause}"
+    started = time.perf_counter()
+    try:
+        reply = await client.chat(
+            [ChatMessage(role="user", content="Reply with the single word: ok")],
+            ModelParams(max_tokens=1, temperature=0.0),
+        )
+        result.reachable = True
+        result.reply = reply.text
+        result.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        result.ok = True
+    except ModelEndpointError as exc:
+        result.error = (
+            f"chat: {exc.cause}" if result.error is None else f"{result.error}; chat: {exc.cause}"
+        )
+    return result

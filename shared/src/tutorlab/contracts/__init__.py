@@ -1,0 +1,1 @@
+"""Pydantic schemas of everything that crosses a service boundary."""

@@ -1,0 +1,161 @@
+"""The worker side of jobs: job kinds, the context a handler gets, and the arq entry point.
+
+Every service's worker runs one arq function, ``run_job(job_id)``. It claims the job in the
+database (so a job enqueued twice, or re-run after a crash, runs once at a time), keeps a heartbeat
+while the handler runs, and records the outcome. Handlers must be idempotent: a job taken over
+after a crash starts again from what is already persisted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from tutorlab.jobs.models import Job, JobStatus
+from tutorlab.jobs.queue import JobQueue
+from tutorlab.jobs.store import JobStore
+from tutorlab.logging import job_id_var
+
+log = logging.getLogger("tutorlab.jobs")
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler when the job's cancel flag is set."""
+
+
+class JobLost(Exception):
+    """Raised when another worker took the job over (this worker's lease expired)."""
+
+
+@dataclass
+class JobContext:
+    job: Job
+    params: Any
+    store: JobStore
+    worker_id: str
+    resources: Mapping[str, Any]
+    _last_cancel_check: float = 0.0
+
+    @property
+    def job_id(self) -> str:
+        return self.job.id
+
+    async def progress(self, done: int, total: int | None = None) -> None:
+        """Record progress and stop here if the job was cancelled (checked at most 2×/s)."""
+        await self.store.set_progress(self.job.id, done, total)
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_cancel_check >= 0.5:
+            self._last_cancel_check = loop.time()
+            await self.check_cancelled()
+
+    async def check_cancelled(self) -> None:
+        if await self.store.is_cancel_requested(self.job.id):
+            raise JobCancelled(self.job.id)
+
+
+JobHandler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job a service runs: its name, parameter schema and handler."""
+
+    name: str
+    params_model: type[BaseModel]
+    handler: JobHandler
+    description: str = ""
+
+
+@dataclass
+class WorkerRuntime:
+    store: JobStore
+    queue: JobQueue
+    kinds: Mapping[str, JobKind]
+    heartbeat_s: float
+    stale_after_s: float
+    resources: dict[str, Any] = field(default_factory=dict)
+    worker_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    )
+
+
+async def _heartbeat(runtime: WorkerRuntime, job_id: str, task: asyncio.Task[Any]) -> None:
+    while True:
+        await asyncio.sleep(runtime.heartbeat_s)
+        if not await runtime.store.heartbeat(job_id, runtime.worker_id):
+            log.warning("lost the lease on job %s; stopping it here", job_id)
+            task.cancel(msg="lease lost")
+            return
+
+
+async def execute(runtime: WorkerRuntime, job_id: str) -> str:
+    """Claim and run one job; returns what happened (for arq's result and the logs)."""
+    token = job_id_var.set(job_id)
+    try:
+        job = await runtime.store.claim(job_id, runtime.worker_id, runtime.stale_after_s)
+        if job is None:
+            log.info("job %s not claimable (done, cancelled or owned elsewhere)", job_id)
+            return "skipped"
+        kind = runtime.kinds.get(job.kind)
+        if kind is None:
+            await runtime.store.finish(
+                job_id, runtime.worker_id, JobStatus.failed, error=f"unknown job kind {job.kind!r}"
+            )
+            return "failed"
+        ctx = JobContext(
+            job=job,
+            params=kind.params_model.model_validate(job.params),
+            store=runtime.store,
+            worker_id=runtime.worker_id,
+            resources=runtime.resources,
+        )
+        log.info("job %s (%s) started, attempt %d", job_id, job.kind, job.attempts)
+        work = asyncio.ensure_future(kind.handler(ctx))
+        beat = asyncio.create_task(_heartbeat(runtime, job_id, work))
+        try:
+            result = await work
+        except JobCancelled:
+            await runtime.store.finish(job_id, runtime.worker_id, JobStatus.cancelled)
+            log.info("job %s cancelled", job_id)
+            return "cancelled"
+        except asyncio.CancelledError:
+            if beat.done():  # the lease was lost: another worker owns the job now
+                return "lost"
+            raise
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            await runtime.store.finish(
+                job_id, runtime.worker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"
+            )
+            return "failed"
+        finally:
+            beat.cancel()
+        await runtime.store.finish(
+            job_id, runtime.worker_id, JobStatus.succeeded, result=result or {}
+        )
+        log.info("job %s succeeded", job_id)
+        return "succeeded"
+    finally:
+        job_id_var.reset(token)
+
+
+async def reconcile(runtime: WorkerRuntime, queued_after_s: float = 30.0) -> int:
+    """Re-enqueue jobs whose worker died (stale heartbeat) or that never reached the queue."""
+    count = 0
+    for job in await runtime.store.needing_dispatch(runtime.stale_after_s, queued_after_s):
+        if job.status == JobStatus.running.value:
+            arq_id = f"{job.id}:takeover:{job.attempts}"
+        else:
+            arq_id = job.id
+        if await runtime.queue.enqueue(job.id, arq_job_id=arq_id):
+            count += 1
+            log.info("re-enqueued job %s (%s) as %s", job.id, job.status, arq_id)
+    return count

@@ -1,0 +1,46 @@
+"""How other services read the model registry: over REST from tutor-api, never its tables."""
+
+from __future__ import annotations
+
+import httpx
+
+from tutorlab.contracts.endpoints import ModelEndpoint
+
+
+class RegistryError(Exception):
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class RegistryClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers=headers, transport=transport, timeout=timeout_s
+        )
+
+    async def get_model(self, name: str) -> ModelEndpoint:
+        try:
+            response = await self._http.get(f"/models/{name}")
+        except httpx.HTTPError as exc:
+            raise RegistryError(f"tutor-api unreachable at {self._http.base_url}: {exc}") from exc
+        if response.status_code == 404:
+            raise RegistryError(f"model {name!r} is not registered in tutor-api", 404)
+        if response.status_code >= 400:
+            raise RegistryError(
+                f"tutor-api answered {response.status_code} for model {name!r}: "
+                f"{response.text[:200]}",
+                response.status_code,
+            )
+        return ModelEndpoint.model_validate(response.json())
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

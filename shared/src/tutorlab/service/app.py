@@ -1,0 +1,123 @@
+"""The one app factory every service uses, so that knowing one service is knowing all."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from tutorlab import __version__
+from tutorlab.db import create_engine, ping, session_factory
+from tutorlab.jobs.queue import ArqJobQueue, JobQueue
+from tutorlab.jobs.runtime import JobKind
+from tutorlab.jobs.store import JobStore
+from tutorlab.service.deps import ServiceState
+from tutorlab.service.errors import install_error_handlers
+from tutorlab.service.jobs_api import jobs_router
+from tutorlab.settings import ServiceSettings
+
+log = logging.getLogger("tutorlab.service")
+
+StartupHook = Callable[[ServiceState], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service different from the others."""
+
+    name: str
+    title: str
+    job_prefix: str
+    routers: Sequence[APIRouter] = ()
+    job_kinds: Mapping[str, JobKind] = field(default_factory=dict)
+    on_startup: Sequence[StartupHook] = ()
+    on_shutdown: Sequence[StartupHook] = ()
+
+
+def create_service_app(
+    spec: ServiceSpec,
+    settings: ServiceSettings,
+    *,
+    queue: JobQueue | None = None,
+    http: httpx.AsyncClient | None = None,
+    extras: dict[str, Any] | None = None,
+) -> FastAPI:
+    """A FastAPI app with health, readiness, the jobs API and the service's own routers.
+
+    ``queue`` and ``http`` are injectable (tests pass an in-memory queue or an ASGI transport).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        sessions = session_factory(engine)
+        state = ServiceState(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            queue=queue or ArqJobQueue(settings.redis_url, settings.queue_name),
+            jobs=JobStore(sessions, spec.job_prefix),
+            http=http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)),
+            extras=dict(extras or {}),
+        )
+        app.state.service = state
+        for hook in spec.on_startup:
+            await hook(state)
+        try:
+            yield
+        finally:
+            for hook in spec.on_shutdown:
+                await hook(state)
+            await state.queue.close()
+            if http is None:
+                await state.http.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title=spec.title, version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok", "service": spec.name, "version": __version__}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """Database and Redis reachable; 503 naming whichever is not."""
+        state: ServiceState = app.state.service
+        checks: dict[str, str] = {}
+
+        async def check(name: str, probe: Callable[[], Awaitable[Any]]) -> None:
+            try:
+                await asyncio.wait_for(probe(), 3.0)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unreachable: {type(exc).__name__}: {exc}"[:300]
+
+        await asyncio.gather(
+            check("database", lambda: ping(state.engine)), check("redis", state.queue.ping)
+        )
+        failing = [name for name, value in checks.items() if value != "ok"]
+        if failing:
+            return JSONResponse(
+                status_code=503,
+                content={
+                    "status": "unavailable",
+                    "error": f"not ready: {', '.join(failing)} unreachable",
+                    "checks": checks,
+                },
+            )
+        return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
+
+    if spec.job_kinds:
+        app.include_router(jobs_router(spec.job_kinds))
+    for router in spec.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,53 @@
+"""Dependencies a route can ask for. The state is built in the lifespan and closed at shutdown."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tutorlab.jobs.queue import JobQueue
+from tutorlab.jobs.store import JobStore
+from tutorlab.settings import ServiceSettings
+
+
+@dataclass
+class ServiceState:
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    queue: JobQueue
+    jobs: JobStore
+    http: httpx.AsyncClient
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+State = Annotated[ServiceState, Depends(get_state)]
+
+
+def require_api_key(request: Request) -> None:
+    """When TUTORLAB_API_KEY is set, a mutating request needs ``Authorization: Bearer <key>``."""
+    expected = get_state(request).settings.api_key_value()
+    if not expected:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="missing or invalid API key: send 'Authorization: Bearer <TUTORLAB_API_KEY>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+ApiKey = Depends(require_api_key)

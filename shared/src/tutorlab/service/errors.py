@@ -1,0 +1,60 @@
+"""Error responses: every 4xx says what was wrong and where; no 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("tutorlab.errors")
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    detail = []
+    for error in errors:
+        loc = error.get("loc", ())
+        detail.append(
+            {
+                "field": _field(loc),
+                "loc": list(loc),
+                "msg": error.get("msg"),
+                "type": error.get("type"),
+            }
+        )
+    return detail
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = validation_detail(list(exc.errors()))
+        summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
+        return JSONResponse(status_code=422, content={"error": summary, "detail": detail})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if isinstance(detail, dict):
+            content = {"error": str(detail.get("error", detail)), **detail}
+        else:
+            content = {"error": str(detail)}
+        return JSONResponse(
+            status_code=exc.status_code, content=content, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            status_code=500,
+            content={"error": f"internal error ({type(exc).__name__}); see the service log"},
+        )

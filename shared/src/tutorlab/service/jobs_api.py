@@ -1,0 +1,133 @@
+"""The jobs API every service shares: submit (202 + Location), list, show, cancel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tutorlab.jobs.models import JobPublic, JobStatus
+from tutorlab.jobs.runtime import JobKind
+from tutorlab.jobs.store import IdempotencyConflict
+from tutorlab.service.deps import ApiKey, ServiceState, State
+from tutorlab.service.errors import validation_detail
+
+log = logging.getLogger("tutorlab.jobs")
+
+
+class JobSubmit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+async def submit_job(
+    state: ServiceState,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    location: str,
+) -> JSONResponse:
+    """Write the job row, enqueue it, answer 202 with a Location to poll.
+
+    With an Idempotency-Key seen before, answer the same job (200) and enqueue nothing new.
+    """
+    try:
+        job, created = await state.jobs.create(kind, params, idempotency_key)
+    except IdempotencyConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    url = location.format(id=job.id)
+    if created:
+        try:
+            await state.queue.enqueue(job.id)
+        except (
+            Exception
+        ) as exc:  # Redis down: the row stays queued; a worker's reconcile picks it up
+            log.warning("job %s saved but not enqueued yet: %s", job.id, exc)
+    body = JobPublic.from_job(job, links={"self": url}).model_dump(mode="json")
+    return JSONResponse(
+        status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        content=body,
+        headers={"Location": url},
+    )
+
+
+def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
+    router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+    @router.post("", status_code=202, dependencies=[ApiKey])
+    async def create_job(
+        body: JobSubmit,
+        state: State,
+        idempotency_key: str | None = Header(default=None, max_length=200),
+    ) -> JSONResponse:
+        """Submit a job of one of this service's kinds (see GET /jobs/kinds)."""
+        kind = kinds.get(body.kind)
+        if kind is None:
+            raise HTTPException(
+                422, f"kind: unknown job kind {body.kind!r}; known: {sorted(kinds)}"
+            )
+        try:
+            params = kind.params_model.model_validate(body.params)
+        except ValidationError as exc:
+            detail = validation_detail([{**e, "loc": ("params", *e["loc"])} for e in exc.errors()])
+            summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
+            raise HTTPException(422, {"error": summary, "detail": detail}) from exc
+        return await submit_job(
+            state,
+            kind.name,
+            params.model_dump(mode="json"),
+            idempotency_key=idempotency_key,
+            location="/jobs/{id}",
+        )
+
+    @router.get("/kinds")
+    async def list_kinds() -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": k.name,
+                "description": k.description,
+                "params": k.params_model.model_json_schema(),
+            }
+            for k in kinds.values()
+        ]
+
+    @router.get("")
+    async def list_jobs(
+        state: State,
+        kind: str | None = None,
+        status_: JobStatus | None = Query(default=None, alias="status"),
+        limit: int = Query(default=50, ge=1, le=500),
+        offset: int = Query(default=0, ge=0),
+    ) -> list[JobPublic]:
+        jobs = await state.jobs.list(
+            kind=kind, status=status_.value if status_ else None, limit=limit, offset=offset
+        )
+        return [JobPublic.from_job(j) for j in jobs]
+
+    @router.get("/{job_id}")
+    async def get_job(job_id: str, state: State) -> JobPublic:
+        job = await state.jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"job {job_id!r} not found")
+        return JobPublic.from_job(job)
+
+    @router.delete("/{job_id}", dependencies=[ApiKey])
+    async def cancel_job(job_id: str, state: State) -> JobPublic:
+        """Cancel: a queued job stops at once, a running one at its next checkpoint."""
+        job = await state.jobs.request_cancel(job_id)
+        if job is None:
+            raise HTTPException(404, f"job {job_id!r} not found")
+        return JobPublic.from_job(job)
+
+    return router
+
+
+def request_idempotency_key(request: Request) -> str | None:
+    return request.headers.get("idempotency-key")

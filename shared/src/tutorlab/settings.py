@@ -1,0 +1,114 @@
+"""Service settings: one pydantic-settings class per service, one env prefix per service.
+
+Every service reads ``<PREFIX>_<FIELD>`` first (``EVAL_SERVICE_PORT``), then the project-wide name
+where one exists (``DATABASE_URL``, ``REDIS_URL``, ``TUTORLAB_API_KEY``, ``TUTORLAB_DATA_DIR``,
+``TUTOR_API_URL`` …). Secrets are ``SecretStr`` so they never show in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: field -> project-wide environment variable read when the prefixed one is not set
+GLOBAL_ENV: dict[str, str] = {
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "api_key": "TUTORLAB_API_KEY",
+    "data_dir": "TUTORLAB_DATA_DIR",
+    "outputs_dir": "TUTORLAB_OUTPUTS_DIR",
+    "dataset_mirror": "TUTORLAB_DATASET_MIRROR",
+    "log_json": "TUTORLAB_LOG_JSON",
+    "log_level": "TUTORLAB_LOG_LEVEL",
+    "tutor_api_url": "TUTOR_API_URL",
+    "eval_service_url": "EVAL_SERVICE_URL",
+    "data_service_url": "DATA_SERVICE_URL",
+    "trainer_service_url": "TRAINER_SERVICE_URL",
+}
+
+DEFAULT_PORTS: dict[str, int] = {
+    "tutor-api": 8000,
+    "eval-service": 8001,
+    "data-service": 8002,
+    "trainer-service": 8003,
+    "simulator": 8090,
+}
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Subclasses set ``service_name`` and ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore", validate_default=True)
+
+    service_name: ClassVar[str] = "service"
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    data_dir: Path = Path("var")
+    outputs_dir: Path = Path("outputs")
+    database_url: str | None = None
+    redis_url: str = "redis://localhost:6379/0"
+    #: arq queues are ``<queue_prefix>:<service>``; separate prefixes keep deployments apart
+    queue_prefix: str = "tutorlab"
+    api_key: SecretStr | None = None
+    dataset_mirror: Path | None = None
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    tutor_api_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['tutor-api']}"
+    eval_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['eval-service']}"
+    data_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['data-service']}"
+    trainer_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['trainer-service']}"
+
+    #: arq worker knobs
+    worker_max_jobs: int = Field(default=4, ge=1, le=1000)
+    job_timeout_s: int = Field(default=24 * 3600, ge=1)
+    #: a running job whose heartbeat is older than this is taken over by another worker
+    job_stale_after_s: float = Field(default=30.0, gt=0)
+    job_heartbeat_s: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _global_fallbacks(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        prefix = str(cls.model_config.get("env_prefix", "")).upper()
+        for field, env_name in GLOBAL_ENV.items():
+            if field in data or f"{prefix}{field.upper()}" in os.environ:
+                continue
+            if env_name in os.environ:
+                data[field] = os.environ[env_name]
+        if not data.get("port") and f"{prefix}PORT" not in os.environ:
+            data["port"] = DEFAULT_PORTS.get(cls.service_name, 0)
+        return data
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("tutor_api_url", "eval_service_url", "data_service_url", "trainer_service_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def queue_name(self) -> str:
+        """The arq queue this service's jobs go to."""
+        return f"{self.queue_prefix}:{self.service_name}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url``, or a SQLite file under ``data_dir`` named for the service."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None

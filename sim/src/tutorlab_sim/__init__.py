@@ -1,0 +1,1 @@
+"""tutorlab_sim."""

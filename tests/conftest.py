@@ -1,0 +1,88 @@
+"""Fixtures shared by every test tier."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The team's offline dataset mirror, beside the checkout (tests and CI only; never the product).
+DEFAULT_MIRROR = REPO_ROOT.parent / "shared" / "datasets"
+DEFAULT_TOKENIZER = REPO_ROOT.parent / "shared" / "tokenizers" / "qwen3"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def dataset_mirror() -> Path:
+    path = Path(os.environ.get("TUTORLAB_DATASET_MIRROR", DEFAULT_MIRROR))
+    if not (path / "gsm8k" / "test.jsonl").exists():
+        pytest.fail(f"dataset mirror not found at {path}: set TUTORLAB_DATASET_MIRROR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def qwen3_tokenizer_dir() -> Path:
+    return DEFAULT_TOKENIZER
+
+
+@pytest.fixture
+def redis_url() -> str:
+    from tests.support import REDIS_URL
+
+    return REDIS_URL
+
+
+async def _postgres_admin(sql: str) -> bool:
+    import asyncpg
+
+    from tests.support import POSTGRES_ADMIN_URL
+
+    try:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+    return True
+
+
+async def _postgres_database() -> str | None:
+    """Create a throwaway PostgreSQL database; None when no server answers."""
+    import asyncpg
+
+    from tests.support import POSTGRES_ADMIN_URL, unique
+
+    try:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return None
+    name = unique("tutorlab_test_")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database: a SQLite file, and a PostgreSQL database when one is reachable."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    url = await _postgres_database()
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must reach PostgreSQL (TUTORLAB_TEST_POSTGRES_URL)")
+        pytest.skip("PostgreSQL not reachable")
+    yield url
+    name = url.rsplit("/", 1)[1]
+    await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
