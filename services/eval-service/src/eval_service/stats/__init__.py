@@ -1,0 +1,50 @@
+"""Statistics for benchmark reporting and paired run comparison (pure functions, no I/O)."""
+
+from eval_service.stats.compare import (
+    Comparison,
+    ItemId,
+    ItemScores,
+    MetricComparison,
+    MetricKind,
+    MetricSpec,
+    Verdict,
+    compare_runs,
+)
+from eval_service.stats.intervals import (
+    MetricSummary,
+    breakdown,
+    summarize_binary,
+    summarize_continuous,
+    wilson_interval,
+)
+from eval_service.stats.multiple_testing import HolmResult, holm
+from eval_service.stats.paired import (
+    BootstrapResult,
+    PairedDifference,
+    mcnemar_exact,
+    paired_bootstrap,
+    paired_proportion_difference,
+)
+
+__all__ = [
+    "BootstrapResult",
+    "Comparison",
+    "HolmResult",
+    "ItemId",
+    "ItemScores",
+    "MetricComparison",
+    "MetricKind",
+    "MetricSpec",
+    "MetricSummary",
+    "PairedDifference",
+    "Verdict",
+    "breakdown",
+    "compare_runs",
+    "holm",
+    "mcnemar_exact",
+    "paired_bootstrap",
+    "paired_proportion_difference",
+    "summarize_binary",
+    "summarize_continuous",
+    "wilson_interval",
+]
