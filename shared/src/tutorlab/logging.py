@@ -48,6 +48,9 @@ def configure_logging(
     handler.addFilter(_ContextFilter(service, secrets or []))
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    for own_handlers in ("arq", "uvicorn", "uvicorn.error"):
+        logging.getLogger(own_handlers).handlers[:] = []
+        logging.getLogger(own_handlers).propagate = True
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "aiosqlite", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

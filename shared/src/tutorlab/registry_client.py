@@ -42,5 +42,14 @@ class RegistryClient:
             )
         return ModelEndpoint.model_validate(response.json())
 
+    async def active_model(self) -> str | None:
+        """The name of the active model, or None."""
+        try:
+            response = await self._http.get("/models")
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RegistryError(f"tutor-api model list failed: {exc}") from exc
+        return next((m["name"] for m in response.json() if m.get("active")), None)
+
     async def aclose(self) -> None:
         await self._http.aclose()

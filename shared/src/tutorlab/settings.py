@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 GLOBAL_ENV: dict[str, str] = {
     "database_url": "DATABASE_URL",
     "redis_url": "REDIS_URL",
+    "queue_prefix": "TUTORLAB_QUEUE_PREFIX",
     "api_key": "TUTORLAB_API_KEY",
     "data_dir": "TUTORLAB_DATA_DIR",
     "outputs_dir": "TUTORLAB_OUTPUTS_DIR",

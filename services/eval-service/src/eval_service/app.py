@@ -7,13 +7,38 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from tutorlab.jobs.queue import JobQueue
-from tutorlab.service import ServiceSpec, create_service_app
+from tutorlab.registry_client import RegistryClient
+from tutorlab.service import ServiceSpec, ServiceState, create_service_app
 
 from eval_service.config import EvalServiceSettings
+from eval_service.item_store import ItemStore
 from eval_service.jobs import KINDS
+from eval_service.routes import benchmarks, comparisons, score
+
+
+async def _startup(state: ServiceState) -> None:
+    settings = state.settings
+    state.extras.setdefault("items", ItemStore(state.sessions))
+    state.extras.setdefault(
+        "registry", RegistryClient(settings.tutor_api_url, api_key=settings.api_key_value())
+    )
+
+
+async def _shutdown(state: ServiceState) -> None:
+    await state.extras["registry"].aclose()
+    verifier = state.extras.get("verifier")
+    if verifier is not None:
+        verifier.close()
+
 
 SPEC = ServiceSpec(
-    name="eval-service", title="TutorLab eval-service", job_prefix="bench", job_kinds=KINDS
+    name="eval-service",
+    title="TutorLab eval-service",
+    job_prefix="bench",
+    routers=(benchmarks.router, comparisons.router, score.router),
+    job_kinds=KINDS,
+    on_startup=(_startup,),
+    on_shutdown=(_shutdown,),
 )
 
 

@@ -1,7 +1,63 @@
-"""eval-service tables (the jobs table is shared by every service)."""
+"""eval-service tables: one row per benchmark item, comparisons, the response cache, jobs.
+
+A benchmark run is a job (kind ``benchmark``); its items are keyed by (run, task, item), so an
+item is stored once however often the job is re-run.
+"""
 
 from __future__ import annotations
 
-from tutorlab.jobs.models import Job
+from datetime import datetime
+from typing import Any
 
-TABLES = (Job.__tablename__,)
+from sqlalchemy import JSON, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+from tutorlab.cache import TABLE as CACHE_TABLE
+from tutorlab.jobs.models import Job, utcnow
+
+
+class BenchmarkItem(SQLModel, table=True):
+    __tablename__ = "benchmark_items"
+    __table_args__ = (Index("ix_benchmark_items_run_task", "run_id", "task"),)
+
+    run_id: str = Field(primary_key=True, max_length=64)
+    task: str = Field(primary_key=True, max_length=64)
+    item_id: str = Field(primary_key=True, max_length=200)
+    #: ok: scored; error: the endpoint failed after retries (excluded from accuracy)
+    status: str = Field(max_length=16)
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    response: str | None = None
+    reasoning: str | None = None
+    finish_reason: str | None = Field(default=None, max_length=32)
+    extracted: str | None = None
+    extraction_rule: str | None = Field(default=None, max_length=32)
+    verdicts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: the item's headline verdict for filtering: correct / incorrect / invalid / error …
+    verdict: str | None = Field(default=None, max_length=32, index=True)
+    meta: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
+    )
+    latency_ms: float | None = None
+    usage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    cached: bool = False
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ComparisonRecord(SQLModel, table=True):
+    __tablename__ = "comparisons"
+
+    id: str = Field(primary_key=True, max_length=64)
+    baseline: str = Field(max_length=1024)
+    candidate: str = Field(max_length=1024)
+    path: str | None = Field(default=None, max_length=2048)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+TABLES = (
+    Job.__tablename__,
+    BenchmarkItem.__tablename__,
+    ComparisonRecord.__tablename__,
+    CACHE_TABLE,
+)

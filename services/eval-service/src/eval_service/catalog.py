@@ -1,0 +1,69 @@
+"""The benchmark catalog (``catalog.yaml``): tasks, prompt templates, suites."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class DatasetRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["benchmark", "evalset"]
+    name: str
+    split: str | None = None
+
+
+class PromptTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    template: str | None = None
+
+
+class TaskSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    dataset: DatasetRef
+    prompt: str
+    scorer: Literal["gsm8k", "math", "tutoring", "safety", "over_refusal"]
+
+
+class SuiteSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    tasks: list[str] = Field(min_length=1)
+    limit: int | None = Field(default=None, ge=1)
+    seed: int = 0
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    prompts: dict[str, PromptTemplate]
+    tasks: dict[str, TaskSpec]
+    suites: dict[str, SuiteSpec]
+
+    @model_validator(mode="after")
+    def _references(self) -> Catalog:
+        for name, task in self.tasks.items():
+            if task.prompt not in self.prompts:
+                raise ValueError(f"task {name!r}: unknown prompt {task.prompt!r}")
+        for name, suite in self.suites.items():
+            for task in suite.tasks:
+                if task not in self.tasks:
+                    raise ValueError(f"suite {name!r}: unknown task {task!r}")
+        return self
+
+
+@cache
+def load_catalog() -> Catalog:
+    text = resources.files("eval_service").joinpath("catalog.yaml").read_text(encoding="utf-8")
+    return Catalog.model_validate(yaml.safe_load(text))

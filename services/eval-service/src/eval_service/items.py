@@ -1,0 +1,198 @@
+"""Benchmark items: what each task asks, with its gold and the metadata breakdowns use.
+
+Benchmark datasets come from the data-service when it has them, else from the mirror
+directory (TUTORLAB_DATASET_MIRROR). Either way every item carries the dataset checksum.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tutorlab.datasets.mirror import MirrorError, load_mirror
+from tutorlab.datasets.records import DatasetRecord
+
+from eval_service.catalog import Catalog, TaskSpec
+
+log = logging.getLogger("eval_service.items")
+
+
+class ItemsUnavailable(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class EvalItem:
+    task: str
+    id: str
+    #: the math question, or the student's message for tutor tasks
+    prompt: str
+    gold: str | None
+    mode: str = "solve"
+    grade: int = 6
+    #: texts whose numbers are not a "reveal" (the problem, the student's own message)
+    context: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DatasetSource:
+    records: list[DatasetRecord]
+    sha256: str
+    origin: str  # "data-service" | "mirror" | "evalset"
+
+
+class ItemLoader:
+    """Loads (and memoizes) datasets for a run."""
+
+    def __init__(
+        self,
+        *,
+        mirror: Path | None,
+        data_service: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.mirror = mirror
+        self.data_service = data_service
+        self._datasets: dict[tuple[str, str], DatasetSource] = {}
+        self.checksums: dict[str, str] = {}
+
+    async def dataset(self, name: str, split: str) -> DatasetSource:
+        key = (name, split)
+        if key not in self._datasets:
+            source = await self._from_data_service(name, split)
+            if source is None:
+                source = self._from_mirror(name, split)
+            self._datasets[key] = source
+            self.checksums[f"{name}/{split}"] = source.sha256
+        return self._datasets[key]
+
+    async def _from_data_service(self, name: str, split: str) -> DatasetSource | None:
+        if self.data_service is None:
+            return None
+        try:
+            card = await self.data_service.get(f"/datasets/{name}/{split}")
+            if card.status_code != 200:
+                return None
+            records: list[DatasetRecord] = []
+            offset = 0
+            while True:
+                page = await self.data_service.get(
+                    f"/datasets/{name}/{split}/items", params={"offset": offset, "limit": 1000}
+                )
+                page.raise_for_status()
+                body = page.json()
+                rows = body["items"] if isinstance(body, dict) else body
+                for row in rows:
+                    record = DatasetRecord.model_validate(row)
+                    tags = row.get("topic_tags") or row.get("tags")
+                    if tags:
+                        record.metadata.setdefault("topic_tags", tags)
+                    records.append(record)
+                if len(rows) < 1000:
+                    break
+                offset += len(rows)
+            sha = card.json().get("sha256") or ""
+            return DatasetSource(records, sha, "data-service")
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            log.info("data-service has no %s/%s (%s); using the mirror", name, split, exc)
+            return None
+
+    def _from_mirror(self, name: str, split: str) -> DatasetSource:
+        if self.mirror is None:
+            raise ItemsUnavailable(
+                f"dataset {name}/{split}: not in the data-service and TUTORLAB_DATASET_MIRROR "
+                "is not set"
+            )
+        try:
+            records, sha = load_mirror(Path(self.mirror), name, split)
+        except MirrorError as exc:
+            raise ItemsUnavailable(f"dataset {name}/{split}: {exc}") from exc
+        return DatasetSource(records, sha, "mirror")
+
+    async def items(self, task_name: str, task: TaskSpec) -> list[EvalItem]:
+        ref = task.dataset
+        if ref.source == "benchmark":
+            source = await self.dataset(ref.name, ref.split or "test")
+            return [_math_item(task_name, r) for r in source.records]
+        return await self._evalset_items(task_name, ref.name)
+
+    async def _evalset_items(self, task_name: str, name: str) -> list[EvalItem]:
+        from eval_service import evalsets
+
+        manifest = evalsets.load_manifest()
+        self.checksums[f"evalset/{name}"] = manifest.files[f"{name}.jsonl"].sha256
+        self.checksums["evalsets_version"] = manifest.version
+        if name == "safety":
+            return [
+                EvalItem(
+                    task=task_name,
+                    id=item.id,
+                    prompt=item.prompt,
+                    gold=None,
+                    mode="hint",
+                    meta={"category": item.category, "expected_behavior": item.expected_behavior},
+                )
+                for item in evalsets.load_safety()
+            ]
+        if name == "over_refusal":
+            return [
+                EvalItem(
+                    task=task_name,
+                    id=item.id,
+                    prompt=item.prompt,
+                    gold=item.gold,
+                    mode="solve",
+                    meta={"category": item.category, "expected_behavior": item.expected_behavior},
+                )
+                for item in evalsets.load_over_refusal()
+            ]
+        if name == "tutoring":
+            problems: dict[str, DatasetRecord] = {}
+            for dataset in ("gsm8k", "math"):
+                source = await self.dataset(dataset, "test")
+                problems.update({r.id: r for r in source.records})
+            return [
+                EvalItem(
+                    task=task_name,
+                    id=item.id,
+                    prompt=item.student_message,
+                    gold=item.gold,
+                    mode=item.mode,
+                    grade=item.grade,
+                    context=[item.problem, item.student_message],
+                    meta={
+                        "category": item.category,
+                        "source_id": item.source_id,
+                        "expected_behavior": item.expected_behavior,
+                        "answer_kind": "latex" if item.source_id.startswith("test/") else "number",
+                    },
+                )
+                for item in evalsets.load_tutoring(problems)
+            ]
+        raise ItemsUnavailable(f"unknown evaluation set {name!r}")
+
+
+def _math_item(task: str, record: DatasetRecord) -> EvalItem:
+    meta: dict[str, Any] = {"dataset": record.dataset}
+    for key in ("subject", "level", "topic_tags"):
+        if record.metadata.get(key) is not None:
+            meta[key] = record.metadata[key]
+    return EvalItem(task=task, id=record.id, prompt=record.question, gold=record.answer, meta=meta)
+
+
+def select(items: Sequence[EvalItem], limit: int | None, seed: int) -> list[EvalItem]:
+    """All items in dataset order, or a seeded sample of ``limit`` (same seed, same items)."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    chosen = random.Random(f"{seed}:{items[0].task}").sample(range(len(items)), limit)
+    return [items[i] for i in sorted(chosen)]
+
+
+def catalog_prompt(catalog: Catalog, task: TaskSpec) -> tuple[str | None, str]:
+    template = catalog.prompts[task.prompt]
+    return template.template, template.version

@@ -1,0 +1,69 @@
+"""Which metrics each scorer reports, and which way is better. Item verdicts carry these names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eval_service.stats import MetricKind, MetricSpec
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    description: str
+    higher_is_better: bool = True
+
+    def spec(self) -> MetricSpec:
+        return MetricSpec(kind=MetricKind.binary, higher_is_better=self.higher_is_better)
+
+
+_MATH = (
+    MetricDef("accuracy", "final answer correct (numeric, exact, or math-verify for MATH)"),
+    MetricDef("exact_match", "normalized string equality of the extracted answer"),
+    MetricDef("numeric_match", "numeric equality; integers and terminating decimals exactly"),
+    MetricDef("partial_match", "the gold number appears anywhere in the reply (lenient)"),
+    MetricDef("invalid", "no answer could be extracted", higher_is_better=False),
+)
+
+METRICS: dict[str, tuple[MetricDef, ...]] = {
+    "gsm8k": _MATH,
+    "math": (*_MATH[:3], MetricDef("math_verify_match", "math-verify equivalence"), *_MATH[3:]),
+    "tutoring": (
+        MetricDef("no_answer_reveal", "the reply does not state the gold final answer"),
+        MetricDef("socratic_step", "asks the student a question, gives at most one step"),
+    ),
+    "safety": (
+        MetricDef("refusal", "refused or redirected a request it must not help with"),
+        MetricDef(
+            "inappropriate_engagement", "complied with a harmful request", higher_is_better=False
+        ),
+    ),
+    "over_refusal": (
+        MetricDef("over_refusal", "refused a benign request", higher_is_better=False),
+        MetricDef("accuracy", "correct answer where the prompt has one"),
+    ),
+}
+
+#: how results name a metric's rate: ``refusal`` -> ``refusal_rate`` (accuracy stays accuracy)
+RATE_NAMES = {
+    "invalid": "invalid_rate",
+    "no_answer_reveal": "no_answer_reveal_rate",
+    "socratic_step": "socratic_step_rate",
+    "refusal": "refusal_rate",
+    "inappropriate_engagement": "inappropriate_engagement_rate",
+    "over_refusal": "over_refusal_rate",
+}
+
+
+def reported_name(metric: str) -> str:
+    return RATE_NAMES.get(metric, metric)
+
+
+#: the metric a task is summarized by
+HEADLINE = {
+    "gsm8k": "accuracy",
+    "math": "accuracy",
+    "tutoring": "no_answer_reveal",
+    "safety": "refusal",
+    "over_refusal": "over_refusal",
+}

@@ -1,0 +1,223 @@
+"""Aggregate a run's items into ``benchmark_results.json`` (and write ``items.jsonl``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tutorlab.fanout import FanoutStats
+from tutorlab.scoring import SCORER_VERSION
+
+from eval_service.metrics import HEADLINE, METRICS, reported_name
+from eval_service.models import BenchmarkItem
+from eval_service.plan import Plan, config_hash
+from eval_service.stats import summarize_binary
+
+RESULTS_SCHEMA = "tutorlab.benchmark_results/1"
+BREAKDOWN_KEYS = {
+    "gsm8k": ("topic_tags",),
+    "math": ("subject", "level"),
+    "tutoring": ("category",),
+    "safety": ("category",),
+    "over_refusal": ("category",),
+}
+
+
+def slugify(name: str) -> str:
+    """``qwen3:8b-baseline`` -> ``qwen3_8b-baseline``: safe as one folder name."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return slug or "model"
+
+
+def _summary(values: Sequence[bool]) -> dict[str, Any]:
+    return summarize_binary(values).model_dump()
+
+
+def _metric_values(items: Iterable[BenchmarkItem], metric: str) -> list[bool]:
+    return [
+        bool(v)
+        for it in items
+        if it.status == "ok" and (v := it.verdicts.get("metrics", {}).get(metric)) is not None
+    ]
+
+
+def task_metrics(scorer: str, items: Sequence[BenchmarkItem]) -> dict[str, Any]:
+    return {reported_name(m.name): _summary(_metric_values(items, m.name)) for m in METRICS[scorer]}
+
+
+def _groups(
+    scorer: str, key: str, items: Sequence[BenchmarkItem]
+) -> dict[str, list[BenchmarkItem]]:
+    groups: dict[str, list[BenchmarkItem]] = defaultdict(list)
+    for item in items:
+        value = item.meta.get(key)
+        if value is None:
+            continue
+        for label in value if isinstance(value, list) else [value]:
+            groups[str(label)].append(item)
+    return dict(sorted(groups.items()))
+
+
+def breakdowns(scorer: str, items: Sequence[BenchmarkItem]) -> dict[str, Any]:
+    headline = HEADLINE[scorer]
+    out: dict[str, Any] = {}
+    for key in BREAKDOWN_KEYS[scorer]:
+        groups = _groups(scorer, key, items)
+        if groups:
+            out[key.removesuffix("_tags")] = {
+                label: {reported_name(headline): _summary(_metric_values(group, headline))}
+                for label, group in groups.items()
+            }
+    return out
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return round(ordered[index], 2)
+
+
+def live_metrics(scorers: dict[str, str], items: Sequence[BenchmarkItem]) -> dict[str, Any]:
+    """Per-task metrics over what is stored so far (``scorers``: task -> scorer)."""
+    by_task: dict[str, list[BenchmarkItem]] = defaultdict(list)
+    for item in items:
+        by_task[item.task].append(item)
+    return {
+        task: task_metrics(scorers.get(task, task), rows) for task, rows in sorted(by_task.items())
+    }
+
+
+def build_results(
+    *,
+    run_id: str,
+    target: dict[str, Any],
+    config: dict[str, Any],
+    plan: Plan,
+    items: Sequence[BenchmarkItem],
+    started_at: float,
+    finished_at: float,
+    fanout: FanoutStats | None,
+) -> dict[str, Any]:
+    scorers = {t.name: t.spec.scorer for t in plan.tasks}
+    by_task: dict[str, list[BenchmarkItem]] = defaultdict(list)
+    for item in items:
+        by_task[item.task].append(item)
+    errors = [it for it in items if it.status != "ok"]
+    causes: dict[str, int] = defaultdict(int)
+    for it in errors:
+        causes[(it.error or "unknown")[:120]] += 1
+    fresh = [
+        it for it in items if it.status == "ok" and not it.cached and it.latency_ms is not None
+    ]
+    latencies = [it.latency_ms for it in fresh if it.latency_ms is not None]
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    for it in items:
+        for key in usage:
+            usage[key] += int(it.usage.get(key) or 0)
+    wall = max(finished_at - started_at, 1e-9)
+    metrics = {task: task_metrics(scorers[task], by_task.get(task, [])) for task in scorers}
+    headline = {
+        f"{task}.{reported_name(HEADLINE[scorer])}": metrics[task][reported_name(HEADLINE[scorer])][
+            "mean"
+        ]
+        for task, scorer in scorers.items()
+    }
+    return {
+        "schema": RESULTS_SCHEMA,
+        "run_id": run_id,
+        "model": target,
+        "config": config,
+        "config_hash": config_hash(config),
+        "prompt_versions": plan.prompt_versions,
+        "scorer_version": SCORER_VERSION,
+        "dataset_checksums": plan.dataset_checksums,
+        "started_at": datetime.fromtimestamp(started_at, UTC).isoformat(),
+        "finished_at": datetime.fromtimestamp(finished_at, UTC).isoformat(),
+        "timing": {
+            "wall_s": round(wall, 3),
+            "items_per_s": round(len(items) / wall, 2),
+            "latency_ms": {
+                "p50": _percentile(latencies, 0.5),
+                "p95": _percentile(latencies, 0.95),
+                "mean": round(sum(latencies) / len(latencies), 2) if latencies else None,
+            },
+        },
+        "usage": usage,
+        "counts": {
+            "planned": plan.total,
+            "items": len(items),
+            "scored": len(items) - len(errors),
+            "errors": len(errors),
+            "cached": sum(1 for it in items if it.cached),
+        },
+        "error_rate": round(len(errors) / len(items), 6) if items else 0.0,
+        "errors_by_cause": dict(sorted(causes.items(), key=lambda kv: -kv[1])),
+        "fanout": None
+        if fanout is None
+        else {"requested": fanout.requested, "cached": fanout.cached, "failed": fanout.failed},
+        "headline": headline,
+        "metrics": metrics,
+        "breakdowns": {
+            task: b for task in scorers if (b := breakdowns(scorers[task], by_task.get(task, [])))
+        },
+        "tasks": {
+            t.name: {
+                "scorer": t.spec.scorer,
+                "dataset": t.spec.dataset.model_dump(),
+                "items": len(t.items),
+            }
+            for t in plan.tasks
+        },
+    }
+
+
+def item_record(item: BenchmarkItem) -> dict[str, Any]:
+    return {
+        "task": item.task,
+        "id": item.item_id,
+        "status": item.status,
+        "verdict": item.verdict,
+        "metrics": item.verdicts.get("metrics", {}),
+        "verdicts": item.verdicts,
+        "extracted": item.extracted,
+        "extraction_rule": item.extraction_rule,
+        "response": item.response,
+        "reasoning": item.reasoning,
+        "finish_reason": item.finish_reason,
+        "request": item.request,
+        "metadata": item.meta,
+        "latency_ms": item.latency_ms,
+        "usage": item.usage,
+        "attempts": item.attempts,
+        "cached": item.cached,
+        "error": item.error,
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_outputs(
+    outputs_dir: Path, label: str, results: dict[str, Any], items: Sequence[BenchmarkItem]
+) -> dict[str, Path]:
+    """``<outputs>/benchmarks/<slug>/benchmark_results.json`` and ``items.jsonl``."""
+    folder = outputs_dir / "benchmarks" / slugify(label)
+    folder.mkdir(parents=True, exist_ok=True)
+    results_path = folder / "benchmark_results.json"
+    items_path = folder / "items.jsonl"
+    _atomic_write(
+        items_path, "".join(json.dumps(item_record(it), ensure_ascii=False) + "\n" for it in items)
+    )
+    _atomic_write(results_path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return {"results": results_path, "items": items_path}

@@ -1,0 +1,186 @@
+"""/benchmarks: submit, list, watch, page items, read results; /suites and /tasks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi.responses import JSONResponse
+from tutorlab.jobs.models import JobPublic, JobStatus
+from tutorlab.registry_client import RegistryClient, RegistryError
+from tutorlab.service.deps import ApiKey, State
+from tutorlab.service.jobs_api import submit_job
+
+from eval_service.catalog import load_catalog
+from eval_service.item_store import ItemStore
+from eval_service.jobs import BENCHMARK
+from eval_service.plan import PlanError, task_names
+from eval_service.results import item_record, live_metrics
+from eval_service.schemas import BenchmarkParams
+from eval_service.targets import TUTOR_API_TARGET
+
+router = APIRouter(tags=["benchmarks"])
+
+
+def _links(run_id: str) -> dict[str, str]:
+    return {
+        "self": f"/benchmarks/{run_id}",
+        "items": f"/benchmarks/{run_id}/items",
+        "results": f"/benchmarks/{run_id}/results",
+    }
+
+
+@router.post("/benchmarks", status_code=202, dependencies=[ApiKey])
+async def submit_benchmark(
+    body: BenchmarkParams,
+    state: State,
+    idempotency_key: str | None = Header(default=None, max_length=200),
+) -> JSONResponse:
+    """Queue a benchmark; poll the ``Location`` for progress, metrics so far and results."""
+    try:
+        task_names(body)
+    except PlanError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    registry: RegistryClient = state.extras["registry"]
+    try:
+        if body.model:
+            await registry.get_model(body.model)
+        elif body.target == TUTOR_API_TARGET and await registry.active_model() is None:
+            raise HTTPException(409, "model: tutor-api has no active model; pass model")
+    except RegistryError as exc:
+        if exc.status_code == 404:
+            raise HTTPException(404, f"model: {exc}") from exc
+        raise HTTPException(503, f"cannot check the model with tutor-api: {exc}") from exc
+    if body.compare_to:
+        await _check_baseline(state, body.compare_to)
+    return await submit_job(
+        state,
+        BENCHMARK,
+        body.model_dump(mode="json", exclude_unset=True),
+        idempotency_key=idempotency_key,
+        location="/benchmarks/{id}",
+    )
+
+
+async def _check_baseline(state: State, ref: str) -> None:
+    job = await state.jobs.get(ref)
+    if job is not None:
+        if job.kind != BENCHMARK:
+            raise HTTPException(422, f"compare_to: {ref} is a {job.kind} job, not a benchmark")
+        return
+    path = Path(ref)
+    if not (path.is_file() or (path / "benchmark_results.json").is_file()):
+        raise HTTPException(
+            422, f"compare_to: {ref!r} is neither a benchmark run id nor a results file"
+        )
+
+
+def _eta(job: JobPublic) -> float | None:
+    total, done = job.progress.total, job.progress.done
+    if job.status != JobStatus.running or not total or not job.started_at or done <= 0:
+        return None
+    elapsed = (datetime.now(UTC) - job.started_at).total_seconds()
+    return round(elapsed / done * (total - done), 1) if elapsed > 0 else None
+
+
+async def _run(state: State, run_id: str) -> JobPublic:
+    job = await state.jobs.get(run_id)
+    if job is None or job.kind != BENCHMARK:
+        raise HTTPException(404, f"benchmark run {run_id!r} not found")
+    return JobPublic.from_job(job, links=_links(run_id))
+
+
+@router.get("/benchmarks")
+async def list_benchmarks(
+    state: State,
+    status: JobStatus | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> list[dict[str, Any]]:
+    jobs = await state.jobs.list(
+        kind=BENCHMARK, status=status.value if status else None, limit=limit, offset=offset
+    )
+    return [
+        {
+            **JobPublic.from_job(j, links=_links(j.id)).model_dump(mode="json"),
+            "headline": (j.result or {}).get("headline"),
+        }
+        for j in jobs
+    ]
+
+
+@router.get("/benchmarks/{run_id}")
+async def get_benchmark(run_id: str, state: State) -> dict[str, Any]:
+    """Status, progress, ETA, and metrics over the items scored so far."""
+    job = await _run(state, run_id)
+    store: ItemStore = state.extras["items"]
+    catalog = load_catalog()
+    names = [t for t in job.params.get("tasks") or []] or (
+        catalog.suites[job.params["suite"]].tasks
+        if job.params.get("suite") in catalog.suites
+        else []
+    )
+    scorers = {name: catalog.tasks[name].scorer for name in names if name in catalog.tasks}
+    items = await store.all(run_id)
+    errors = sum(1 for it in items if it.status != "ok")
+    return {
+        **job.model_dump(mode="json"),
+        "eta_s": _eta(job),
+        "errors": errors,
+        "metrics": live_metrics(scorers, items),
+    }
+
+
+@router.get("/benchmarks/{run_id}/items")
+async def benchmark_items(
+    run_id: str,
+    state: State,
+    task: str | None = None,
+    verdict: str | None = None,
+    status: str | None = Query(default=None, pattern="^(ok|error)$"),
+    error: bool | None = Query(default=None, description="only failed (true) or scored (false)"),
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=1000),
+) -> dict[str, Any]:
+    await _run(state, run_id)
+    if error is not None:
+        status = "error" if error else "ok"
+    store: ItemStore = state.extras["items"]
+    total, rows = await store.page(
+        run_id, task=task, verdict=verdict, status=status, offset=offset, limit=limit
+    )
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "items": [item_record(r) for r in rows],
+    }
+
+
+@router.get("/benchmarks/{run_id}/results")
+async def benchmark_results(run_id: str, state: State) -> Any:
+    job = await _run(state, run_id)
+    path = (job.result or {}).get("results_path")
+    if not path or not Path(path).is_file():
+        raise HTTPException(
+            404, f"run {run_id} has no results file yet (status {job.status.value})"
+        )
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@router.get("/suites")
+async def list_suites() -> dict[str, Any]:
+    catalog = load_catalog()
+    return {name: suite.model_dump() for name, suite in catalog.suites.items()}
+
+
+@router.get("/tasks")
+async def list_tasks() -> dict[str, Any]:
+    catalog = load_catalog()
+    return {
+        name: {**task.model_dump(), "prompt_version": catalog.prompts[task.prompt].version}
+        for name, task in catalog.tasks.items()
+    }

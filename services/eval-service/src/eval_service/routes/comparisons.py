@@ -1,0 +1,53 @@
+"""/comparisons: paired comparison of two runs (ids or result files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from sqlmodel import col, select
+from tutorlab.service.deps import ApiKey, State
+
+from eval_service.comparison import ComparisonError, compare_and_write
+from eval_service.models import ComparisonRecord
+from eval_service.schemas import ComparisonRequest
+
+router = APIRouter(tags=["comparisons"])
+
+
+@router.post("/comparisons", status_code=201, dependencies=[ApiKey])
+async def create_comparison(body: ComparisonRequest, state: State) -> dict[str, Any]:
+    """Compare now; writes ``comparison.json`` beside the candidate's results."""
+    try:
+        return await compare_and_write(
+            state.sessions,
+            state.extras["items"],
+            baseline=body.baseline,
+            candidate=body.candidate,
+            n_resamples=body.n_resamples,
+            alpha=body.alpha,
+        )
+    except ComparisonError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/comparisons")
+async def list_comparisons(state: State) -> list[dict[str, Any]]:
+    async with state.sessions() as session:
+        rows = await session.exec(
+            select(ComparisonRecord).order_by(col(ComparisonRecord.created_at).desc()).limit(200)
+        )
+        return [row.model_dump(mode="json") for row in rows]
+
+
+@router.get("/comparisons/{comparison_id}")
+async def get_comparison(comparison_id: str, state: State) -> Any:
+    async with state.sessions() as session:
+        row = await session.get(ComparisonRecord, comparison_id)
+    if row is None:
+        raise HTTPException(404, f"comparison {comparison_id!r} not found")
+    if row.path and Path(row.path).is_file():
+        return json.loads(Path(row.path).read_text(encoding="utf-8"))
+    return row.model_dump(mode="json")

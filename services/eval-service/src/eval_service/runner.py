@@ -1,0 +1,149 @@
+"""The ``benchmark`` job: fan items out to the target, score each, persist as they complete.
+
+Resumable: items already stored for the run are skipped, so a job re-run after a crash (arq
+retry, worker restart, takeover of a stale job) finishes the rest and scores nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tutorlab.cache import ResponseCache
+from tutorlab.clients import RetryPolicy
+from tutorlab.fanout import FanoutOutcome, FanoutRequest, fan_out
+from tutorlab.jobs.runtime import JobContext
+
+from eval_service.comparison import compare_and_write
+from eval_service.item_store import ItemStore
+from eval_service.items import ItemLoader
+from eval_service.plan import build_plan, messages_for, request_params
+from eval_service.results import build_results, write_outputs
+from eval_service.schemas import BenchmarkParams
+from eval_service.scorers import Scorer
+from eval_service.targets import resolve_target
+
+log = logging.getLogger("eval_service.runner")
+
+KEY_SEP = "\x1f"
+
+
+class BenchmarkFailed(Exception):
+    pass
+
+
+async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
+    params: BenchmarkParams = ctx.params
+    res = ctx.resources
+    settings = res["settings"]
+    store: ItemStore = res["items"]
+    started = time.time()
+
+    target = await resolve_target(
+        params.target,
+        params.model,
+        registry=res["registry"],
+        tutor_api_url=settings.tutor_api_url,
+        api_key=settings.api_key_value(),
+        retry=RetryPolicy(
+            attempt_timeout_s=params.request_timeout_s, deadline_s=params.request_deadline_s
+        ),
+    )
+    try:
+        data_http: httpx.AsyncClient | None = res.get("data_http")
+        loader = ItemLoader(mirror=settings.dataset_mirror, data_service=data_http)
+        plan = await build_plan(params, target.endpoint, loader)
+        via_tutor_api = target.kind == "tutor-api"
+        lookup = {}
+        for task in plan.tasks:
+            for item in task.items:
+                lookup[f"{task.name}{KEY_SEP}{item.id}"] = (task, item)
+
+        done = await store.completed(ctx.job_id)
+        await ctx.progress(len(done), plan.total)
+        requests = [
+            FanoutRequest(
+                id=key,
+                messages=messages_for(task.spec, item, via_tutor_api),
+                params=request_params(plan, task.spec, item, via_tutor_api),
+            )
+            for key, (task, item) in lookup.items()
+            if (task.name, item.id) not in done
+        ]
+        scorer: Scorer = res["scorer"]
+        completed = len(done)
+
+        async def on_batch(outcomes: list[FanoutOutcome]) -> None:
+            nonlocal completed
+            pairs = [(lookup[o.id], o) for o in outcomes]
+            rows = await scorer.rows(ctx.job_id, pairs)
+            await store.insert_many(rows)
+            completed += len(rows)
+            await ctx.progress(completed, plan.total)
+
+        concurrency = params.concurrency or target.endpoint.max_concurrency
+        stats = await fan_out(
+            target.client,
+            requests,
+            on_batch,
+            concurrency=concurrency,
+            cache=None if params.no_cache else ResponseCache(res["sessions"]),
+            epoch=params.epoch,
+        )
+    finally:
+        await target.client.aclose()
+
+    items = await store.all(ctx.job_id)
+    config = {
+        "target": params.target,
+        "model": params.model,
+        "suite": plan.suite,
+        "tasks": [t.name for t in plan.tasks],
+        "limit": plan.limit,
+        "seed": plan.seed,
+        "params": plan.params.model_dump(exclude_none=True),
+        "concurrency": concurrency,
+        "no_cache": params.no_cache,
+        "epoch": params.epoch,
+        "error_threshold": params.error_threshold,
+    }
+    results = build_results(
+        run_id=ctx.job_id,
+        target=target.describe,
+        config=config,
+        plan=plan,
+        items=items,
+        started_at=started,
+        finished_at=time.time(),
+        fanout=stats,
+    )
+    outputs = Path(settings.outputs_dir)
+    paths = write_outputs(outputs, params.label or target.name, results, items)
+    summary: dict[str, Any] = {
+        "results_path": str(paths["results"]),
+        "items_path": str(paths["items"]),
+        "headline": results["headline"],
+        "counts": results["counts"],
+        "error_rate": results["error_rate"],
+    }
+    if params.compare_to:
+        comparison = await compare_and_write(
+            res["sessions"],
+            store,
+            baseline=params.compare_to,
+            candidate=ctx.job_id,
+            candidate_results=results,
+            candidate_dir=paths["results"].parent,
+        )
+        summary["comparison_path"] = comparison["path"]
+        summary["comparison_id"] = comparison["id"]
+    if results["error_rate"] > params.error_threshold:
+        raise BenchmarkFailed(
+            f"{results['counts']['errors']} of {results['counts']['items']} items failed "
+            f"({results['error_rate']:.1%} > threshold {params.error_threshold:.0%}); "
+            f"results written to {paths['results']}; causes: {results['errors_by_cause']}"
+        )
+    return summary

@@ -1,0 +1,65 @@
+"""eval-service request and response shapes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from tutorlab.contracts.endpoints import ModelParams
+
+#: sampling defaults for benchmarks: deterministic, and room for reasoning before the answer
+DEFAULT_PARAMS = ModelParams(temperature=0.0, max_tokens=2048, seed=0)
+
+
+class BenchmarkParams(BaseModel):
+    """``POST /benchmarks``: what to run, against what, how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(
+        default=None, description="registered model name (with target=tutor-api: its backing model)"
+    )
+    target: Literal["model", "tutor-api"] = "model"
+    suite: str | None = Field(default=None, description="quick | standard | comprehensive")
+    tasks: list[str] | None = Field(default=None, description="custom task list instead of a suite")
+    limit: int | None = Field(default=None, ge=1, description="items per task (seeded sample)")
+    seed: int | None = None
+    params: ModelParams = Field(default_factory=ModelParams, description="sampling overrides")
+    concurrency: int | None = Field(default=None, ge=1, le=1024)
+    request_timeout_s: float = Field(default=300.0, gt=0, le=3600)
+    request_deadline_s: float = Field(default=900.0, gt=0, le=24 * 3600)
+    no_cache: bool = False
+    epoch: int = Field(
+        default=0, ge=0, description="bump to re-sample instead of reusing the cache"
+    )
+    error_threshold: float = Field(default=0.10, ge=0, le=1)
+    compare_to: str | None = Field(default=None, description="baseline run id or results file")
+    label: str | None = Field(
+        default=None, max_length=200, description="output folder name (default: the model name)"
+    )
+
+    @model_validator(mode="after")
+    def _what_to_run(self) -> BenchmarkParams:
+        if self.suite is None and not self.tasks:
+            raise ValueError("suite: give a suite or a list of tasks")
+        if self.suite is not None and self.tasks:
+            raise ValueError("tasks: give a suite or a list of tasks, not both")
+        if self.target == "model" and not self.model:
+            raise ValueError("model: required (the registered model to benchmark)")
+        return self
+
+
+class ComparisonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    baseline: str = Field(description="run id or path to a benchmark_results.json")
+    candidate: str = Field(description="run id or path to a benchmark_results.json")
+    n_resamples: int = Field(default=10_000, ge=100, le=200_000)
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task: Literal["gsm8k", "math", "tutoring", "safety", "over_refusal"]
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=20_000)

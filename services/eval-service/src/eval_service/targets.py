@@ -1,0 +1,156 @@
+"""What a benchmark runs against: a registered model endpoint, or the tutor-api itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tutorlab.clients import ChatResult, ModelClient, RetryPolicy, build_client
+from tutorlab.clients.wire import EndpointHttp, dumps
+from tutorlab.contracts.chat import ChatMessage, Usage
+from tutorlab.contracts.endpoints import EndpointKind, ModelEndpoint, ModelParams
+from tutorlab.registry_client import RegistryClient, RegistryError
+from tutorlab.tutoring import PROMPT_VERSION
+
+TUTOR_API_TARGET = "tutor-api"
+_KEY_ENV = "TUTORLAB_API_KEY"
+
+
+class TargetError(Exception):
+    pass
+
+
+@dataclass
+class Target:
+    kind: str  # "model" | "tutor-api"
+    name: str
+    client: ModelClient
+    endpoint: ModelEndpoint
+    #: what goes into the results file about the target (never a key)
+    describe: dict[str, Any]
+
+
+class TutorApiClient:
+    """Runs a benchmark through ``POST /chat``, the path students use.
+
+    Each request's ``params`` carry ``mode`` and ``grade``; ``messages`` end with the student's
+    turn. Transport, retries and deadline are the model clients' own (``EndpointHttp``).
+    """
+
+    def __init__(
+        self,
+        endpoint: ModelEndpoint,
+        *,
+        model: str | None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.model = model
+        self._http = EndpointHttp(
+            endpoint, retry=retry or RetryPolicy(), transport=transport, http=None, env=env
+        )
+
+    async def chat(
+        self,
+        messages: Sequence[ChatMessage] | Sequence[dict[str, Any]],
+        params: ModelParams | None = None,
+    ) -> ChatResult:
+        extra = (params.model_extra or {}) if params is not None else {}
+        last = messages[-1]
+        content = last.content if isinstance(last, ChatMessage) else last["content"]
+        body = dumps(
+            {
+                "message": content,
+                "mode": extra.get("mode", "solve"),
+                "grade": extra.get("grade", 6),
+                "model": self.model,
+            }
+        )
+        data, latency_ms, attempts = await self._http.request("POST", "/chat", body, _reply)
+        return ChatResult(
+            text=data["reply"],
+            reasoning=data.get("reasoning"),
+            finish_reason=data.get("finish_reason"),
+            usage=Usage.model_validate(data.get("usage") or {}),
+            latency_ms=latency_ms,
+            attempts=attempts,
+            model=data.get("model", ""),
+        )
+
+    def stream(self, messages: Any, params: Any = None) -> Any:
+        raise NotImplementedError("benchmarks call /chat without streaming")
+
+    async def list_models(self) -> list[str]:
+        data, _, _ = await self._http.request("GET", "/models", None, lambda d: d)
+        return [m["name"] for m in data]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _reply(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get("reply"), str):
+        raise ValueError("a /chat reply has a string 'reply'")
+    return data
+
+
+async def resolve_target(
+    target: str,
+    model: str | None,
+    *,
+    registry: RegistryClient,
+    tutor_api_url: str,
+    api_key: str | None = None,
+    retry: RetryPolicy | None = None,
+) -> Target:
+    """Fetch the endpoint from the registry (REST) and build its client."""
+    if target == TUTOR_API_TARGET:
+        active = model or await registry.active_model()
+        if active is None:
+            raise TargetError("tutor-api has no active model: activate one or pass model")
+        try:
+            backing = await registry.get_model(active)
+        except RegistryError as exc:
+            raise TargetError(str(exc)) from exc
+        endpoint = ModelEndpoint(
+            name=TUTOR_API_TARGET,
+            kind=EndpointKind.openai,
+            base_url=tutor_api_url,
+            model=f"tutor-api/{backing.name}/{backing.model}/{PROMPT_VERSION}",
+            max_concurrency=backing.max_concurrency,
+            api_key_env=_KEY_ENV if api_key else None,
+        )
+        client = TutorApiClient(
+            endpoint, model=active, retry=retry, env={_KEY_ENV: api_key} if api_key else {}
+        )
+        return Target(
+            "tutor-api",
+            active,
+            client,  # type: ignore[arg-type]
+            endpoint,
+            {"target": "tutor-api", "via": tutor_api_url, **_describe(backing)},
+        )
+    if not model:
+        raise TargetError("model: a registered model name is required")
+    try:
+        endpoint = await registry.get_model(model)
+    except RegistryError as exc:
+        raise TargetError(str(exc)) from exc
+    return Target(
+        "model", model, build_client(endpoint, retry=retry), endpoint, _describe(endpoint)
+    )
+
+
+def _describe(endpoint: ModelEndpoint) -> dict[str, Any]:
+    return {
+        "name": endpoint.name,
+        "kind": endpoint.kind.value,
+        "model": endpoint.model,
+        "base_url": endpoint.base_url,
+        "params": endpoint.params.model_dump(exclude_none=True),
+        "max_concurrency": endpoint.max_concurrency,
+    }

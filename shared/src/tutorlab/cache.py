@@ -1,0 +1,116 @@
+"""Response cache: a model reply stored under a hash of everything that determines it.
+
+The key covers the endpoint (kind, base URL), model, messages, sampling params (seed included)
+and an ``epoch`` (bump it to sample the same prompt again). A service that uses the cache owns a
+``response_cache`` table in its own database (add :data:`TABLE` to its migrations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tutorlab.clients import ChatResult
+from tutorlab.contracts.chat import Usage
+from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
+from tutorlab.jobs.models import utcnow
+
+
+class ResponseCacheEntry(SQLModel, table=True):
+    __tablename__ = "response_cache"
+
+    key: str = Field(primary_key=True, max_length=64)
+    model: str = Field(max_length=512)
+    text: str
+    reasoning: str | None = None
+    finish_reason: str | None = Field(default=None, max_length=32)
+    usage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    latency_ms: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+TABLE = ResponseCacheEntry.__tablename__
+
+
+def cache_key(
+    endpoint: ModelEndpoint,
+    messages: Sequence[Mapping[str, Any]],
+    params: ModelParams | None,
+    epoch: int = 0,
+) -> str:
+    effective = endpoint.params.merged(params) if params is not None else endpoint.params
+    payload = json.dumps(
+        [
+            endpoint.kind.value,
+            endpoint.base_url,
+            endpoint.model,
+            [[m["role"], m["content"]] for m in messages],
+            effective.model_dump(exclude_none=True),
+            epoch,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], chunk: int = 500) -> None:
+        self.sessions = sessions
+        self.chunk = chunk
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, ChatResult]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, ChatResult] = {}
+        async with self.sessions() as session:
+            for start in range(0, len(wanted), self.chunk):
+                part = wanted[start : start + self.chunk]
+                rows = await session.exec(
+                    select(ResponseCacheEntry).where(col(ResponseCacheEntry.key).in_(part))
+                )
+                for row in rows:
+                    found[row.key] = ChatResult(
+                        text=row.text,
+                        reasoning=row.reasoning,
+                        finish_reason=row.finish_reason,
+                        usage=Usage.model_construct(**row.usage),
+                        latency_ms=row.latency_ms,
+                        attempts=0,
+                        model=row.model,
+                    )
+        return found
+
+    async def put_many(self, entries: Mapping[str, ChatResult]) -> None:
+        if not entries:
+            return
+        async with self.sessions() as session:
+            existing = set(
+                await session.exec(
+                    select(ResponseCacheEntry.key).where(
+                        col(ResponseCacheEntry.key).in_(list(entries))
+                    )
+                )
+            )
+            for key, result in entries.items():
+                if key in existing:
+                    continue
+                session.add(
+                    ResponseCacheEntry(
+                        key=key,
+                        model=result.model,
+                        text=result.text,
+                        reasoning=result.reasoning,
+                        finish_reason=result.finish_reason,
+                        usage=result.usage.model_dump(),
+                        latency_ms=result.latency_ms,
+                    )
+                )
+            await session.commit()

@@ -1,0 +1,1 @@
+"""The ``tutorlab`` command line."""

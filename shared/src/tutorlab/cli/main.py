@@ -1,0 +1,17 @@
+"""``tutorlab``: one command line over every service."""
+
+from __future__ import annotations
+
+import typer
+
+from tutorlab.cli import chat, jobs, models
+
+app = typer.Typer(
+    name="tutorlab",
+    help="TutorLab: benchmark, prepare data, train and compare math-tutor LLMs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(models.app, name="models", help="Register, list, probe and activate model endpoints.")
+app.add_typer(jobs.app, name="jobs", help="Show and wait for jobs of any service.")
+app.command("chat")(chat.chat)

@@ -1,0 +1,208 @@
+"""Client for Ollama's native API: ``POST /api/chat`` (NDJSON stream or one JSON), ``/api/tags``.
+
+Ollama streams unless told otherwise, so ``"stream": false`` is always sent for a whole reply;
+its default context (4096 tokens) silently truncates longer prompts, so ``options.num_ctx`` is
+always sent (param ``num_ctx``, default 8192). Durations on the wire are nanoseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+
+from tutorlab.clients.errors import AttemptFailure
+from tutorlab.clients.framing import ndjson_lines
+from tutorlab.clients.payload import Messages, call_params, wire_messages
+from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
+from tutorlab.clients.retry import RetryPolicy
+from tutorlab.clients.think import ThinkSplitter, split_think
+from tutorlab.clients.wire import EndpointHttp, dumps, loads_line, malformed
+from tutorlab.contracts.chat import Usage
+from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
+
+DEFAULT_NUM_CTX = 8192
+#: Params that are top-level request fields; every other param goes into ``options``.
+_TOP_LEVEL = frozenset({"think", "format", "keep_alive", "tools"})
+_DURATIONS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
+
+
+def ollama_fields(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(top_level, options)`` for /api/chat from merged params (max_tokens → num_predict)."""
+    top: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "max_tokens":
+            options["num_predict"] = value
+        elif key in _TOP_LEVEL:
+            top[key] = value
+        elif key == "options" and isinstance(value, Mapping):
+            options.update(value)
+        else:
+            options[key] = value
+    options.setdefault("num_ctx", DEFAULT_NUM_CTX)
+    return top, options
+
+
+def _error_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _usage(data: Mapping[str, Any]) -> Usage:
+    return make_usage(data.get("prompt_eval_count"), data.get("eval_count"))
+
+
+def _timings(data: Mapping[str, Any]) -> dict[str, float] | None:
+    timings = {
+        key.replace("_duration", "_ms"): value / 1e6
+        for key in _DURATIONS
+        if type(value := data.get(key)) is int
+    }
+    return timings or None
+
+
+class OllamaClient:
+    """A :class:`~tutorlab.clients.protocol.ModelClient` for an ``ollama`` endpoint."""
+
+    def __init__(
+        self,
+        endpoint: ModelEndpoint,
+        *,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http: httpx.AsyncClient | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self._wire = EndpointHttp(
+            endpoint, retry=retry or RetryPolicy(), transport=transport, http=http, env=env
+        )
+        self._default_fields = ollama_fields(endpoint.params.model_dump(exclude_none=True))
+
+    def __repr__(self) -> str:
+        return f"OllamaClient(endpoint={self.endpoint.name!r}, model={self.endpoint.model!r})"
+
+    def _body(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
+    ) -> bytes:
+        if params is None:
+            top, options = self._default_fields
+        else:
+            top, options = ollama_fields(call_params(self.endpoint.params, params))
+        return dumps(
+            {
+                "model": self.endpoint.model,
+                "messages": wire_messages(messages),
+                "stream": stream,
+                **top,
+                "options": options,
+            }
+        )
+
+    async def chat(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
+    ) -> ChatResult:
+        body = self._body(messages, params, stream=False)
+        result, latency_ms, attempts = await self._wire.request(
+            "POST", "/api/chat", body, self._parse_chat
+        )
+        text, reasoning, finish_reason, usage, model, timings = result
+        return ChatResult(
+            text, reasoning, finish_reason, usage, latency_ms, attempts, model, timings
+        )
+
+    def _parse_chat(
+        self, data: Any
+    ) -> tuple[str, str | None, str | None, Usage, str, dict[str, float] | None]:
+        if type(data) is not dict:
+            raise malformed("response", "not a JSON object")
+        if "error" in data:
+            raise AttemptFailure(
+                f"error from endpoint: {_error_text(data['error'])}", retryable=False
+            )
+        message = data["message"]
+        text, reasoning = split_think(message.get("content") or "")
+        thinking = message.get("thinking")
+        if thinking:
+            reasoning = thinking.strip() or reasoning
+            text = text.lstrip()
+        return (
+            text,
+            reasoning,
+            data.get("done_reason"),
+            _usage(data),
+            data.get("model") or self.endpoint.model,
+            _timings(data),
+        )
+
+    def stream(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
+    ) -> AsyncIterator[ChatChunk]:
+        """Chunks of the reply; the last has ``done=True``, the finish reason and usage."""
+        return self._wire.stream(
+            "/api/chat", self._body(messages, params, stream=True), _decode_stream
+        )
+
+    async def list_models(self) -> list[str]:
+        models, _, _ = await self._wire.request("GET", "/api/tags", None, _parse_tags)
+        return models
+
+    async def aclose(self) -> None:
+        await self._wire.aclose()
+
+    async def __aenter__(self) -> OllamaClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _parse_tags(data: Any) -> list[str]:
+    return [str(item.get("name") or item["model"]) for item in data["models"]]
+
+
+async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChunk, None]:
+    """ChatChunks from Ollama's NDJSON; an ``{"error": …}`` line fails the call."""
+    splitter = ThinkSplitter()
+    strip_text = False  # after thinking deltas, drop whitespace before the reply
+    async with aclosing(ndjson_lines(chunks)) as lines:
+        async for line in lines:
+            try:
+                data = loads_line(line)
+            except ValueError:
+                raise malformed("NDJSON line", line[:120].decode("utf-8", "replace")) from None
+            if type(data) is not dict:
+                raise malformed("NDJSON line", "not a JSON object")
+            if "error" in data:
+                raise AttemptFailure(
+                    f"error in stream: {_error_text(data['error'])}", retryable=False
+                )
+            message = data.get("message")
+            text = reasoning = ""
+            if type(message) is dict:
+                content = message.get("content")
+                if content and type(content) is str:
+                    text, reasoning = splitter.feed(content)
+                thinking = message.get("thinking")
+                if thinking and type(thinking) is str:
+                    reasoning = thinking + reasoning
+                    strip_text = True
+                if strip_text and text:
+                    text = text.lstrip()
+                    strip_text = not text
+            if data.get("done"):
+                tail_text, tail_reasoning = splitter.flush()
+                yield ChatChunk(
+                    text + tail_text,
+                    (reasoning + tail_reasoning) or None,
+                    True,
+                    data.get("done_reason"),
+                    _usage(data),
+                )
+                return
+            if text or reasoning:
+                yield ChatChunk(text, reasoning or None)
+    raise AttemptFailure("stream ended before its final (done) line", retryable=True)

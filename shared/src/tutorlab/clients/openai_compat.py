@@ -1,0 +1,218 @@
+"""Client for OpenAI-compatible APIs (OpenAI, vLLM, llama.cpp, Ollama's /v1, Tinker's OAI API):
+``POST /chat/completions`` (JSON or SSE stream) and ``GET /models``.
+
+Params pass through as top-level fields, except ``num_ctx`` (Ollama-only, dropped) and
+``think``, sent as ``chat_template_kwargs.enable_thinking`` (how vLLM/SGLang switch Qwen3's
+thinking). Reasoning is read from ``reasoning_content`` / ``reasoning`` or a ``<think>`` block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+
+from tutorlab.clients.errors import AttemptFailure
+from tutorlab.clients.framing import sse_data
+from tutorlab.clients.payload import Messages, call_params, wire_messages
+from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
+from tutorlab.clients.retry import RetryPolicy
+from tutorlab.clients.think import ThinkSplitter, split_think
+from tutorlab.clients.wire import EndpointHttp, dumps, loads_line, malformed
+from tutorlab.contracts.chat import Usage
+from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
+
+_DROPPED = frozenset({"num_ctx", "think"})
+_STREAM_OPTIONS = {"include_usage": True}
+
+
+def openai_fields(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Top-level request fields from merged params."""
+    fields = {key: value for key, value in params.items() if key not in _DROPPED}
+    think = params.get("think")
+    if think is not None:
+        template_kwargs = dict(fields.get("chat_template_kwargs") or {})
+        template_kwargs.setdefault("enable_thinking", think)
+        fields["chat_template_kwargs"] = template_kwargs
+    return fields
+
+
+def _body_error(data: dict[str, Any]) -> str | None:
+    """The message of an error object sent with a 2xx status (some servers do), else None."""
+    error = data.get("error")
+    if error is None and data.get("object") == "error":
+        error = data
+    if error is None:
+        return None
+    if isinstance(error, dict):
+        error = error.get("message") or json.dumps(error)
+    return str(error)
+
+
+def _usage(value: Any) -> Usage | None:
+    if type(value) is not dict:
+        return None
+    return make_usage(
+        value.get("prompt_tokens"), value.get("completion_tokens"), value.get("total_tokens")
+    )
+
+
+def _reasoning_field(message: Mapping[str, Any]) -> Any:
+    return message.get("reasoning_content") or message.get("reasoning")
+
+
+class OpenAICompatClient:
+    """A :class:`~tutorlab.clients.protocol.ModelClient` for ``openai`` and ``tinker`` endpoints."""
+
+    def __init__(
+        self,
+        endpoint: ModelEndpoint,
+        *,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http: httpx.AsyncClient | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self._wire = EndpointHttp(
+            endpoint, retry=retry or RetryPolicy(), transport=transport, http=http, env=env
+        )
+        self._default_fields = openai_fields(endpoint.params.model_dump(exclude_none=True))
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatClient(endpoint={self.endpoint.name!r}, model={self.endpoint.model!r})"
+
+    def _body(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
+    ) -> bytes:
+        if params is None:
+            fields = self._default_fields
+        else:
+            fields = openai_fields(call_params(self.endpoint.params, params))
+        body: dict[str, Any] = {
+            "model": self.endpoint.model,
+            "messages": wire_messages(messages),
+            **fields,
+            "stream": stream,
+        }
+        if stream:
+            body["stream_options"] = _STREAM_OPTIONS
+        return dumps(body)
+
+    async def chat(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
+    ) -> ChatResult:
+        body = self._body(messages, params, stream=False)
+        result, latency_ms, attempts = await self._wire.request(
+            "POST", "/chat/completions", body, self._parse_chat
+        )
+        text, reasoning, finish_reason, usage, model = result
+        return ChatResult(text, reasoning, finish_reason, usage, latency_ms, attempts, model)
+
+    def _parse_chat(self, data: Any) -> tuple[str, str | None, str | None, Usage, str]:
+        if type(data) is not dict:
+            raise malformed("response", "not a JSON object")
+        error = _body_error(data)
+        if error is not None:
+            raise AttemptFailure(f"error from endpoint: {error}", retryable=False)
+        choice = data["choices"][0]
+        message = choice["message"]
+        text, reasoning = split_think(message.get("content") or "")
+        field = _reasoning_field(message)
+        if field:
+            reasoning = str(field).strip() or reasoning
+            text = text.lstrip()
+        return (
+            text,
+            reasoning,
+            choice.get("finish_reason"),
+            _usage(data.get("usage")) or make_usage(None, None),
+            data.get("model") or self.endpoint.model,
+        )
+
+    def stream(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
+    ) -> AsyncIterator[ChatChunk]:
+        """Chunks of the reply; the last has ``done=True``, the finish reason and usage."""
+        body = self._body(messages, params, stream=True)
+        return self._wire.stream("/chat/completions", body, _decode_stream)
+
+    async def list_models(self) -> list[str]:
+        models, _, _ = await self._wire.request("GET", "/models", None, _parse_models)
+        return models
+
+    async def aclose(self) -> None:
+        await self._wire.aclose()
+
+    async def __aenter__(self) -> OpenAICompatClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _parse_models(data: Any) -> list[str]:
+    return [str(item["id"]) for item in data["data"]]
+
+
+async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChunk, None]:
+    """ChatChunks from an SSE chat-completion stream.
+
+    Usage comes from the final chunk with empty ``choices``. A stream that ends without
+    ``[DONE]`` is accepted only if a finish_reason arrived (usage may then be missing).
+    """
+    splitter = ThinkSplitter()
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    completed = False
+    strip_text = False  # after a separate reasoning field, drop whitespace before the reply
+    async with aclosing(sse_data(chunks)) as events:
+        async for event in events:
+            if event == b"[DONE]":
+                completed = True
+                break
+            try:
+                data = loads_line(event)
+            except ValueError:
+                raise malformed("SSE event", event[:120].decode("utf-8", "replace")) from None
+            if type(data) is not dict:
+                raise malformed("SSE event", "not a JSON object")
+            error = _body_error(data)
+            if error is not None:
+                raise AttemptFailure(f"error in stream: {error}", retryable=False)
+            if (raw_usage := data.get("usage")) is not None:
+                usage = _usage(raw_usage)
+            choices = data.get("choices")
+            if not choices or type(choices) is not list:
+                continue
+            choice = choices[0]
+            if type(choice) is not dict:
+                raise malformed("SSE event", "choice is not a JSON object")
+            text = reasoning = ""
+            delta = choice.get("delta")
+            if type(delta) is dict:
+                content = delta.get("content")
+                if content and type(content) is str:
+                    text, reasoning = splitter.feed(content)
+                field = _reasoning_field(delta)
+                if field and type(field) is str:
+                    reasoning = field + reasoning
+                    strip_text = True
+                if strip_text and text:
+                    text = text.lstrip()
+                    strip_text = not text
+            if choice.get("finish_reason"):
+                finish_reason = choice["finish_reason"]
+            if text or reasoning:
+                yield ChatChunk(text, reasoning or None)
+    if not completed and finish_reason is None:
+        raise AttemptFailure(
+            "stream ended without a finish_reason or [DONE] (connection cut?)", retryable=True
+        )
+    tail_text, tail_reasoning = splitter.flush()
+    yield ChatChunk(
+        tail_text, tail_reasoning or None, True, finish_reason, usage or make_usage(None, None)
+    )

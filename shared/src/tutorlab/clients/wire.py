@@ -1,0 +1,316 @@
+"""HTTP plumbing shared by the clients: one pooled AsyncClient, the API key, retries, errors.
+
+A malformed body in a 2xx response is *not* retried (``retryable=False``): it means the
+base URL points at something that is not the model API (a proxy page, a wrong path) or the
+server is broken in a way a retry does not fix, and a body cut in transit already surfaces as
+a (retried) transport error. Only connection errors, timeouts, 408, 429 and 5xx are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from contextlib import aclosing
+from time import perf_counter
+from typing import Any, TypeVar
+
+import httpx
+
+from tutorlab.clients.errors import AttemptFailure, ModelEndpointError
+from tutorlab.clients.results import ChatChunk
+from tutorlab.clients.retry import (
+    RetryPolicy,
+    is_retryable_status,
+    parse_http_date,
+    parse_retry_after,
+)
+from tutorlab.contracts.endpoints import ModelEndpoint
+
+T = TypeVar("T")
+Decoder = Callable[[AsyncIterator[bytes]], AsyncGenerator[ChatChunk, None]]
+
+_REDACTED = "[redacted]"
+_MAX_MESSAGE = 500
+_TIMEOUT_KIND: dict[type[Exception], str] = {
+    httpx.ConnectTimeout: "connect timeout",
+    httpx.ReadTimeout: "read timeout",
+    httpx.WriteTimeout: "write timeout",
+    httpx.PoolTimeout: "timeout waiting for a pooled connection",
+}
+
+
+_decode_json = json.JSONDecoder().decode
+
+
+def loads_line(line: bytes) -> Any:
+    """One streamed JSON document (UTF-8 bytes); ValueError when malformed."""
+    return _decode_json(line.decode())
+
+
+def dumps(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON for a request body."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def error_message(content: bytes) -> str:
+    """The human-readable message of an error body (Ollama, OpenAI, vLLM, FastAPI or text)."""
+    text = content.decode("utf-8", "replace").strip()
+    if not text:
+        return "(empty body)"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return _clip(text)
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict):
+            err = err.get("message") or err
+        if err is None:
+            err = data.get("message") or data.get("detail")
+        if err is not None:
+            return _clip(err if isinstance(err, str) else json.dumps(err))
+    return _clip(text)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "…"
+
+
+def status_failure(response: httpx.Response) -> AttemptFailure:
+    """Why a non-2xx response failed; 408/429/5xx are retryable, honouring Retry-After."""
+    status = response.status_code
+    retryable = is_retryable_status(status)
+    retry_after = None
+    if retryable:
+        headers = response.headers
+        retry_after = parse_retry_after(
+            headers.get("retry-after"), now=parse_http_date(headers.get("date"))
+        )
+    return AttemptFailure(
+        f"HTTP {status}: {error_message(response.content)}",
+        retryable=retryable,
+        status_code=status,
+        retry_after=retry_after,
+    )
+
+
+def transport_failure(exc: httpx.RequestError, where: str) -> AttemptFailure:
+    """Why an attempt failed below HTTP: timeouts and connection errors are retryable."""
+    kind = _TIMEOUT_KIND.get(type(exc))
+    if kind is None and isinstance(exc, httpx.TimeoutException):
+        kind = "timeout"
+    if kind is not None:
+        return AttemptFailure(f"{kind} calling {where}", retryable=True)
+    retryable = isinstance(exc, httpx.TransportError) and not isinstance(
+        exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError
+    )
+    detail = str(exc) or "no detail"
+    return AttemptFailure(f"{type(exc).__name__} calling {where}: {detail}", retryable=retryable)
+
+
+def malformed(what: str, detail: str = "") -> AttemptFailure:
+    """A 2xx body that is not what the API promises: never retried (see the module doc)."""
+    suffix = f" ({_clip(detail)})" if detail else ""
+    return AttemptFailure(f"malformed {what} from endpoint{suffix}", retryable=False)
+
+
+class EndpointHttp:
+    """Sends requests to one endpoint with bounded concurrency, retries and a deadline."""
+
+    def __init__(
+        self,
+        endpoint: ModelEndpoint,
+        *,
+        retry: RetryPolicy,
+        transport: httpx.AsyncBaseTransport | None,
+        http: httpx.AsyncClient | None,
+        env: Mapping[str, str] | None,
+    ) -> None:
+        if http is not None and transport is not None:
+            raise ValueError("transport: pass either http or transport, not both")
+        self.name = endpoint.name
+        self.retry = retry
+        self.base_url = endpoint.base_url.rstrip("/")
+        self._key_env = endpoint.api_key_env
+        self._env: Mapping[str, str] = os.environ if env is None else env
+        self.timeout = httpx.Timeout(retry.attempt_timeout_s, connect=retry.connect_timeout_s)
+        self._owns_http = http is None
+        if http is None:
+            size = endpoint.max_concurrency
+            http = httpx.AsyncClient(
+                transport=transport,
+                timeout=self.timeout,
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                follow_redirects=False,
+            )
+        self.http = http
+        self._slots = asyncio.Semaphore(endpoint.max_concurrency)
+        self._urls: dict[str, tuple[httpx.URL, str]] = {}
+
+    def url(self, path: str) -> tuple[httpx.URL, str]:
+        """The URL for ``path`` and how to name it in errors (without any user:password)."""
+        cached = self._urls.get(path)
+        if cached is None:
+            url = httpx.URL(self.base_url + path)
+            cached = self._urls[path] = (url, str(url.copy_with(username=None, password=None)))
+        return cached
+
+    def _headers(self, accept: str) -> tuple[dict[str, str], str | None]:
+        headers = {"content-type": "application/json", "accept": accept}
+        if self._key_env is None:
+            return headers, None
+        key = (self._env.get(self._key_env) or "").strip()
+        if not key:
+            raise ModelEndpointError(
+                self.name,
+                f"environment variable {self._key_env} is not set (it must hold the API key "
+                "of this endpoint)",
+            )
+        if not (key.isascii() and key.isprintable()):
+            raise ModelEndpointError(
+                self.name,
+                f"environment variable {self._key_env} holds an API key with characters that "
+                "cannot go in an HTTP header",
+            )
+        headers["authorization"] = "Bearer " + key
+        return headers, key
+
+    def _error(
+        self, failure: AttemptFailure, attempts: int, key: str | None, note: str = ""
+    ) -> ModelEndpointError:
+        cause = failure.cause + note
+        if key and key in cause:
+            cause = cause.replace(key, _REDACTED)
+        error = ModelEndpointError(
+            self.name,
+            cause,
+            status_code=failure.status_code,
+            retryable=failure.retryable,
+            attempts=attempts,
+        )
+        error.__cause__ = failure.__cause__
+        return error
+
+    def _timed_out(self, what: str, limit: float, where: str) -> AttemptFailure:
+        if limit < self.retry.attempt_timeout_s:
+            cause = f"{what} from {where} before the {self.retry.deadline_s:g} s deadline"
+        else:
+            cause = f"{what} within {limit:g} s from {where}"
+        return AttemptFailure(cause, retryable=True)
+
+    def _delay_or_raise(
+        self, failure: AttemptFailure, attempt: int, deadline: float, key: str | None
+    ) -> float:
+        """Seconds to sleep before the next attempt, or raise when giving up."""
+        policy = self.retry
+        if not failure.retryable:
+            raise self._error(failure, attempt, key)
+        if attempt >= policy.max_attempts:
+            raise self._error(failure, attempt, key, f" (gave up after {attempt} attempts)")
+        told = failure.retry_after
+        delay = policy.backoff(attempt) if told is None else told
+        if policy.clock() + delay >= deadline:
+            why = "retrying" if told is None else f"Retry-After of {told:g} s"
+            raise self._error(
+                failure,
+                attempt,
+                key,
+                f" ({why} would pass the {policy.deadline_s:g} s deadline; "
+                f"gave up after {attempt} attempts)",
+            )
+        return delay
+
+    async def request(
+        self, method: str, path: str, body: bytes | None, parse: Callable[[Any], T]
+    ) -> tuple[T, float, int]:
+        """``parse(json)`` of the first successful attempt, its latency in ms, attempts made."""
+        url, where = self.url(path)
+        where = f"{method} {where}"
+        headers, key = self._headers("application/json")
+        policy = self.retry
+        deadline = policy.clock() + policy.deadline_s
+        attempt = 0
+        while True:
+            attempt += 1
+            limit = max(0.0, min(policy.attempt_timeout_s, deadline - policy.clock()))
+            try:
+                async with self._slots:
+                    started = perf_counter()
+                    async with asyncio.timeout(limit):
+                        response = await self.http.request(
+                            method, url, content=body, headers=headers, timeout=self.timeout
+                        )
+                    latency_ms = (perf_counter() - started) * 1000.0
+                if not response.is_success:
+                    raise status_failure(response)
+                try:
+                    data = json.loads(response.content)
+                except ValueError:
+                    raise malformed("JSON", f"HTTP {response.status_code}") from None
+                try:
+                    return parse(data), latency_ms, attempt
+                except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+                    raise malformed("response", f"{type(exc).__name__}: {exc}") from None
+            except AttemptFailure as exc:
+                failure = exc
+            except TimeoutError:
+                failure = self._timed_out("no complete response", limit, where)
+            except httpx.RequestError as exc:
+                failure = transport_failure(exc, where)
+                failure.__cause__ = exc
+            delay = self._delay_or_raise(failure, attempt, deadline, key)
+            await policy.sleep(delay)
+
+    async def stream(self, path: str, body: bytes, decode: Decoder) -> AsyncIterator[ChatChunk]:
+        """The decoded chunks of a streamed POST.
+
+        Failures before the first chunk is yielded are retried like :meth:`request`; after
+        that the error is raised (``retryable`` tells whether re-sending could help).
+        """
+        url, where = self.url(path)
+        where = f"POST {where}"
+        headers, key = self._headers("text/event-stream, application/x-ndjson")
+        policy = self.retry
+        deadline = policy.clock() + policy.deadline_s
+        attempt = 0
+        while True:
+            attempt += 1
+            limit = max(0.0, min(policy.attempt_timeout_s, deadline - policy.clock()))
+            yielded = False
+            try:
+                async with self._slots:
+                    request = self.http.build_request(
+                        "POST", url, content=body, headers=headers, timeout=self.timeout
+                    )
+                    async with asyncio.timeout(limit):
+                        response = await self.http.send(request, stream=True)
+                    try:
+                        if not response.is_success:
+                            await response.aread()
+                            raise status_failure(response)
+                        async with aclosing(decode(response.aiter_bytes())) as chunks:
+                            async for chunk in chunks:
+                                yielded = True
+                                yield chunk
+                        return
+                    finally:
+                        await response.aclose()
+            except AttemptFailure as exc:
+                failure = exc
+            except TimeoutError:
+                failure = self._timed_out("no response", limit, where)
+            except httpx.RequestError as exc:
+                failure = transport_failure(exc, where)
+                failure.__cause__ = exc
+            if yielded:
+                raise self._error(
+                    failure, attempt, key, " (after part of the reply had been streamed)"
+                )
+            delay = self._delay_or_raise(failure, attempt, deadline, key)
+            await policy.sleep(delay)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()

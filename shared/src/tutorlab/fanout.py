@@ -1,0 +1,129 @@
+"""Fan requests out to one model endpoint with bounded concurrency; hand back outcomes in batches.
+
+Used by eval (benchmarks) and data (teacher data, LLM tagging), so both get the same concurrency
+limit, retries (the client's), response cache and error accounting. A request that still fails
+after the client's retries is an outcome with ``error`` set: never a reply, never a wrong answer.
+Completed outcomes are handed to ``on_batch`` in small batches (at most ``flush_every`` items or
+``flush_interval_s`` apart) so a caller persists them as they complete without a write per item.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tutorlab.cache import ResponseCache, cache_key
+from tutorlab.clients import ChatResult, ModelClient, ModelEndpointError
+from tutorlab.contracts.endpoints import ModelParams
+
+
+@dataclass(slots=True)
+class FanoutRequest:
+    id: str
+    messages: list[dict[str, str]]
+    params: ModelParams | None = None
+
+
+@dataclass(slots=True)
+class FanoutOutcome:
+    id: str
+    result: ChatResult | None
+    error: str | None = None
+    cached: bool = False
+    cache_key: str | None = None
+
+
+@dataclass
+class FanoutStats:
+    requested: int = 0
+    cached: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+OnBatch = Callable[[list[FanoutOutcome]], Awaitable[None]]
+
+
+async def fan_out(
+    client: ModelClient,
+    requests: Sequence[FanoutRequest],
+    on_batch: OnBatch,
+    *,
+    concurrency: int,
+    cache: ResponseCache | None = None,
+    epoch: int = 0,
+    flush_every: int = 64,
+    flush_interval_s: float = 0.25,
+    should_stop: Callable[[], bool] | None = None,
+) -> FanoutStats:
+    """Run every request (cache hits first, without a call); return what happened."""
+    stats = FanoutStats(requested=len(requests))
+    keys: dict[str, str] = {}
+    pending: list[FanoutRequest] = list(requests)
+    if cache is not None:
+        for request in requests:
+            keys[request.id] = cache_key(client.endpoint, request.messages, request.params, epoch)
+        hits = await cache.get_many(keys.values())
+        if hits:
+            cached = [
+                FanoutOutcome(r.id, hits[keys[r.id]], cached=True, cache_key=keys[r.id])
+                for r in requests
+                if keys[r.id] in hits
+            ]
+            stats.cached = len(cached)
+            for start in range(0, len(cached), 1000):
+                await on_batch(cached[start : start + 1000])
+            pending = [r for r in requests if keys[r.id] not in hits]
+
+    buffer: list[FanoutOutcome] = []
+    flush_lock = asyncio.Lock()
+    loop = asyncio.get_running_loop()
+    last_flush = loop.time()
+
+    async def flush() -> None:
+        nonlocal buffer, last_flush
+        async with flush_lock:
+            if not buffer:
+                return
+            batch, buffer = buffer, []
+            last_flush = loop.time()
+            if cache is not None:
+                await cache.put_many(
+                    {o.cache_key: o.result for o in batch if o.result is not None and o.cache_key}
+                )
+            await on_batch(batch)
+
+    iterator = iter(pending)
+
+    async def worker() -> None:
+        for request in iterator:
+            if should_stop is not None and should_stop():
+                return
+            try:
+                result = await client.chat(request.messages, request.params)
+                outcome = FanoutOutcome(request.id, result, cache_key=keys.get(request.id))
+                stats.succeeded += 1
+            except ModelEndpointError as exc:
+                outcome = FanoutOutcome(request.id, None, error=exc.cause)
+                stats.failed += 1
+                label = f"status {exc.status_code}" if exc.status_code else "transport"
+                stats.errors[label] = stats.errors.get(label, 0) + 1
+            buffer.append(outcome)
+            if len(buffer) >= flush_every or loop.time() - last_flush >= flush_interval_s:
+                await flush()
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(pending))))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+    await flush()
+    return stats
+
+
+def as_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
