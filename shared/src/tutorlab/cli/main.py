@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tutorlab.cli import chat, jobs, models
+from tutorlab.cli import bench, chat, jobs, models, score
 
 app = typer.Typer(
     name="tutorlab",
@@ -14,4 +14,6 @@ app = typer.Typer(
 )
 app.add_typer(models.app, name="models", help="Register, list, probe and activate model endpoints.")
 app.add_typer(jobs.app, name="jobs", help="Show and wait for jobs of any service.")
+app.add_typer(bench.app, name="bench", help="Run, list, show and compare benchmarks.")
 app.command("chat")(chat.chat)
+app.command("score")(score.score)

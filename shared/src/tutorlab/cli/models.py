@@ -13,7 +13,7 @@ from tutorlab.cli.http import UrlOption, client, console, fail, request
 app = typer.Typer(no_args_is_help=True)
 
 
-def _params(pairs: list[str]) -> dict[str, Any]:
+def parse_params(pairs: list[str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -43,7 +43,7 @@ def register(
         "name": name,
         "kind": kind,
         "model": model,
-        "params": _params(param),
+        "params": parse_params(param),
         "max_concurrency": max_concurrency,
     }
     if base_url:

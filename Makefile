@@ -1,0 +1,52 @@
+# TutorLab developer commands. `make demo` and `make test` are the two a newcomer needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+REDIS_URL ?= redis://localhost:6379/0
+# The offline dataset mirror (GSM8K + MATH files). Default: the team's copy beside the checkout.
+TUTORLAB_DATASET_MIRROR ?= $(abspath $(CURDIR)/../shared/datasets)
+export REDIS_URL TUTORLAB_DATASET_MIRROR
+
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: help install redis demo dev test lint format up down bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: ## install uv (if missing) and the locked dependencies
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@uv sync --locked --quiet
+
+redis: ## make sure Redis answers at REDIS_URL (start redis-server if installed)
+	@uv run --quiet python -m tutorlab.redis_check --start "$(REDIS_URL)"
+
+demo: install redis ## start everything against the simulator and run the quick benchmark
+	@uv run --quiet python -m tutorlab.demo
+
+dev: install redis ## run all services, workers and the simulator in the foreground (honcho)
+	@uv run honcho -f Procfile start
+
+test: install redis ## run the whole test suite (unit, integration, e2e)
+	@uv run pytest -q
+
+lint: install ## ruff (lint + format check) and mypy
+	@uv run ruff check .
+	@uv run ruff format --check .
+	@uv run mypy shared/src services/*/src sim/src
+
+format: install ## apply ruff's formatting and safe fixes
+	@uv run ruff format .
+	@uv run ruff check --fix .
+
+bench: install redis ## load benchmark: GSM8K test through the real services (see bench/)
+	@uv run python bench/eval_throughput.py
+
+up: ## docker compose up (needs a Docker engine)
+	docker compose up -d --build
+
+down: ## docker compose down
+	docker compose down
+
+clean: ## remove runtime output (var/, outputs/)
+	rm -rf var outputs
