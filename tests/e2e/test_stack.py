@@ -1,0 +1,99 @@
+"""The whole stack as real processes: register the simulator, chat in each mode, run jobs, and
+two workers on one queue sharing jobs with none run twice."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import make_stack
+from tutorlab.devstack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def wait_job(client: httpx.Client, path: str, timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = client.get(path).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"{path} not finished after {timeout_s} s: {job}")
+
+
+def test_register_chat_in_every_mode_and_job_round_trip(
+    stack: Stack, tutor: httpx.Client
+) -> None:
+    for kind, base in (("ollama", stack.url("simulator")), ("openai", stack.url("simulator") + "/v1")):
+        created = tutor.post(
+            "/models", json={"name": f"sim-{kind}", "kind": kind, "base_url": base, "model": "qwen3:8b"}
+        )
+        assert created.status_code == 201, created.text
+        probe = tutor.post(f"/models/sim-{kind}/probe").json()
+        assert probe["ok"] and probe["reachable"], probe
+        for mode in ("hint", "explain", "check", "solve"):
+            reply = tutor.post(
+                "/chat",
+                json={"message": "What is 12 + 30?", "mode": mode, "grade": 4, "model": f"sim-{kind}"},
+            )
+            assert reply.status_code == 200, reply.text
+            body = reply.json()
+            assert body["reply"] and body["mode"] == mode and body["model"] == f"sim-{kind}"
+            assert body["prompt_version"].startswith("tutor-policy/")
+            assert body["usage"]["total_tokens"] > 0
+
+    with httpx.Client(base_url=stack.url("data-service"), timeout=30) as data:
+        submitted = data.post(
+            "/jobs", json={"kind": "count_rows", "params": {"dataset": "gsm8k", "split": "train"}}
+        )
+        assert submitted.status_code == 202
+        job = wait_job(data, submitted.headers["location"])
+        assert job["status"] == "succeeded" and job["result"]["rows"] == 7473
+
+    with httpx.Client(base_url=stack.url("trainer-service"), timeout=30) as trainer:
+        submitted = trainer.post(
+            "/jobs", json={"kind": "plan_training", "params": {"num_examples": 1000, "batch_size": 64}}
+        )
+        job = wait_job(trainer, submitted.headers["location"])
+        assert job["status"] == "succeeded" and job["result"]["total_steps"] == 16
+
+    with httpx.Client(base_url=stack.url("eval-service"), timeout=30) as evals:
+        submitted = evals.post("/jobs", json={"kind": "probe_model", "params": {"model": "sim-ollama"}})
+        job = wait_job(evals, submitted.headers["location"])
+        assert job["status"] == "succeeded", job
+        assert job["result"]["latency_ms"] > 0
+
+
+def test_two_workers_share_one_queue_and_run_each_job_once(
+    tmp_path: Path, dataset_mirror: Path
+) -> None:
+    workers = {"eval-worker": 0, "data-worker": 2, "trainer-worker": 0}
+    with make_stack(tmp_path, dataset_mirror, workers=workers) as stack, httpx.Client(
+        base_url=stack.url("data-service"), timeout=30
+    ) as data:
+        ids = []
+        for i in range(12):
+            split = "test" if i % 2 else "train"
+            response = data.post(
+                "/jobs", json={"kind": "count_rows", "params": {"dataset": "math", "split": split}}
+            )
+            assert response.status_code == 202
+            ids.append(response.json()["id"])
+        finished = [wait_job(data, f"/jobs/{job_id}") for job_id in ids]
+        assert all(job["status"] == "succeeded" for job in finished)
+        assert all(job["attempts"] == 1 for job in finished), [j["attempts"] for j in finished]
+        owners = {job_id: _owner(stack, job_id) for job_id in ids}
+        assert len(set(owners.values())) == 2, f"one worker took every job: {owners}"
+
+
+def _owner(stack: Stack, job_id: str) -> str:
+    """Which worker process ran the job, from the workers' logs."""
+    for name in ("data-worker", "data-worker-1"):
+        log = (stack.root / "logs" / f"{name}.log").read_text()
+        if f"job {job_id} (count_rows) started" in log:
+            return name
+    raise AssertionError(f"no worker log mentions {job_id}")
