@@ -39,6 +39,43 @@ def _summary(values: Sequence[bool]) -> dict[str, Any]:
     return summarize_binary(values).model_dump()
 
 
+class LiveCounts:
+    """Running per-task metric counts, so progress polls never re-read every item."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, list[int]]] = {}
+        self.errors = 0
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            if row["status"] != "ok":
+                self.errors += 1
+                continue
+            task = self.counts.setdefault(row["task"], {})
+            for name, value in (row["verdicts"].get("metrics") or {}).items():
+                if value is not None:
+                    pair = task.setdefault(name, [0, 0])
+                    pair[0] += 1
+                    pair[1] += int(bool(value))
+
+    def add_items(self, items: Iterable[BenchmarkItem]) -> None:
+        self.add({"status": it.status, "task": it.task, "verdicts": it.verdicts} for it in items)
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            task: {
+                reported_name(name): summarize_binary(
+                    [True] * hits + [False] * (n - hits)
+                ).model_dump()
+                for name, (n, hits) in metrics.items()
+            }
+            for task, metrics in sorted(self.counts.items())
+        }
+
+    def partial(self) -> dict[str, Any]:
+        return {"live": True, "metrics": self.metrics(), "errors": self.errors}
+
+
 def _metric_values(items: Iterable[BenchmarkItem], metric: str) -> list[bool]:
     return [
         bool(v)
@@ -83,16 +120,6 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return round(ordered[index], 2)
-
-
-def live_metrics(scorers: dict[str, str], items: Sequence[BenchmarkItem]) -> dict[str, Any]:
-    """Per-task metrics over what is stored so far (``scorers``: task -> scorer)."""
-    by_task: dict[str, list[BenchmarkItem]] = defaultdict(list)
-    for item in items:
-        by_task[item.task].append(item)
-    return {
-        task: task_metrics(scorers.get(task, task), rows) for task, rows in sorted(by_task.items())
-    }
 
 
 def build_results(

@@ -15,13 +15,14 @@ import httpx
 from tutorlab.cache import ResponseCache
 from tutorlab.clients import RetryPolicy
 from tutorlab.fanout import FanoutOutcome, FanoutRequest, fan_out
+from tutorlab.jobs.models import JobStatus
 from tutorlab.jobs.runtime import JobContext
 
-from eval_service.comparison import compare_and_write
+from eval_service.comparison import ComparisonError, compare_and_write
 from eval_service.item_store import ItemStore
 from eval_service.items import ItemLoader
 from eval_service.plan import build_plan, messages_for, request_params
-from eval_service.results import build_results, write_outputs
+from eval_service.results import LiveCounts, build_results, write_outputs
 from eval_service.schemas import BenchmarkParams
 from eval_service.scorers import Scorer
 from eval_service.targets import resolve_target
@@ -51,6 +52,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         retry=RetryPolicy(
             attempt_timeout_s=params.request_timeout_s, deadline_s=params.request_deadline_s
         ),
+        concurrency=params.concurrency,
     )
     try:
         data_http: httpx.AsyncClient | None = res.get("data_http")
@@ -63,7 +65,10 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
                 lookup[f"{task.name}{KEY_SEP}{item.id}"] = (task, item)
 
         done = await store.completed(ctx.job_id)
-        await ctx.progress(len(done), plan.total)
+        live = LiveCounts()
+        if done:  # resumed: count what earlier attempts stored
+            live.add_items(await store.all(ctx.job_id))
+        await ctx.progress(len(done), plan.total, live.partial())
         requests = [
             FanoutRequest(
                 id=key,
@@ -77,14 +82,21 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         completed = len(done)
 
         async def on_batch(outcomes: list[FanoutOutcome]) -> None:
-            nonlocal completed
+            nonlocal completed, live
             pairs = [(lookup[o.id], o) for o in outcomes]
             rows = await scorer.rows(ctx.job_id, pairs)
-            await store.insert_many(rows)
-            completed += len(rows)
-            await ctx.progress(completed, plan.total)
+            inserted = await store.insert_many(rows)
+            if inserted == len(rows):
+                live.add(rows)
+                completed += inserted
+            else:  # another attempt stored some of these first: recount from the table
+                stored = await store.all(ctx.job_id)
+                live = LiveCounts()
+                live.add_items(stored)
+                completed = len(stored)
+            await ctx.progress(completed, plan.total, live.partial())
 
-        concurrency = params.concurrency or target.endpoint.max_concurrency
+        concurrency = target.endpoint.max_concurrency  # the job's override, if it gave one
         stats = await fan_out(
             target.client,
             requests,
@@ -123,6 +135,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     outputs = Path(settings.outputs_dir)
     paths = write_outputs(outputs, params.label or target.name, results, items)
     summary: dict[str, Any] = {
+        "metrics": results["metrics"],
         "results_path": str(paths["results"]),
         "items_path": str(paths["items"]),
         "headline": results["headline"],
@@ -130,20 +143,29 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         "error_rate": results["error_rate"],
     }
     if params.compare_to:
-        comparison = await compare_and_write(
-            res["sessions"],
-            store,
-            baseline=params.compare_to,
-            candidate=ctx.job_id,
-            candidate_results=results,
-            candidate_dir=paths["results"].parent,
-        )
-        summary["comparison_path"] = comparison["path"]
-        summary["comparison_id"] = comparison["id"]
+        try:
+            comparison = await compare_and_write(
+                res["sessions"],
+                store,
+                baseline=params.compare_to,
+                candidate=ctx.job_id,
+                candidate_results=results,
+                candidate_dir=paths["results"].parent,
+            )
+        except ComparisonError as exc:  # the run itself is fine: keep it, say why no comparison
+            summary["comparison_error"] = str(exc)
+        else:
+            summary["comparison_path"] = comparison["path"]
+            summary["comparison_id"] = comparison["id"]
     if results["error_rate"] > params.error_threshold:
-        raise BenchmarkFailed(
+        message = (
             f"{results['counts']['errors']} of {results['counts']['items']} items failed "
             f"({results['error_rate']:.1%} > threshold {params.error_threshold:.0%}); "
             f"results written to {paths['results']}; causes: {results['errors_by_cause']}"
         )
+        # record the summary with the failure, so the run's results stay reachable by its id
+        await ctx.store.finish(
+            ctx.job_id, ctx.worker_id, JobStatus.failed, result=summary, error=message
+        )
+        raise BenchmarkFailed(message)
     return summary

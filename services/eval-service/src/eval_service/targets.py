@@ -106,8 +106,13 @@ async def resolve_target(
     tutor_api_url: str,
     api_key: str | None = None,
     retry: RetryPolicy | None = None,
+    concurrency: int | None = None,
 ) -> Target:
-    """Fetch the endpoint from the registry (REST) and build its client."""
+    """Fetch the endpoint from the registry (REST) and build its client.
+
+    ``concurrency`` (a job's override) replaces the registered ``max_concurrency`` for this
+    client: the client's own connection pool and semaphore are sized from it.
+    """
     if target == TUTOR_API_TARGET:
         active = model or await registry.active_model()
         if active is None:
@@ -121,7 +126,7 @@ async def resolve_target(
             kind=EndpointKind.openai,
             base_url=tutor_api_url,
             model=f"tutor-api/{backing.name}/{backing.model}/{PROMPT_VERSION}",
-            max_concurrency=backing.max_concurrency,
+            max_concurrency=concurrency or backing.max_concurrency,
             api_key_env=_KEY_ENV if api_key else None,
         )
         client = TutorApiClient(
@@ -140,9 +145,10 @@ async def resolve_target(
         endpoint = await registry.get_model(model)
     except RegistryError as exc:
         raise TargetError(str(exc)) from exc
-    return Target(
-        "model", model, build_client(endpoint, retry=retry), endpoint, _describe(endpoint)
+    sized = (
+        endpoint.model_copy(update={"max_concurrency": concurrency}) if concurrency else endpoint
     )
+    return Target("model", model, build_client(sized, retry=retry), sized, _describe(endpoint))
 
 
 def _describe(endpoint: ModelEndpoint) -> dict[str, Any]:

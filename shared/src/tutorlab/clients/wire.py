@@ -9,8 +9,11 @@ a (retried) transport error. Only connection errors, timeouts, 408, 429 and 5xx 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import math
 import os
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from time import perf_counter
@@ -33,6 +36,8 @@ Decoder = Callable[[AsyncIterator[bytes]], AsyncGenerator[ChatChunk, None]]
 
 _REDACTED = "[redacted]"
 _MAX_MESSAGE = 500
+#: connections per httpx pool (see EndpointHttp)
+POOL_SHARD_SIZE = 8
 _TIMEOUT_KIND: dict[type[Exception], str] = {
     httpx.ConnectTimeout: "connect timeout",
     httpx.ReadTimeout: "read timeout",
@@ -138,14 +143,29 @@ class EndpointHttp:
         self.timeout = httpx.Timeout(retry.attempt_timeout_s, connect=retry.connect_timeout_s)
         self._owns_http = http is None
         if http is None:
+            # httpcore assigns requests to connections by scanning the whole pool on every
+            # request start and end (quadratic in pool size); several small pools, used round
+            # robin, keep that cost flat at high concurrency.
             size = endpoint.max_concurrency
-            http = httpx.AsyncClient(
-                transport=transport,
-                timeout=self.timeout,
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-                follow_redirects=False,
-            )
-        self.http = http
+            shards = max(1, math.ceil(size / POOL_SHARD_SIZE))
+            per_shard = math.ceil(size / shards)
+            tls = ssl.create_default_context()
+            self._pool = [
+                httpx.AsyncClient(
+                    transport=transport,
+                    timeout=self.timeout,
+                    verify=tls,
+                    limits=httpx.Limits(
+                        max_connections=per_shard, max_keepalive_connections=per_shard
+                    ),
+                    follow_redirects=False,
+                )
+                for _ in range(shards)
+            ]
+        else:
+            self._pool = [http]
+        self._next = itertools.cycle(self._pool)
+        self.http = self._pool[0]
         self._slots = asyncio.Semaphore(endpoint.max_concurrency)
         self._urls: dict[str, tuple[httpx.URL, str]] = {}
 
@@ -239,7 +259,7 @@ class EndpointHttp:
                 async with self._slots:
                     started = perf_counter()
                     async with asyncio.timeout(limit):
-                        response = await self.http.request(
+                        response = await next(self._next).request(
                             method, url, content=body, headers=headers, timeout=self.timeout
                         )
                     latency_ms = (perf_counter() - started) * 1000.0
@@ -281,11 +301,12 @@ class EndpointHttp:
             yielded = False
             try:
                 async with self._slots:
-                    request = self.http.build_request(
+                    http = next(self._next)
+                    request = http.build_request(
                         "POST", url, content=body, headers=headers, timeout=self.timeout
                     )
                     async with asyncio.timeout(limit):
-                        response = await self.http.send(request, stream=True)
+                        response = await http.send(request, stream=True)
                     try:
                         if not response.is_success:
                             await response.aread()
@@ -313,4 +334,5 @@ class EndpointHttp:
 
     async def aclose(self) -> None:
         if self._owns_http:
-            await self.http.aclose()
+            for http in self._pool:
+                await http.aclose()

@@ -48,9 +48,12 @@ class JobContext:
     def job_id(self) -> str:
         return self.job.id
 
-    async def progress(self, done: int, total: int | None = None) -> None:
-        """Record progress and stop here if the job was cancelled (checked at most 2×/s)."""
-        await self.store.set_progress(self.job.id, done, total)
+    async def progress(
+        self, done: int, total: int | None = None, partial: dict[str, Any] | None = None
+    ) -> None:
+        """Record progress (and a partial result, e.g. metrics so far); stop here if the job was
+        cancelled (checked at most twice a second)."""
+        await self.store.set_progress(self.job.id, done, total, partial)
         loop = asyncio.get_running_loop()
         if loop.time() - self._last_cancel_check >= 0.5:
             self._last_cancel_check = loop.time()

@@ -150,10 +150,19 @@ class JobStore:
             heartbeat_at=utcnow(),
         )
 
-    async def set_progress(self, job_id: str, done: int, total: int | None = None) -> None:
+    async def set_progress(
+        self,
+        job_id: str,
+        done: int,
+        total: int | None = None,
+        partial: dict[str, Any] | None = None,
+    ) -> None:
+        """Progress, plus an optional partial result shown while the job runs."""
         values: dict[str, Any] = {"progress_done": done, "heartbeat_at": utcnow()}
         if total is not None:
             values["progress_total"] = total
+        if partial is not None:
+            values["result"] = partial
         await self._update(job_id, **values)
 
     async def finish(

@@ -18,7 +18,7 @@ from eval_service.catalog import load_catalog
 from eval_service.item_store import ItemStore
 from eval_service.jobs import BENCHMARK
 from eval_service.plan import PlanError, task_names
-from eval_service.results import item_record, live_metrics
+from eval_service.results import item_record
 from eval_service.schemas import BenchmarkParams
 from eval_service.targets import TUTOR_API_TARGET
 
@@ -114,23 +114,15 @@ async def list_benchmarks(
 
 @router.get("/benchmarks/{run_id}")
 async def get_benchmark(run_id: str, state: State) -> dict[str, Any]:
-    """Status, progress, ETA, and metrics over the items scored so far."""
+    """Status, progress, ETA, and metrics over the items scored so far (kept up to date by the
+    worker with each batch, so polling never re-reads the items)."""
     job = await _run(state, run_id)
-    store: ItemStore = state.extras["items"]
-    catalog = load_catalog()
-    names = [t for t in job.params.get("tasks") or []] or (
-        catalog.suites[job.params["suite"]].tasks
-        if job.params.get("suite") in catalog.suites
-        else []
-    )
-    scorers = {name: catalog.tasks[name].scorer for name in names if name in catalog.tasks}
-    items = await store.all(run_id)
-    errors = sum(1 for it in items if it.status != "ok")
+    result = job.result or {}
     return {
         **job.model_dump(mode="json"),
         "eta_s": _eta(job),
-        "errors": errors,
-        "metrics": live_metrics(scorers, items),
+        "errors": result.get("errors", (result.get("counts") or {}).get("errors", 0)),
+        "metrics": result.get("metrics", {}),
     }
 
 
