@@ -42,8 +42,8 @@ format: install ## apply ruff's formatting and safe fixes
 bench: install redis ## load benchmark: GSM8K test through the real services (see bench/)
 	@uv run python bench/eval_throughput.py
 
-up: ## docker compose up (needs a Docker engine)
-	docker compose up -d --build
+up: ## docker compose up (needs a Docker engine; add --profile ollama for Ollama)
+	docker compose up -d --build --wait
 
 down: ## docker compose down
 	docker compose down

@@ -17,15 +17,26 @@ class _ContextFilter(logging.Filter):
         self.service = service
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
+    def _mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
         record.job_id = job_id_var.get()
         if self.secrets:
             message = record.getMessage()
             if any(secret in message for secret in self.secrets):
-                for secret in self.secrets:
-                    message = message.replace(secret, "***")
-                record.msg, record.args = message, None
+                record.msg, record.args = self._mask(message), None
+            if record.exc_info:
+                # a traceback is text too: format it here, masked (formatters then use exc_text)
+                text = logging.Formatter().formatException(record.exc_info)
+                record.exc_info, record.exc_text = None, self._mask(text)
+            elif record.exc_text:
+                record.exc_text = self._mask(record.exc_text)
+            if record.stack_info:
+                record.stack_info = self._mask(record.stack_info)
         return True
 
 

@@ -11,7 +11,7 @@ from tutorlab_sim.config import SimConfig
 from tutorlab_sim.draws import SplitRanks, stable_hash, unit
 from tutorlab_sim.lookup import index_for
 from tutorlab_sim.mirror import Item, Mirror
-from tutorlab_sim.safety import compliance, harm_category, has_math_cues, refusal
+from tutorlab_sim.safety import assess, compliance, has_math_cues, refusal
 
 TUTOR_MODES: tuple[str, ...] = ("hint", "explain", "check")
 _MODE = re.compile(r"\bmode\s*:\s*(hint|explain|check|solve)\b", re.IGNORECASE)
@@ -173,9 +173,11 @@ class Responder:
         mode = find_mode(messages)
         item = self.find_item(messages)
         if item is None:
-            category = harm_category(prompt)
-            if category is not None:
-                math = has_math_cues(prompt)
+            flag = assess(prompt)
+            if flag is not None:
+                category = flag.category
+                # maths with risky words is answered; a harmful request dressed as maths is not
+                math = not flag.intent and has_math_cues(prompt)
                 rate = cfg.over_refusal_rate if math else cfg.refusal_rate
                 if unit("refuse", cfg.seed, request_seed, prompt) < rate:
                     return Reply(

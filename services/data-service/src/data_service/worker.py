@@ -2,15 +2,64 @@
 
 from __future__ import annotations
 
-from tutorlab.jobs.arq_worker import build_worker_settings
+from typing import Any
+
+import httpx
+from tutorlab.db import session_factory
+from tutorlab.jobs.arq_worker import ResourcesHook, build_worker_settings
+from tutorlab.registry_client import RegistryClient
+from tutorlab.settings import ServiceSettings
 
 from data_service.app import SPEC
 from data_service.config import DataServiceSettings
+from data_service.dataset_store import DatasetStore
 from data_service.jobs import KINDS
+from data_service.model_access import ModelAccess
 
 
-def worker_settings(settings: DataServiceSettings | None = None) -> type:
-    return build_worker_settings(settings or DataServiceSettings(), KINDS, SPEC.job_prefix)
+def resources_hooks(
+    *,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    model_transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[ResourcesHook, ResourcesHook]:
+    """Start-up and shut-down hooks that give jobs their store and model access.
+
+    The transports are for tests: tutor-api and model servers mounted in process.
+    """
+
+    async def startup(settings: ServiceSettings, resources: dict[str, Any]) -> None:
+        sessions = session_factory(resources["engine"])
+        resources["sessions"] = sessions
+        resources["datasets"] = DatasetStore(sessions, settings.data_dir)
+        registry = RegistryClient(
+            settings.tutor_api_url, api_key=settings.api_key_value(), transport=registry_transport
+        )
+        resources["models"] = ModelAccess(registry, model_transport=model_transport)
+
+    async def shutdown(settings: ServiceSettings, resources: dict[str, Any]) -> None:
+        models: ModelAccess | None = resources.get("models")
+        if models is not None:
+            await models.aclose()
+
+    return startup, shutdown
+
+
+def worker_settings(
+    settings: DataServiceSettings | None = None,
+    *,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    model_transport: httpx.AsyncBaseTransport | None = None,
+) -> type:
+    startup, shutdown = resources_hooks(
+        registry_transport=registry_transport, model_transport=model_transport
+    )
+    return build_worker_settings(
+        settings or DataServiceSettings(),
+        KINDS,
+        SPEC.job_prefix,
+        on_startup=startup,
+        on_shutdown=shutdown,
+    )
 
 
 WorkerSettings = worker_settings()

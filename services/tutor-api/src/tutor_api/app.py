@@ -16,8 +16,10 @@ from tutor_api.routes import chat, models
 
 
 async def _startup(state: ServiceState) -> None:
+    settings = state.settings
+    retry = settings.retry_policy() if isinstance(settings, TutorApiSettings) else None
     state.extras.setdefault("registry", Registry(state.sessions))
-    state.extras.setdefault("clients", EndpointClients())
+    state.extras.setdefault("clients", EndpointClients(retry=retry))
 
 
 async def _shutdown(state: ServiceState) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from tutorlab.clients import ModelClient, build_client
+from tutorlab.clients import ModelClient, RetryPolicy, build_client
 
 from tutor_api.models import ModelEndpointRow
 
 
 class EndpointClients:
-    def __init__(self) -> None:
+    """``retry`` is the policy of every client built here (None: the clients' default)."""
+
+    def __init__(self, *, retry: RetryPolicy | None = None) -> None:
+        self.retry = retry
         self._clients: dict[str, tuple[str, ModelClient]] = {}
 
     async def get(self, row: ModelEndpointRow) -> ModelClient:
@@ -18,7 +21,7 @@ class EndpointClients:
             if cached[0] == fingerprint:
                 return cached[1]
             await cached[1].aclose()
-        client = build_client(row.to_endpoint())
+        client = build_client(row.to_endpoint(), retry=self.retry)
         self._clients[row.name] = (fingerprint, client)
         return client
 

@@ -65,18 +65,26 @@ class Registry:
         return row
 
     async def update(self, name: str, data: ModelEndpointUpdate) -> ModelEndpointRow:
+        """Apply ``data`` and re-check the whole endpoint by the registration rules.
+
+        Raises pydantic's ValidationError when the result would not be a valid registration
+        (e.g. ``base_url: null``, or a tinker endpoint's model that is not a tinker:// path).
+        """
         changes = data.model_dump(exclude_unset=True)
         async with self.sessions() as session:
             row = await session.get(ModelEndpointRow, name)
             if row is None:
                 raise EndpointNotFound(name)
+            merged = row.to_endpoint().model_dump(mode="json", exclude={"active"})
             for key, value in changes.items():
-                if key == "metadata":
-                    row.meta = value or {}
-                elif key == "params":
-                    row.params = data.params.model_dump(exclude_none=True) if data.params else {}
-                else:
-                    setattr(row, key, value)
+                merged[key] = {} if value is None and key in ("params", "metadata") else value
+            checked = ModelEndpointCreate.model_validate(merged)
+            row.base_url = checked.base_url or ""
+            row.model = checked.model
+            row.params = checked.params.model_dump(exclude_none=True)
+            row.max_concurrency = checked.max_concurrency
+            row.api_key_env = checked.api_key_env
+            row.meta = checked.metadata
             row.updated_at = utcnow()
             session.add(row)
             await session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,8 +14,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("tutorlab.errors")
 
 
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+#: a model-level check names its field first, by convention: ``ValueError("model: …")``
+_NAMED_FIELD = re.compile(r"^Value error, ([A-Za-z_][A-Za-z0-9_.]*): ")
+
+
+def _field(loc: tuple[Any, ...] | list[Any], msg: str = "") -> str:
     parts = [str(p) for p in loc if p not in ("body",)]
+    named = _NAMED_FIELD.match(msg)
+    if named and (not parts or parts[-1] != named.group(1)):
+        parts.append(named.group(1))
     return ".".join(parts) or "body"
 
 
@@ -22,14 +30,16 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     detail = []
     for error in errors:
         loc = error.get("loc", ())
-        detail.append(
-            {
-                "field": _field(loc),
-                "loc": list(loc),
-                "msg": error.get("msg"),
-                "type": error.get("type"),
-            }
-        )
+        msg = error.get("msg")
+        field = _field(loc, msg if error.get("type") == "value_error" else "")
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset in loc; the field is the body itself
+            reason = (error.get("ctx") or {}).get("error")
+            position = loc[-1] if loc and isinstance(loc[-1], int) else None
+            field = "body"
+            msg = f"{msg}: {reason}" if reason else msg
+            msg = f"{msg} (at character {position})" if position is not None else msg
+        detail.append({"field": field, "loc": list(loc), "msg": msg, "type": error.get("type")})
     return detail
 
 

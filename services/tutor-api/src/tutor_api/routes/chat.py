@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
-from tutorlab.clients import ModelEndpointError
+from tutorlab.clients import ChatChunk, ModelEndpointError
 from tutorlab.contracts.chat import TutorChatRequest, TutorChatResponse, Usage
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.tutoring import PROMPT_VERSION, build_messages
@@ -48,8 +48,16 @@ async def chat(body: TutorChatRequest, state: State):  # type: ignore[no-untyped
     client = await state.extras["clients"].get(row)
     messages = build_messages(body.message, body.mode, body.grade, body.history)
     if body.stream:
+        # wait for the first piece here, so an endpoint that fails before answering is a 502
+        # (like the non-streamed call), not a 200 whose only event is an error
+        started = time.perf_counter()
+        chunks = client.stream(messages)
+        try:
+            first = await anext(chunks, None)
+        except ModelEndpointError as exc:
+            raise _bad_gateway(row.name, exc) from exc
         return StreamingResponse(
-            _stream(row, client, messages, body),
+            _stream(row, _prepend(first, chunks), body, started),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -74,14 +82,29 @@ def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-async def _stream(row, client, messages, body: TutorChatRequest) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
+async def _prepend(
+    first: ChatChunk | None, rest: AsyncIterator[ChatChunk]
+) -> AsyncIterator[ChatChunk]:
+    try:
+        if first is not None:
+            yield first
+            async for chunk in rest:
+                yield chunk
+    finally:
+        close = getattr(rest, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def _stream(
+    row: ModelEndpointRow, chunks: AsyncIterator[ChatChunk], body: TutorChatRequest, started: float
+) -> AsyncIterator[str]:
     text: list[str] = []
     reasoning: list[str] = []
     usage = Usage()
     finish_reason = None
     try:
-        async for chunk in client.stream(messages):
+        async for chunk in chunks:
             if chunk.reasoning:
                 reasoning.append(chunk.reasoning)
             if chunk.text:

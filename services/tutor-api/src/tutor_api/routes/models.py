@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import ValidationError
 from tutorlab.clients import ModelEndpointError
 from tutorlab.contracts.chat import ChatMessage
 from tutorlab.contracts.endpoints import (
@@ -14,6 +15,7 @@ from tutorlab.contracts.endpoints import (
     ModelParams,
 )
 from tutorlab.service.deps import ApiKey, State
+from tutorlab.service.errors import validation_detail
 
 from tutor_api.endpoint_clients import EndpointClients
 from tutor_api.registry import EndpointExists, EndpointNotFound, Registry
@@ -66,6 +68,10 @@ async def update_model(name: str, body: ModelEndpointUpdate, state: State) -> Mo
         row = await _registry(state).update(name, body)
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    except ValidationError as exc:  # the updated endpoint breaks a registration rule
+        detail = validation_detail([dict(e) for e in exc.errors()])
+        summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
+        raise HTTPException(422, {"error": summary, "detail": detail}) from exc
     await _clients(state).forget(name)
     return row.to_endpoint()
 
