@@ -100,13 +100,13 @@ async def score_task(
     """Score a batch of replies with one task's scorer (math-verify calls batched)."""
     if scorer in ("gsm8k", "math"):
         with_gold = [i for i, item in enumerate(items) if item.gold is not None]
-        verdicts = await score_math_responses(
+        math_verdicts = await score_math_responses(
             [(items[i].gold or "", items[i].response) for i in with_gold],
             kind=scorer,  # type: ignore[arg-type]
             verifier=verifier,
         )
         out: list[Scored] = [({"metrics": {}, "note": "no gold answer"}, "no_gold") for _ in items]
-        for i, verdict in zip(with_gold, verdicts, strict=True):
+        for i, verdict in zip(with_gold, math_verdicts, strict=True):
             out[i] = _math(verdict, scorer)
     elif scorer == "tutoring":
         out = [_tutoring(item) for item in items]
