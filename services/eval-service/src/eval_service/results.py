@@ -14,10 +14,11 @@ from typing import Any
 from tutorlab.fanout import FanoutStats
 from tutorlab.scoring import SCORER_VERSION
 
+from eval_service.judge import AGREEMENT_PAIRS, SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
 from eval_service.metrics import HEADLINE, METRICS, reported_name
 from eval_service.models import BenchmarkItem
 from eval_service.plan import Plan, config_hash
-from eval_service.stats import summarize_binary
+from eval_service.stats import binary_agreement, summarize_binary
 
 RESULTS_SCHEMA = "tutorlab.benchmark_results/1"
 BREAKDOWN_KEYS = {
@@ -85,7 +86,31 @@ def _metric_values(items: Iterable[BenchmarkItem], metric: str) -> list[bool]:
 
 
 def task_metrics(scorer: str, items: Sequence[BenchmarkItem]) -> dict[str, Any]:
-    return {reported_name(m.name): _summary(_metric_values(items, m.name)) for m in METRICS[scorer]}
+    """Every metric of the scorer; judge metrics only when the run had a judge."""
+    out = {}
+    for metric in METRICS[scorer]:
+        values = _metric_values(items, metric.name)
+        if metric.judge and not values:
+            continue
+        out[reported_name(metric.name)] = _summary(values)
+    return out
+
+
+def judge_agreement(items: Sequence[BenchmarkItem]) -> dict[str, Any]:
+    """Rule vs judge on the items both judged: raw agreement and Cohen's kappa."""
+    out = {}
+    for judge_metric, rule_metric in AGREEMENT_PAIRS.items():
+        pairs = []
+        for item in items:
+            metrics = item.verdicts.get("metrics") or {}
+            rule, judge = metrics.get(rule_metric), metrics.get(judge_metric)
+            if item.status == "ok" and rule is not None and judge is not None:
+                pairs.append((bool(rule), bool(judge)))
+        if pairs:
+            out[f"{reported_name(rule_metric)} vs {reported_name(judge_metric)}"] = (
+                binary_agreement(pairs).model_dump()
+            )
+    return out
 
 
 def _groups(
@@ -163,7 +188,14 @@ def build_results(
         "model": target,
         "config": config,
         "config_hash": config_hash(config),
-        "prompt_versions": plan.prompt_versions,
+        "prompt_versions": {
+            **plan.prompt_versions,
+            **(
+                {"tutor_judge": TUTOR_RUBRIC_VERSION, "safety_judge": SAFETY_RUBRIC_VERSION}
+                if config.get("judge")
+                else {}
+            ),
+        },
         "scorer_version": SCORER_VERSION,
         "dataset_checksums": plan.dataset_checksums,
         "started_at": datetime.fromtimestamp(started_at, UTC).isoformat(),
@@ -192,6 +224,16 @@ def build_results(
         else {"requested": fanout.requested, "cached": fanout.cached, "failed": fanout.failed},
         "headline": headline,
         "metrics": metrics,
+        "judge": {
+            "model": config.get("judge"),
+            "agreement": {
+                task: agreement
+                for task in scorers
+                if (agreement := judge_agreement(by_task.get(task, [])))
+            },
+        }
+        if config.get("judge")
+        else None,
         "breakdowns": {
             task: b for task in scorers if (b := breakdowns(scorers[task], by_task.get(task, [])))
         },

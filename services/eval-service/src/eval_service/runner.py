@@ -21,11 +21,12 @@ from tutorlab.jobs.runtime import JobContext
 from eval_service.comparison import ComparisonError, compare_and_write
 from eval_service.item_store import ItemStore
 from eval_service.items import ItemLoader
+from eval_service.judge import judge_rows
 from eval_service.plan import build_plan, messages_for, request_params
 from eval_service.results import LiveCounts, build_results, write_outputs
 from eval_service.schemas import BenchmarkParams
 from eval_service.scorers import Scorer
-from eval_service.targets import resolve_target
+from eval_service.targets import Target, resolve_target
 
 log = logging.getLogger("eval_service.runner")
 
@@ -54,6 +55,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         ),
         concurrency=params.concurrency,
     )
+    judge: Target | None = None
     try:
         data_http: httpx.AsyncClient | None = res.get("data_http")
         loader = ItemLoader(mirror=settings.dataset_mirror, data_service=data_http)
@@ -79,12 +81,23 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             if (task.name, item.id) not in done
         ]
         scorer: Scorer = res["scorer"]
+        scorers = {t.name: t.spec.scorer for t in plan.tasks}
+        cache = None if params.no_cache else ResponseCache(res["sessions"])
+        if params.judge:
+            judge = await resolve_target(
+                "model",
+                params.judge,
+                registry=res["registry"],
+                tutor_api_url=settings.tutor_api_url,
+            )
         completed = len(done)
 
         async def on_batch(outcomes: list[FanoutOutcome]) -> None:
             nonlocal completed, live
             pairs = [(lookup[o.id], o) for o in outcomes]
             rows = await scorer.rows(ctx.job_id, pairs)
+            if judge is not None:
+                await judge_rows(judge.client, rows, scorers, cache=cache)
             inserted = await store.insert_many(rows)
             if inserted == len(rows):
                 live.add(rows)
@@ -102,11 +115,13 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             requests,
             on_batch,
             concurrency=concurrency,
-            cache=None if params.no_cache else ResponseCache(res["sessions"]),
+            cache=cache,
             epoch=params.epoch,
         )
     finally:
         await target.client.aclose()
+        if judge is not None:
+            await judge.client.aclose()
 
     items = await store.all(ctx.job_id)
     config = {
@@ -121,6 +136,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         "no_cache": params.no_cache,
         "epoch": params.epoch,
         "error_threshold": params.error_threshold,
+        "judge": params.judge,
     }
     results = build_results(
         run_id=ctx.job_id,

@@ -33,6 +33,9 @@ class BenchmarkParams(BaseModel):
         default=0, ge=0, description="bump to re-sample instead of reusing the cache"
     )
     error_threshold: float = Field(default=0.10, ge=0, le=1)
+    judge: str | None = Field(
+        default=None, description="registered model that judges tutoring and safety replies"
+    )
     compare_to: str | None = Field(default=None, description="baseline run id or results file")
     label: str | None = Field(
         default=None, max_length=200, description="output folder name (default: the model name)"

@@ -54,6 +54,12 @@ async def submit_benchmark(
         if exc.status_code == 404:
             raise HTTPException(404, f"model: {exc}") from exc
         raise HTTPException(503, f"cannot check the model with tutor-api: {exc}") from exc
+    if body.judge:
+        try:
+            await registry.get_model(body.judge)
+        except RegistryError as exc:
+            status_code = 404 if exc.status_code == 404 else 503
+            raise HTTPException(status_code, f"judge: {exc}") from exc
     if body.compare_to:
         await _check_baseline(state, body.compare_to)
     return await submit_job(

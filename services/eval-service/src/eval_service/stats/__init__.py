@@ -1,5 +1,6 @@
 """Statistics for benchmark reporting and paired run comparison (pure functions, no I/O)."""
 
+from eval_service.stats.agreement import Agreement, binary_agreement
 from eval_service.stats.compare import (
     Comparison,
     ItemId,
@@ -27,6 +28,7 @@ from eval_service.stats.paired import (
 )
 
 __all__ = [
+    "Agreement",
     "BootstrapResult",
     "Comparison",
     "HolmResult",
@@ -38,6 +40,7 @@ __all__ = [
     "MetricSummary",
     "PairedDifference",
     "Verdict",
+    "binary_agreement",
     "breakdown",
     "compare_runs",
     "holm",
