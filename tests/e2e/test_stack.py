@@ -3,6 +3,8 @@ two workers on one queue sharing jobs with none run twice."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import make_stack
-from tutorlab.devstack import Stack
+from tutorlab.devstack import WORKERS, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +68,24 @@ def test_register_chat_in_every_mode_and_job_round_trip(
         job = wait_job(evals, submitted.headers["location"])
         assert job["status"] == "succeeded", job
         assert job["result"]["latency_ms"] > 0
+
+
+def test_every_worker_passes_its_health_check(stack: Stack) -> None:
+    """``arq --check`` (the compose/k8s probe) succeeds for each running worker."""
+    deadline = time.monotonic() + 30
+    for target in WORKERS.values():
+        while True:
+            check = subprocess.run(
+                [sys.executable, "-m", "arq", "--check", target],
+                env=stack.environment(),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            if check.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert check.returncode == 0, f"{target}: {check.stdout} {check.stderr}"
 
 
 def test_two_workers_share_one_queue_and_run_each_job_once(
