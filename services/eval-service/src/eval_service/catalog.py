@@ -57,9 +57,9 @@ class Catalog(BaseModel):
             if task.prompt not in self.prompts:
                 raise ValueError(f"task {name!r}: unknown prompt {task.prompt!r}")
         for name, suite in self.suites.items():
-            for task in suite.tasks:
-                if task not in self.tasks:
-                    raise ValueError(f"suite {name!r}: unknown task {task!r}")
+            for task_name in suite.tasks:
+                if task_name not in self.tasks:
+                    raise ValueError(f"suite {name!r}: unknown task {task_name!r}")
         return self
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tutorlab.cache import ResponseCache
@@ -124,7 +124,7 @@ AGREEMENT_PAIRS = {
 async def judge_rows(
     client: ModelClient,
     rows: Sequence[dict[str, Any]],
-    scorers: dict[str, str],
+    scorers: Mapping[str, str],
     *,
     cache: ResponseCache | None,
 ) -> None:

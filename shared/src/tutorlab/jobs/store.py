@@ -88,7 +88,7 @@ class JobStore:
             result = await session.exec(select(Job).where(Job.idempotency_key == key))
             return result.first()
 
-    async def list(
+    async def find(
         self,
         *,
         kind: str | Sequence[str] | None = None,

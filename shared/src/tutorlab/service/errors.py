@@ -31,7 +31,7 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for error in errors:
         loc = error.get("loc", ())
         msg = error.get("msg")
-        field = _field(loc, msg if error.get("type") == "value_error" else "")
+        field = _field(loc, str(msg or "") if error.get("type") == "value_error" else "")
         if error.get("type") == "json_invalid":
             # FastAPI puts the character offset in loc; the field is the body itself
             reason = (error.get("ctx") or {}).get("error")

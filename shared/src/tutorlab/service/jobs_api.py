@@ -106,7 +106,7 @@ def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
         limit: int = Query(default=50, ge=1, le=500),
         offset: int = Query(default=0, ge=0),
     ) -> list[JobPublic]:
-        jobs = await state.jobs.list(
+        jobs = await state.jobs.find(
             kind=kind, status=status_.value if status_ else None, limit=limit, offset=offset
         )
         return [JobPublic.from_job(j) for j in jobs]

@@ -106,7 +106,7 @@ async def list_benchmarks(
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> list[dict[str, Any]]:
-    jobs = await state.jobs.list(
+    jobs = await state.jobs.find(
         kind=BENCHMARK, status=status.value if status else None, limit=limit, offset=offset
     )
     return [
