@@ -1,0 +1,211 @@
+"""Validate a training JSONL file line by line, reporting every problem with its line number."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from data_service.taxonomy import GRADE_MAX, GRADE_MIN
+from data_service.training_format import MODES, example_text, parse_example
+
+TokenEstimator = Callable[[str], int]
+
+#: pydantic error types -> our problem codes (custom codes from training_format pass through)
+_CODE_BY_TYPE = {
+    "missing": "missing_field",
+    "extra_forbidden": "unknown_field",
+    "greater_than_equal": "out_of_range",
+    "less_than_equal": "out_of_range",
+}
+
+
+class Problem(BaseModel):
+    line: int  # 1-based
+    field: str | None
+    code: str
+    message: str
+    duplicate_of: int | None = None  # for code "duplicate": the earlier line
+
+
+class ValidationReport(BaseModel):
+    ok: bool
+    n_lines: int
+    n_valid: int
+    problems: list[Problem]
+    counts_by_mode: dict[str, int]  # valid examples per mode ("unspecified" when none)
+    counts_by_format: dict[str, int]  # valid examples per form: "prompt_response" | "messages"
+
+    def problems_on(self, line: int) -> list[Problem]:
+        return [p for p in self.problems if p.line == line]
+
+
+def estimate_tokens(text: str) -> int:
+    """Default token estimate: one token per four characters, rounded up."""
+    return math.ceil(len(text) / 4)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str | None:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or None
+
+
+def _problems_from(exc: ValidationError, line: int) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        kind = error["type"]
+        ctx = error.get("ctx") or {}
+        field = ctx.get("field") if isinstance(ctx.get("field"), str) else _field_path(loc)
+        if kind in _CODE_BY_TYPE:
+            code = _CODE_BY_TYPE[kind]
+            if code == "out_of_range" and loc == ("grade",):
+                code = "grade_out_of_range"
+        elif kind == "literal_error":
+            code = "unknown_mode" if loc == ("mode",) else "invalid_value"
+            if len(loc) == 3 and loc[0] == "messages" and loc[2] == "role":
+                code = "invalid_role"
+        elif kind.endswith("_type") or kind == "model_attributes_type":
+            code = "wrong_type"
+        elif kind.startswith(("empty_", "unknown_", "invalid_", "mode_")):
+            code = kind  # our own codes, raised in training_format
+        else:
+            code = "invalid_value"
+        message = error["msg"]
+        if code == "grade_out_of_range":
+            message = f"grade {error.get('input')!r} is outside {GRADE_MIN}..{GRADE_MAX}"
+        elif code == "unknown_mode" and loc == ("mode",):
+            message = f"mode {error.get('input')!r} is not one of {', '.join(MODES)}"
+        elif code == "wrong_type":
+            message = f"{message} (got {type(error.get('input')).__name__})"
+        problems.append(Problem(line=line, field=field, code=code, message=message))
+    return problems
+
+
+def _iter_lines(source: Iterable[str] | str | os.PathLike[str]) -> Iterator[tuple[str | None, str]]:
+    """(text or None when undecodable, error message) per physical line."""
+    if isinstance(source, str | os.PathLike):
+        data = Path(source).read_bytes()
+        raw_lines = data.split(b"\n")
+        if raw_lines and raw_lines[-1] == b"":
+            raw_lines.pop()  # the newline that ends the last line opens no new line
+        for raw in raw_lines:
+            try:
+                yield raw.decode("utf-8").removesuffix("\r"), ""
+            except UnicodeDecodeError as exc:
+                yield None, f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        return
+    for line in source:
+        yield line.removesuffix("\n").removesuffix("\r"), ""
+
+
+def validate_jsonl(
+    lines: Iterable[str] | str | os.PathLike[str],
+    *,
+    max_tokens: int = 4096,
+    token_estimator: TokenEstimator | None = None,
+) -> ValidationReport:
+    """Check every line of a training JSONL and report every problem found, never stopping at
+    the first. ``lines``: a path (``str`` or ``Path``) or an iterable of lines.
+
+    Reported per line: blank line, undecodable UTF-8, bad JSON, not an object, missing / unknown
+    / mistyped fields, empty prompt or response, unknown mode, grade out of 1..12, invalid
+    messages, an example longer than ``max_tokens`` (``token_estimator``, default chars/4), and
+    exact duplicates (the later line, naming the earlier one).
+    """
+    estimator = token_estimator or estimate_tokens
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    modes: Counter[str] = Counter()
+    formats: Counter[str] = Counter()
+    n_lines = n_valid = 0
+    for n_lines, (text, decode_error) in enumerate(_iter_lines(lines), start=1):
+        line_problems = _check_line(n_lines, text, decode_error, seen, max_tokens, estimator)
+        if isinstance(line_problems, tuple):
+            example_mode, example_format = line_problems
+            modes[example_mode] += 1
+            formats[example_format] += 1
+            n_valid += 1
+        else:
+            problems.extend(line_problems)
+    return ValidationReport(
+        ok=not problems,
+        n_lines=n_lines,
+        n_valid=n_valid,
+        problems=problems,
+        counts_by_mode=dict(sorted(modes.items())),
+        counts_by_format=dict(sorted(formats.items())),
+    )
+
+
+def _check_line(
+    line: int,
+    text: str | None,
+    decode_error: str,
+    seen: dict[str, int],
+    max_tokens: int,
+    estimator: TokenEstimator,
+) -> list[Problem] | tuple[str, str]:
+    """The line's problems, or (mode, format) when it is a valid example."""
+    if text is None:
+        return [Problem(line=line, field=None, code="invalid_encoding", message=decode_error)]
+    if not text.strip():
+        return [Problem(line=line, field=None, code="blank_line", message="blank line")]
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        return [Problem(line=line, field=None, code="invalid_json", message=f"invalid JSON: {exc}")]
+    if not isinstance(data, dict):
+        return [
+            Problem(
+                line=line,
+                field=None,
+                code="not_object",
+                message=f"expected a JSON object, got {type(data).__name__}",
+            )
+        ]
+    found: list[Problem] = []
+    example = None
+    try:
+        example = parse_example(data)
+    except ValidationError as exc:
+        found.extend(_problems_from(exc, line))
+
+    tokens = estimator(example_text(data))
+    if tokens > max_tokens:
+        found.append(
+            Problem(
+                line=line,
+                field=None,
+                code="too_long",
+                message=f"about {tokens} tokens, over the limit of {max_tokens}",
+            )
+        )
+    key = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    first = seen.setdefault(key, line)
+    if first != line:
+        found.append(
+            Problem(
+                line=line,
+                field=None,
+                code="duplicate",
+                message=f"exact duplicate of line {first}",
+                duplicate_of=first,
+            )
+        )
+    if found or example is None:
+        return found
+    fmt = "messages" if "messages" in data else "prompt_response"
+    return (example.mode or "unspecified", fmt)
