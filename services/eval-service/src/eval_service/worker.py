@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -24,6 +25,9 @@ async def _startup(settings: ServiceSettings, resources: dict[str, Any]) -> None
     verifier = MathVerifier(
         workers=settings.math_verify_workers, timeout_s=settings.math_verify_timeout_s
     )
+    # spawn the math-verify processes now: they import and warm up while the worker waits for
+    # jobs, instead of stalling the first MATH batch of the first job for seconds
+    await asyncio.to_thread(verifier.start)
     resources.update(
         sessions=sessions,
         items=ItemStore(sessions),
