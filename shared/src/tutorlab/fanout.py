@@ -10,6 +10,7 @@ Completed outcomes are handed to ``on_batch`` in small batches (at most ``flush_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,26 +80,32 @@ async def fan_out(
             pending = [r for r in requests if keys[r.id] not in hits]
 
     buffer: list[FanoutOutcome] = []
-    flush_lock = asyncio.Lock()
-    loop = asyncio.get_running_loop()
-    last_flush = loop.time()
+    wake = asyncio.Event()
+    sending_done = asyncio.Event()
 
     async def flush() -> None:
-        nonlocal buffer, last_flush
-        async with flush_lock:
-            if not buffer:
+        nonlocal buffer
+        batch, buffer = buffer, []
+        if cache is not None:
+            await cache.put_many(
+                {o.cache_key: o.result for o in batch if o.result is not None and o.cache_key}
+            )
+        await on_batch(batch)
+
+    async def flusher() -> None:
+        """Persist outcomes in batches; senders never wait for scoring or the database."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), flush_interval_s)
+            wake.clear()
+            if buffer:
+                await flush()
+            if sending_done.is_set() and not buffer:
                 return
-            batch, buffer = buffer, []
-            last_flush = loop.time()
-            if cache is not None:
-                await cache.put_many(
-                    {o.cache_key: o.result for o in batch if o.result is not None and o.cache_key}
-                )
-            await on_batch(batch)
 
     iterator = iter(pending)
 
-    async def worker() -> None:
+    async def sender() -> None:
         for request in iterator:
             if should_stop is not None and should_stop():
                 return
@@ -112,16 +119,24 @@ async def fan_out(
                 label = f"status {exc.status_code}" if exc.status_code else "transport"
                 stats.errors[label] = stats.errors.get(label, 0) + 1
             buffer.append(outcome)
-            if len(buffer) >= flush_every or loop.time() - last_flush >= flush_interval_s:
-                await flush()
+            if len(buffer) >= flush_every:
+                wake.set()
 
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(pending))))]
+    flushing = asyncio.create_task(flusher())
+    senders = [asyncio.create_task(sender()) for _ in range(max(1, min(concurrency, len(pending))))]
+    sending: asyncio.Future[Any] = asyncio.gather(*senders)
+    watched: list[asyncio.Future[Any]] = [flushing, sending]
     try:
-        await asyncio.gather(*workers)
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        if flushing in done:
+            flushing.result()  # the flusher only ends early by raising (e.g. the job was cancelled)
+        await sending
+        sending_done.set()
+        wake.set()
+        await flushing
     finally:
-        for task in workers:
-            task.cancel()
-    await flush()
+        sending.cancel()
+        flushing.cancel()
     return stats
 
 

@@ -15,7 +15,7 @@ import httpx
 from tutorlab.cache import ResponseCache
 from tutorlab.clients import RetryPolicy
 from tutorlab.fanout import FanoutOutcome, FanoutRequest, fan_out
-from tutorlab.jobs.models import JobStatus
+from tutorlab.jobs.models import JobStatus, aware
 from tutorlab.jobs.runtime import JobContext
 
 from eval_service.comparison import ComparisonError, compare_and_write
@@ -42,7 +42,9 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     res = ctx.resources
     settings = res["settings"]
     store: ItemStore = res["items"]
-    started = time.time()
+    # wall time counts from the first attempt's start (a resumed run is not faster than it was)
+    first_start = aware(ctx.job.started_at)
+    started = first_start.timestamp() if first_start is not None else time.time()
 
     target = await resolve_target(
         params.target,
