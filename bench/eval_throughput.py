@@ -63,7 +63,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--mirror", default=os.environ.get("TUTORLAB_DATASET_MIRROR"))
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+    )
     args = parser.parse_args()
     if not args.mirror:
         raise SystemExit("set TUTORLAB_DATASET_MIRROR (GSM8K/MATH mirror directory)")
@@ -76,24 +78,42 @@ def main() -> None:
         dataset_mirror=Path(args.mirror),
         ports=ports,
         env={"TUTORLAB_QUEUE_PREFIX": f"bench{os.getpid()}", "TUTORLAB_LOG_LEVEL": "WARNING"},
-        sim_env={"TUTORLAB_SIM_LATENCY_MS": str(args.latency_ms), "TUTORLAB_SIM_LATENCY_DIST": "fixed"},
+        sim_env={
+            "TUTORLAB_SIM_LATENCY_MS": str(args.latency_ms),
+            "TUTORLAB_SIM_LATENCY_DIST": "fixed",
+        },
         workers={"eval-worker": 1, "data-worker": 0, "trainer-worker": 0},
     )
-    with stack, httpx.Client(base_url=stack.url("tutor-api"), timeout=30) as tutor, httpx.Client(
-        base_url=stack.url("eval-service"), timeout=30
-    ) as evals:
+    with (
+        stack,
+        httpx.Client(base_url=stack.url("tutor-api"), timeout=30) as tutor,
+        httpx.Client(base_url=stack.url("eval-service"), timeout=30) as evals,
+    ):
         procs = {
             name: proc.pid
             for name, proc in stack.procs.items()
             if name in ("tutor-api", "eval-service", "eval-worker")
         }
         print(f"latency {args.latency_ms:.0f} ms fixed; processes measured: {', '.join(procs)}")
+        # warm-up (not measured): the worker finishes starting (imports, math-verify pool)
+        tutor.post(
+            "/models",
+            json={
+                "name": "warmup",
+                "kind": "openai",
+                "model": "qwen3:8b",
+                "base_url": stack.url("simulator") + "/v1",
+            },
+        ).raise_for_status()
+        started = time.perf_counter()
+        run_once(stack, evals, {"model": "warmup", "tasks": ["gsm8k"], "limit": 8}, procs)
+        print(f"warm-up job (worker start-up included): {time.perf_counter() - started:.2f} s")
         print(
             f"{'run':<22}{'items':>6}{'wall s':>9}{'floor s':>9}{'ratio':>8}"
             f"{'CPU ms/item':>13}{'items/s':>9}"
         )
-        for concurrency in args.concurrency:
-            name = f"sim-c{concurrency}"
+        for index, concurrency in enumerate(args.concurrency):
+            name = f"sim-{index}-c{concurrency}"
             tutor.post(
                 "/models",
                 json={

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 from tutorlab.fanout import FanoutOutcome
-from tutorlab.scoring import MathVerifier
+from tutorlab.scoring import RULES_VERSION, SCORER_VERSION, MathVerifier
 from tutorlab.scoring.tasks import ScoreInput, score_task
 
 from eval_service.items import EvalItem
@@ -14,10 +17,41 @@ from eval_service.plan import TaskPlan
 
 
 class Scorer:
-    """Scores batches; holds the math-verify process pool of the process it runs in."""
+    """Scores batches; holds the math-verify process pool of the process it runs in.
 
-    def __init__(self, verifier: MathVerifier | None) -> None:
+    Verdicts are memoized per process (scorer versions, gold, context and reply determine
+    them), so a warm re-run served from the response cache is not scored again. A check that
+    could not be made (``scoring_error``) is never memoized.
+    """
+
+    def __init__(self, verifier: MathVerifier | None, memo_size: int = 50_000) -> None:
         self.verifier = verifier
+        self.memo_size = memo_size
+        self._memo: OrderedDict[bytes, tuple[dict[str, Any], str]] = OrderedDict()
+
+    def _key(self, scorer: str, item: ScoreInput) -> bytes:
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (scorer, SCORER_VERSION, RULES_VERSION, item.gold or "", *item.context):
+            digest.update(part.encode())
+            digest.update(b"\x1f")
+        digest.update(item.response.encode())
+        return digest.digest()
+
+    async def score(
+        self, scorer: str, inputs: Sequence[ScoreInput]
+    ) -> list[tuple[dict[str, Any], str]]:
+        keys = [self._key(scorer, item) for item in inputs]
+        out: list[tuple[dict[str, Any], str] | None] = [self._memo.get(key) for key in keys]
+        missing = [i for i, hit in enumerate(out) if hit is None]
+        if missing:
+            fresh = await score_task(scorer, [inputs[i] for i in missing], self.verifier)
+            for i, scored in zip(missing, fresh, strict=True):
+                out[i] = scored
+                if scored[1] != "scoring_error":
+                    self._memo[keys[i]] = scored
+            while len(self._memo) > self.memo_size:
+                self._memo.popitem(last=False)
+        return [copy.deepcopy(scored) for scored in out if scored is not None]
 
     async def rows(
         self, run_id: str, pairs: Sequence[tuple[tuple[TaskPlan, EvalItem], FanoutOutcome]]
@@ -35,7 +69,7 @@ class Scorer:
                 ScoreInput(outcome.result.text, item.gold, item.context)  # type: ignore[union-attr]
                 for _, item, outcome in group
             ]
-            scored = await score_task(scorer, inputs, self.verifier)
+            scored = await self.score(scorer, inputs)
             for (task, item, outcome), (verdicts, headline) in zip(group, scored, strict=True):
                 if outcome.result is not None and outcome.result.finish_reason == "length":
                     verdicts["truncated"] = True

@@ -9,9 +9,8 @@ a (retried) transport error. Only connection errors, timeouts, 408, 429 and 5xx 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import functools
 import json
-import math
 import os
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
@@ -19,7 +18,9 @@ from contextlib import aclosing
 from time import perf_counter
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from tutorlab.clients.errors import AttemptFailure, ModelEndpointError
 from tutorlab.clients.results import ChatChunk
@@ -36,8 +37,6 @@ Decoder = Callable[[AsyncIterator[bytes]], AsyncGenerator[ChatChunk, None]]
 
 _REDACTED = "[redacted]"
 _MAX_MESSAGE = 500
-#: connections per httpx pool (see EndpointHttp)
-POOL_SHARD_SIZE = 8
 _TIMEOUT_KIND: dict[type[Exception], str] = {
     httpx.ConnectTimeout: "connect timeout",
     httpx.ReadTimeout: "read timeout",
@@ -101,8 +100,25 @@ def status_failure(response: httpx.Response) -> AttemptFailure:
     )
 
 
-def transport_failure(exc: httpx.RequestError, where: str) -> AttemptFailure:
-    """Why an attempt failed below HTTP: timeouts and connection errors are retryable."""
+def transport_failure(exc: httpx.RequestError | aiohttp.ClientError, where: str) -> AttemptFailure:
+    """Why an attempt failed below HTTP: timeouts and connection errors are retryable.
+
+    The aiohttp transport maps most aiohttp errors to httpx's; any it does not map is a
+    connection-level failure too.
+    """
+    original = exc if isinstance(exc, aiohttp.ClientError) else exc.__cause__
+    if isinstance(original, aiohttp.ClientError):
+        # described from aiohttp's own error: the transport maps a refused connection to
+        # httpx.ConnectTimeout, which would name the wrong cause
+        if isinstance(original, aiohttp.ServerTimeoutError):
+            return AttemptFailure(f"timeout calling {where}", retryable=True)
+        name = (
+            "ConnectError"
+            if isinstance(original, aiohttp.ClientConnectorError)
+            else type(original).__name__
+        )
+        return AttemptFailure(f"{name} calling {where}: {original}", retryable=True)
+    assert isinstance(exc, httpx.RequestError)
     kind = _TIMEOUT_KIND.get(type(exc))
     if kind is None and isinstance(exc, httpx.TimeoutException):
         kind = "timeout"
@@ -119,6 +135,12 @@ def malformed(what: str, detail: str = "") -> AttemptFailure:
     """A 2xx body that is not what the API promises: never retried (see the module doc)."""
     suffix = f" ({_clip(detail)})" if detail else ""
     return AttemptFailure(f"malformed {what} from endpoint{suffix}", retryable=False)
+
+
+@functools.cache
+def default_tls() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle costs ~50 ms each time."""
+    return ssl.create_default_context()
 
 
 class EndpointHttp:
@@ -143,29 +165,20 @@ class EndpointHttp:
         self.timeout = httpx.Timeout(retry.attempt_timeout_s, connect=retry.connect_timeout_s)
         self._owns_http = http is None
         if http is None:
-            # httpcore assigns requests to connections by scanning the whole pool on every
-            # request start and end (quadratic in pool size); several small pools, used round
-            # robin, keep that cost flat at high concurrency.
+            # httpcore's own pool scans every connection on each request start and end
+            # (quadratic in pool size) and costs ~2x aiohttp's CPU per request; the aiohttp
+            # transport keeps httpx's API (and test transports) with aiohttp's connection pool.
             size = endpoint.max_concurrency
-            shards = max(1, math.ceil(size / POOL_SHARD_SIZE))
-            per_shard = math.ceil(size / shards)
-            tls = ssl.create_default_context()
-            self._pool = [
-                httpx.AsyncClient(
-                    transport=transport,
-                    timeout=self.timeout,
-                    verify=tls,
-                    limits=httpx.Limits(
-                        max_connections=per_shard, max_keepalive_connections=per_shard
-                    ),
-                    follow_redirects=False,
-                )
-                for _ in range(shards)
-            ]
-        else:
-            self._pool = [http]
-        self._next = itertools.cycle(self._pool)
-        self.http = self._pool[0]
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            tls = default_tls()
+            http = httpx.AsyncClient(
+                transport=transport or AiohttpTransport(verify=tls, limits=limits),
+                verify=tls,
+                timeout=self.timeout,
+                limits=limits,
+                follow_redirects=False,
+            )
+        self.http = http
         self._slots = asyncio.Semaphore(endpoint.max_concurrency)
         self._urls: dict[str, tuple[httpx.URL, str]] = {}
 
@@ -259,7 +272,7 @@ class EndpointHttp:
                 async with self._slots:
                     started = perf_counter()
                     async with asyncio.timeout(limit):
-                        response = await next(self._next).request(
+                        response = await self.http.request(
                             method, url, content=body, headers=headers, timeout=self.timeout
                         )
                     latency_ms = (perf_counter() - started) * 1000.0
@@ -277,7 +290,7 @@ class EndpointHttp:
                 failure = exc
             except TimeoutError:
                 failure = self._timed_out("no complete response", limit, where)
-            except httpx.RequestError as exc:
+            except (httpx.RequestError, aiohttp.ClientError) as exc:
                 failure = transport_failure(exc, where)
                 failure.__cause__ = exc
             delay = self._delay_or_raise(failure, attempt, deadline, key)
@@ -301,12 +314,11 @@ class EndpointHttp:
             yielded = False
             try:
                 async with self._slots:
-                    http = next(self._next)
-                    request = http.build_request(
+                    request = self.http.build_request(
                         "POST", url, content=body, headers=headers, timeout=self.timeout
                     )
                     async with asyncio.timeout(limit):
-                        response = await http.send(request, stream=True)
+                        response = await self.http.send(request, stream=True)
                     try:
                         if not response.is_success:
                             await response.aread()
@@ -322,7 +334,7 @@ class EndpointHttp:
                 failure = exc
             except TimeoutError:
                 failure = self._timed_out("no response", limit, where)
-            except httpx.RequestError as exc:
+            except (httpx.RequestError, aiohttp.ClientError) as exc:
                 failure = transport_failure(exc, where)
                 failure.__cause__ = exc
             if yielded:
@@ -334,5 +346,4 @@ class EndpointHttp:
 
     async def aclose(self) -> None:
         if self._owns_http:
-            for http in self._pool:
-                await http.aclose()
+            await self.http.aclose()

@@ -4,6 +4,7 @@ eval uses when no data-service is there."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -32,7 +33,31 @@ def _read_jsonl(path: Path, digest: hashlib._Hash) -> list[dict]:  # type: ignor
 
 
 def load_mirror(mirror: Path, name: str, split: str) -> tuple[list[DatasetRecord], str]:
-    """Records of one dataset split and the sha256 of the file(s) they came from."""
+    """Records of one dataset split and the sha256 of the file(s) they came from.
+
+    Memoized per process on the files' identity (path, size, mtime): a worker running many
+    jobs parses a split once, and a changed file is read again.
+    """
+    if split not in DATASET_SPLITS.get(name, ()):
+        raise MirrorError(f"unknown dataset split {name}/{split}")
+    identity = tuple(
+        (str(p), p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else (str(p), None, None)
+        for p in _files(mirror, name, split)
+    )
+    return _load_mirror(mirror, name, split, identity)
+
+
+def _files(mirror: Path, name: str, split: str) -> list[Path]:
+    if name == "gsm8k":
+        return [mirror / "gsm8k" / f"{split}.jsonl", mirror / "gsm8k" / "test_socratic.jsonl"]
+    files = [mirror / "math" / f"{'test' if name == 'math500' else split}.jsonl"]
+    return files + ([mirror / "math" / "math500_ids.txt"] if name == "math500" else [])
+
+
+@functools.lru_cache(maxsize=16)
+def _load_mirror(
+    mirror: Path, name: str, split: str, identity: tuple[object, ...]
+) -> tuple[list[DatasetRecord], str]:
     if split not in DATASET_SPLITS.get(name, ()):
         raise MirrorError(f"unknown dataset split {name}/{split}")
     digest = hashlib.sha256()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -69,6 +70,10 @@ def build_worker_settings(
             stale_after_s=settings.job_stale_after_s,
             resources=resources,
         )
+        # start-up objects (imported libraries, datasets) never die: keep them out of the
+        # garbage collector's scans, which otherwise grow with everything imported
+        gc.collect()
+        gc.freeze()
         log.info("%s worker ready on queue %s", settings.service_name, settings.queue_name)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
