@@ -22,6 +22,10 @@ from eval_service.catalog import Catalog, TaskSpec
 log = logging.getLogger("eval_service.items")
 
 
+#: items per request to the data-service (its maximum page size)
+PAGE = 500
+
+
 class ItemsUnavailable(Exception):
     pass
 
@@ -78,26 +82,28 @@ class ItemLoader:
             card = await self.data_service.get(f"/datasets/{name}/{split}")
             if card.status_code != 200:
                 return None
+            current = card.json()["current"]
             records: list[DatasetRecord] = []
-            offset = 0
-            while True:
+            while len(records) < current["rows"]:
                 page = await self.data_service.get(
-                    f"/datasets/{name}/{split}/items", params={"offset": offset, "limit": 1000}
+                    f"/datasets/{name}/{split}/items",
+                    params={"offset": len(records), "limit": PAGE, "version": current["id"]},
                 )
                 page.raise_for_status()
-                body = page.json()
-                rows = body["items"] if isinstance(body, dict) else body
+                rows = page.json()["items"]
+                if not rows:
+                    break
                 for row in rows:
                     record = DatasetRecord.model_validate(row)
-                    tags = row.get("topic_tags") or row.get("tags")
+                    tags = (row.get("tags") or {}).get("topic_tags")
                     if tags:
-                        record.metadata.setdefault("topic_tags", tags)
+                        record.metadata["topic_tags"] = tags
                     records.append(record)
-                if len(rows) < 1000:
-                    break
-                offset += len(rows)
-            sha = card.json().get("sha256") or ""
-            return DatasetSource(records, sha, "data-service")
+            if len(records) != current["rows"]:
+                raise ValueError(
+                    f"data-service returned {len(records)} of {current['rows']} items"
+                )
+            return DatasetSource(records, current["sha256"], "data-service")
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             log.info("data-service has no %s/%s (%s); using the mirror", name, split, exc)
             return None
