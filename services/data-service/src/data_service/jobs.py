@@ -4,11 +4,43 @@ from __future__ import annotations
 
 from tutorlab.jobs.runtime import JobKind
 
+from data_service.build_jobs import (
+    SocraticBuildParams,
+    TeacherBuildParams,
+    build_socratic,
+    build_teacher,
+)
+from data_service.dataset_import import DownloadParams, download_dataset
 from data_service.mirror_count import CountRowsParams, count_rows
+from data_service.tag_jobs import TagDatasetParams, tag_dataset
 
 KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
+        JobKind(
+            "download_dataset",
+            DownloadParams,
+            download_dataset,
+            "import GSM8K / MATH / MATH-500 from the hub or the mirror as dataset versions",
+        ),
+        JobKind(
+            "tag_dataset",
+            TagDatasetParams,
+            tag_dataset,
+            "topic tags and grades for every item of a dataset version (rule or LLM tagger)",
+        ),
+        JobKind(
+            "build_socratic",
+            SocraticBuildParams,
+            build_socratic,
+            "hint / explain / check tutoring examples from GSM8K train",
+        ),
+        JobKind(
+            "build_teacher",
+            TeacherBuildParams,
+            build_teacher,
+            "distillation data: a teacher model's replies that pass the eval scorers",
+        ),
         JobKind("count_rows", CountRowsParams, count_rows, "count a mirror dataset file's rows"),
     )
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tutorlab.cli import bench, chat, jobs, models, score
+from tutorlab.cli import bench, chat, data, jobs, models, score
 
 app = typer.Typer(
     name="tutorlab",
@@ -15,5 +15,6 @@ app = typer.Typer(
 app.add_typer(models.app, name="models", help="Register, list, probe and activate model endpoints.")
 app.add_typer(jobs.app, name="jobs", help="Show and wait for jobs of any service.")
 app.add_typer(bench.app, name="bench", help="Run, list, show and compare benchmarks.")
+app.add_typer(data.app, name="data", help="Datasets, tagging, training sets and their builders.")
 app.command("chat")(chat.chat)
 app.command("score")(score.score)

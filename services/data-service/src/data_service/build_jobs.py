@@ -1,0 +1,237 @@
+"""Jobs ``build_socratic`` and ``build_teacher``: generate examples, then the shared pipeline
+(:func:`data_service.training_sets.finish_training_set`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from pydantic import Field
+from tutorlab.cache import ResponseCache
+from tutorlab.clients import ChatResult
+from tutorlab.contracts.endpoints import ModelParams
+from tutorlab.fanout import FanoutOutcome, fan_out
+from tutorlab.jobs.runtime import JobContext
+from tutorlab.scoring import MathVerifier, score_math_response, score_math_responses
+
+from data_service.builders.socratic import BUILDER_VERSION, Problem, build_examples
+from data_service.builders.sources import tagged_sample
+from data_service.builders.teacher import (
+    TEACHER_BUILDER_VERSION,
+    Judgement,
+    collect,
+    fanout_requests,
+    judge_hint,
+    judge_solve,
+    math_kind,
+    teacher_prompts,
+)
+from data_service.dataset_store import DatasetStore
+from data_service.model_access import ModelAccess
+from data_service.training_sets import (
+    BuildInput,
+    CommonBuildParams,
+    SourceProblem,
+    finish_training_set,
+    version_ref,
+)
+
+SocraticMode = Literal["hint", "explain", "check"]
+SOCRATIC_MODES: tuple[SocraticMode, ...] = ("hint", "explain", "check")
+TeacherMode = Literal["solve", "hint"]
+TEACHER_MODES: tuple[TeacherMode, ...] = ("solve", "hint")
+
+
+class SocraticBuildParams(CommonBuildParams):
+    modes: list[SocraticMode] = Field(default_factory=lambda: list(SOCRATIC_MODES), min_length=1)
+    max_problems: int | None = Field(
+        default=None, ge=1, description="a seeded sample of GSM8K train problems (default: all)"
+    )
+    check_correct_share: float = Field(
+        default=0.2, ge=0.0, le=1.0, description="share of check examples with a correct attempt"
+    )
+    source_version: str | None = Field(default=None, description="gsm8k/train version id")
+
+
+class TeacherBuildParams(CommonBuildParams):
+    teacher: str = Field(min_length=1, description="registered model name in tutor-api")
+    dataset: Literal["gsm8k", "math"] = "gsm8k"
+    modes: list[TeacherMode] = Field(default_factory=lambda: list(TEACHER_MODES), min_length=1)
+    max_problems: int = Field(default=200, ge=1, le=20_000)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, ge=16, le=32_768)
+    concurrency: int | None = Field(default=None, ge=1, le=256)
+    epoch: int = Field(default=0, ge=0, description="bump to sample the teacher again")
+    source_version: str | None = Field(default=None, description="train version id")
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+async def build_socratic(ctx: JobContext) -> dict[str, Any]:
+    params: SocraticBuildParams = ctx.params
+    store: DatasetStore = ctx.resources["datasets"]
+    await ctx.progress(0, 3)
+    source = await tagged_sample(
+        store, "gsm8k", "train", params.source_version, params.max_problems, params.seed
+    )
+    problems = [
+        Problem(
+            id=r["id"],
+            question=r["question"],
+            solution=r["solution"],
+            answer=str(r["answer"]),
+            grade=int(source.tags[r["id"]]["grade"]),
+            topic_tags=tuple(source.tags[r["id"]]["topic_tags"]),
+            subquestions=tuple(r.get("metadata", {}).get("socratic_subquestions") or ()),
+        )
+        for r in source.records
+    ]
+    await ctx.progress(1, 3)
+    examples, report = await asyncio.to_thread(
+        lambda: build_examples(
+            problems,
+            seed=params.seed,
+            modes=_dedupe(list(params.modes)),
+            check_correct_share=params.check_correct_share,
+        )
+    )
+    await ctx.progress(2, 3)
+    data = BuildInput(
+        builder="socratic",
+        builder_version=BUILDER_VERSION,
+        params=params.model_dump(mode="json"),
+        examples=examples,
+        problems=[SourceProblem(p.id, p.grade, list(p.topic_tags)) for p in problems],
+        sources=[
+            {
+                **version_ref(source.version),
+                "problems": len(problems),
+                "tags_from": source.tags_from,
+            }
+        ],
+        extra_card={"generation": report.as_dict()},
+    )
+    result = await finish_training_set(
+        job_id=ctx.job_id,
+        data=data,
+        common=params,
+        store=store,
+        sessions=ctx.resources["sessions"],
+    )
+    await ctx.progress(3, 3)
+    return result
+
+
+async def build_teacher(ctx: JobContext) -> dict[str, Any]:
+    params: TeacherBuildParams = ctx.params
+    store: DatasetStore = ctx.resources["datasets"]
+    access: ModelAccess = ctx.resources["models"]
+    endpoint = await access.endpoint(params.teacher)
+    source = await tagged_sample(
+        store, params.dataset, "train", params.source_version, params.max_problems, params.seed
+    )
+    prompts = teacher_prompts(source.records, source.tags, _dedupe(list(params.modes)))
+    overrides: dict[str, Any] = {"seed": params.seed}
+    if params.temperature is not None:
+        overrides["temperature"] = params.temperature
+    if params.max_tokens is not None:
+        overrides["max_tokens"] = params.max_tokens
+    sampling = ModelParams.model_validate(overrides)
+    total = len(prompts)
+    await ctx.progress(0, total)
+
+    results: dict[str, ChatResult] = {}
+    errors: dict[str, str] = {}
+
+    async def on_batch(batch: list[FanoutOutcome]) -> None:
+        for outcome in batch:
+            if outcome.result is not None:
+                results[outcome.id] = outcome.result
+            else:
+                errors[outcome.id] = outcome.error or "request failed"
+        await ctx.progress(len(results) + len(errors), total)
+
+    client = access.client(endpoint)
+    try:
+        fanout = await fan_out(
+            client,
+            fanout_requests(prompts, sampling),
+            on_batch,
+            concurrency=params.concurrency or endpoint.max_concurrency,
+            cache=ResponseCache(ctx.resources["sessions"]),
+            epoch=params.epoch,
+        )
+    finally:
+        await client.aclose()
+
+    judgements: dict[str, Judgement] = {}
+    answered = [p for p in prompts if p.id in results]
+    solves = [p for p in answered if p.mode == "solve"]
+    if solves:
+        kind = math_kind(params.dataset)
+        pairs = [(p.gold, results[p.id].text) for p in solves]
+        if kind == "math":
+            async with MathVerifier(workers=2) as verifier:
+                verdicts = await score_math_responses(pairs, kind=kind, verifier=verifier)
+        else:
+            verdicts = await asyncio.to_thread(
+                lambda: [score_math_response(gold, text, kind=kind) for gold, text in pairs]
+            )
+        for prompt, verdict in zip(solves, verdicts, strict=True):
+            judgements[prompt.id] = judge_solve(verdict)
+    hints = [p for p in answered if p.mode == "hint"]
+    for prompt, judgement in zip(
+        hints,
+        await asyncio.to_thread(lambda: [judge_hint(p, results[p.id].text) for p in hints]),
+        strict=True,
+    ):
+        judgements[prompt.id] = judgement
+
+    outcome = collect(prompts, results, errors, judgements, endpoint, params.teacher)
+    outcome.stats["cached"] = fanout.cached
+    data = BuildInput(
+        builder="teacher",
+        builder_version=TEACHER_BUILDER_VERSION,
+        params=params.model_dump(mode="json"),
+        examples=outcome.examples,
+        problems=[
+            SourceProblem(
+                r["id"],
+                int(source.tags[r["id"]]["grade"]),
+                list(source.tags[r["id"]]["topic_tags"]),
+            )
+            for r in source.records
+        ],
+        sources=[
+            {
+                **version_ref(source.version),
+                "problems": len(source.records),
+                "tags_from": source.tags_from,
+            },
+        ],
+        extra_card={
+            "teacher": {
+                "name": params.teacher,
+                "kind": endpoint.kind.value,
+                "model": endpoint.model,
+                "base_url": endpoint.base_url,
+                "params": sampling.model_dump(exclude_none=True),
+                "epoch": params.epoch,
+            },
+            "generation": outcome.stats,
+        },
+        rejected=outcome.rejected,
+    )
+    if not outcome.examples:
+        raise ValueError(
+            f"no teacher reply passed the scorers ({outcome.stats}); nothing to build a set from"
+        )
+    return await finish_training_set(
+        job_id=ctx.job_id,
+        data=data,
+        common=params,
+        store=store,
+        sessions=ctx.resources["sessions"],
+    )

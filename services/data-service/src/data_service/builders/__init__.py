@@ -1,0 +1,1 @@
+"""Training-set builders: Socratic tutoring data from GSM8K, teacher (distillation) data."""

@@ -1,0 +1,365 @@
+"""``tutorlab data …``: datasets, tagging and training sets (data-service).
+
+``tag`` and ``validate`` run locally and offline (the data-service package's rule tagger and
+validator); every other command talks to data-service over REST.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from tutorlab.cli.http import UrlOption, client, console, err_console, fail, request
+from tutorlab.cli.jobs import wait_for
+
+app = typer.Typer(no_args_is_help=True)
+build_app = typer.Typer(no_args_is_help=True)
+app.add_typer(build_app, name="build", help="Build a training set (socratic | teacher).")
+
+SERVICE = "data-service"
+WaitOption = typer.Option(False, "--wait", help="wait for the job, with a progress bar")
+
+
+def _submit(path: str, body: dict[str, Any], wait: bool, url: str | None) -> dict[str, Any]:
+    with client(SERVICE, url) as http:
+        job = request(http, "POST", path, json=body).json()
+    console.print(f"job [bold]{job['id']}[/bold] {job['status']}")
+    if not wait:
+        console.print(f"[dim]follow it with: tutorlab jobs wait {job['id']}[/dim]")
+        return job
+    final = wait_for(job["id"], SERVICE)
+    if final["status"] != "succeeded":
+        fail(f"job {job['id']} {final['status']}: {final.get('error') or ''}")
+    return final
+
+
+# --- datasets --------------------------------------------------------------------------------
+
+
+@app.command("download")
+def download(
+    name: str = typer.Option(..., help="gsm8k | math | math500 | all"),
+    source: str = typer.Option("hub", help="hub (Hugging Face) | mirror (TUTORLAB_DATASET_MIRROR)"),
+    split: list[str] = typer.Option([], help="only this split (repeatable; default: all)"),
+    wait: bool = WaitOption,
+    url: str | None = UrlOption,
+) -> None:
+    """Import a dataset into data-service (a job)."""
+    body: dict[str, Any] = {"name": name, "source": source}
+    if split:
+        body["splits"] = split
+    job = _submit("/datasets/download", body, wait, url)
+    if job.get("result"):
+        table = Table("dataset", "split", "status", "rows", "sha256")
+        for entry in job["result"]["datasets"]:
+            table.add_row(
+                entry["name"],
+                entry["split"],
+                entry["status"],
+                str(entry["rows"]),
+                entry["sha256"][:12],
+            )
+        console.print(table)
+
+
+@app.command("list")
+def list_datasets(url: str | None = UrlOption) -> None:
+    """The current version of every imported dataset split."""
+    with client(SERVICE, url) as http:
+        rows = request(http, "GET", "/datasets").json()
+    table = Table("dataset", "split", "rows", "source", "sha256", "version")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            row["split"],
+            str(row["rows"]),
+            row["source"],
+            row["sha256"][:12],
+            row["id"],
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(name: str, split: str, url: str | None = UrlOption) -> None:
+    """A dataset split's card (counts, checksum, source, versions, taggings) as JSON."""
+    with client(SERVICE, url) as http:
+        console.print_json(data=request(http, "GET", f"/datasets/{name}/{split}").json())
+
+
+@app.command("items")
+def items(
+    name: str,
+    split: str,
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(10, min=1, max=500),
+    tag: str | None = typer.Option(None, help="taxonomy topic id"),
+    grade: int | None = typer.Option(None, min=1, max=12),
+    subject: str | None = typer.Option(None, help="MATH subject"),
+    level: int | None = typer.Option(None, min=1, max=5),
+    q: str | None = typer.Option(None, help="text search in the question"),
+    url: str | None = UrlOption,
+) -> None:
+    """A page of items as JSON."""
+    params = {
+        k: v
+        for k, v in {
+            "offset": offset,
+            "limit": limit,
+            "tag": tag,
+            "grade": grade,
+            "subject": subject,
+            "level": level,
+            "q": q,
+        }.items()
+        if v is not None
+    }
+    with client(SERVICE, url) as http:
+        page = request(http, "GET", f"/datasets/{name}/{split}/items", params=params).json()
+    console.print_json(data=page)
+
+
+@app.command("tag-dataset")
+def tag_dataset(
+    name: str,
+    split: str,
+    tagger: str = typer.Option("rule", help="rule | llm"),
+    model: str | None = typer.Option(None, help="registered model (tagger llm)"),
+    grade: int | None = typer.Option(None, min=1, max=12, help="pin every grade"),
+    wait: bool = WaitOption,
+    url: str | None = UrlOption,
+) -> None:
+    """Tag every item of a dataset split in data-service (a job)."""
+    body: dict[str, Any] = {"kind": "tag_dataset", "params": {"name": name, "split": split}}
+    body["params"].update({"tagger": tagger, "model": model, "grade": grade})
+    job = _submit("/jobs", body, wait, url)
+    if job.get("result"):
+        console.print_json(data=job["result"]["summary"])
+
+
+# --- local, offline --------------------------------------------------------------------------
+
+
+def _problem_text(data: dict[str, Any]) -> str | None:
+    for key in ("question", "problem"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            return str(data[key])
+    prompt = data.get("prompt")
+    if isinstance(prompt, str) and prompt.strip():
+        if prompt.startswith("Student: ") and "\nMode: " in prompt:
+            return prompt[len("Student: ") :].rsplit("\nMode: ", 1)[0]
+        return prompt
+    return None
+
+
+@app.command("tag")
+def tag(
+    input: Path = typer.Option(
+        ..., "--input", exists=True, dir_okay=False, help="JSONL of problems"
+    ),
+    output: Path = typer.Option(..., "--output", dir_okay=False, help="JSONL with tags added"),
+    grade: int | None = typer.Option(None, min=1, max=12, help="pin the grade of every problem"),
+) -> None:
+    """Tag problems locally (offline): each line gets ``topic_tags`` and ``grade``.
+
+    A line is a JSON object with ``question`` (or ``problem``, or a seed ``prompt``) and optionally
+    ``solution`` / ``answer``, ``dataset`` and ``metadata``.
+    """
+    try:
+        from data_service.tagging import default_tagger
+    except ImportError:  # pragma: no cover - the workspace installs data-service
+        fail("the data-service package is not installed; it holds the tagger")
+    tagger = default_tagger()
+    out_lines: list[str] = []
+    problems: list[str] = []
+    with input.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {number}: invalid JSON ({exc.msg})")
+                continue
+            if not isinstance(data, dict):
+                problems.append(f"line {number}: expected a JSON object")
+                continue
+            text = _problem_text(data)
+            if text is None:
+                problems.append(f"line {number}: no 'question', 'problem' or 'prompt' text")
+                continue
+            solution = data.get("solution") if isinstance(data.get("solution"), str) else None
+            metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else None
+            dataset = data.get("dataset") if isinstance(data.get("dataset"), str) else None
+            result = tagger.tag(text, solution, grade=grade, dataset=dataset, metadata=metadata)
+            data.update(topic_tags=result.topic_tags, grade=result.grade)
+            out_lines.append(json.dumps(data, ensure_ascii=False))
+    if problems:
+        for problem in problems:
+            err_console.print(problem)
+        fail(f"{len(problems)} bad line(s) in {input}; nothing written")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("".join(line + "\n" for line in out_lines), encoding="utf-8")
+    console.print(f"tagged {len(out_lines)} problem(s) -> {output} ({tagger.version})")
+
+
+@app.command("validate")
+def validate(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="training JSONL"),
+    max_tokens: int = typer.Option(4096, min=16, help="longest example allowed (token estimate)"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Validate a training JSONL locally; every problem with its line number. Exit 1 if any."""
+    try:
+        from data_service.validation import validate_jsonl
+    except ImportError:  # pragma: no cover - the workspace installs data-service
+        fail("the data-service package is not installed; it holds the validator")
+    report = validate_jsonl(file, max_tokens=max_tokens)
+    if as_json:
+        console.print_json(data=report.model_dump())
+    else:
+        for problem in report.problems:
+            where = f" {problem.field}:" if problem.field else ""
+            console.print(
+                f"{file}:{problem.line}:{where} {problem.message} [dim]({problem.code})[/dim]",
+                highlight=False,
+            )
+        verdict = (
+            "[green]ok[/green]" if report.ok else f"[red]{len(report.problems)} problem(s)[/red]"
+        )
+        console.print(
+            f"{report.n_lines} line(s), {report.n_valid} valid example(s): {verdict}; "
+            f"modes {report.counts_by_mode}"
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# --- training sets ---------------------------------------------------------------------------
+
+
+def _common(
+    seed: int, eval_fraction: float, keep_contaminated: bool, allow_missing_references: bool
+) -> dict[str, Any]:
+    return {
+        "seed": seed,
+        "eval_fraction": eval_fraction,
+        "drop_contaminated": not keep_contaminated,
+        "require_references": not allow_missing_references,
+    }
+
+
+SeedOption = typer.Option(0, help="same seed and inputs -> same set")
+EvalOption = typer.Option(0.1, help="share of source problems in the eval split")
+KeepOption = typer.Option(False, help="report test-set overlaps but keep them")
+MissingRefsOption = typer.Option(
+    False, help="build even when GSM8K test / MATH test are not imported"
+)
+
+
+def _print_set_result(job: dict[str, Any]) -> None:
+    result = job.get("result")
+    if result:
+        console.print(
+            f"training set [bold]{result['training_set']}[/bold]: {result['train']} train, "
+            f"{result['eval']} eval, {result['contaminated']} contaminated, "
+            f"sha256 {result['sha256'][:12]}"
+        )
+
+
+@build_app.command("socratic")
+def build_socratic(
+    seed: int = SeedOption,
+    max_problems: int | None = typer.Option(None, min=1, help="sample of GSM8K train problems"),
+    mode: list[str] = typer.Option([], help="hint | explain | check (repeatable; default all)"),
+    eval_fraction: float = EvalOption,
+    keep_contaminated: bool = KeepOption,
+    allow_missing_references: bool = MissingRefsOption,
+    wait: bool = WaitOption,
+    url: str | None = UrlOption,
+) -> None:
+    """Tutoring examples from GSM8K train (hint, explain, check)."""
+    body = _common(seed, eval_fraction, keep_contaminated, allow_missing_references)
+    body["max_problems"] = max_problems
+    if mode:
+        body["modes"] = mode
+    _print_set_result(_submit("/training-sets/build/socratic", body, wait, url))
+
+
+@build_app.command("teacher")
+def build_teacher(
+    teacher: str = typer.Option(..., help="registered model name (tutor-api)"),
+    dataset: str = typer.Option("gsm8k", help="gsm8k | math (train split)"),
+    max_problems: int = typer.Option(200, min=1),
+    mode: list[str] = typer.Option([], help="solve | hint (repeatable; default both)"),
+    temperature: float | None = typer.Option(None, min=0.0, max=2.0),
+    max_tokens: int | None = typer.Option(None, min=16),
+    seed: int = SeedOption,
+    eval_fraction: float = EvalOption,
+    keep_contaminated: bool = KeepOption,
+    allow_missing_references: bool = MissingRefsOption,
+    wait: bool = WaitOption,
+    url: str | None = UrlOption,
+) -> None:
+    """Distillation data: a teacher's replies that pass the eval scorers."""
+    body = _common(seed, eval_fraction, keep_contaminated, allow_missing_references)
+    body.update(teacher=teacher, dataset=dataset, max_problems=max_problems)
+    if mode:
+        body["modes"] = mode
+    if temperature is not None:
+        body["temperature"] = temperature
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
+    _print_set_result(_submit("/training-sets/build/teacher", body, wait, url))
+
+
+@app.command("sets")
+def sets(url: str | None = UrlOption) -> None:
+    """Built training sets, newest first."""
+    with client(SERVICE, url) as http:
+        rows = request(http, "GET", "/training-sets").json()
+    table = Table("id", "builder", "train", "eval", "prompt version", "sha256", "created")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["builder"],
+            str(row["train_rows"]),
+            str(row["eval_rows"]),
+            row["prompt_version"],
+            row["sha256"][:12],
+            row["created_at"][:19],
+        )
+    console.print(table)
+
+
+@app.command("set")
+def show_set(set_id: str, url: str | None = UrlOption) -> None:
+    """A training set's card as JSON."""
+    with client(SERVICE, url) as http:
+        console.print_json(data=request(http, "GET", f"/training-sets/{set_id}").json()["card"])
+
+
+@app.command("fetch")
+def fetch(
+    set_id: str,
+    part: str = typer.Option("train", help="train | eval"),
+    format: str = typer.Option("prompt", help="prompt ({prompt, response, …}) | messages"),
+    output: Path = typer.Option(..., "--output", "-o", dir_okay=False),
+    url: str | None = UrlOption,
+) -> None:
+    """Download one part of a training set as JSONL."""
+    with client(SERVICE, url, timeout=300) as http:
+        response = request(
+            http,
+            "GET",
+            f"/training-sets/{set_id}/download",
+            params={"part": part, "format": format},
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(response.content)
+    lines = response.content.count(b"\n")
+    console.print(f"wrote {lines} example(s) to {output}")
