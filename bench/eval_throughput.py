@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from tutorlab.devstack import SERVICES, Stack, free_port
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")

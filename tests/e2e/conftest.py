@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tutorlab.devstack import SERVICES, Stack, free_port
 
 from tests.support import REDIS_URL, unique
-from tutorlab.devstack import SERVICES, Stack, free_port
 
 
 def make_stack(root: Path, mirror: Path, **kwargs: object) -> Stack:
@@ -22,7 +22,12 @@ def make_stack(root: Path, mirror: Path, **kwargs: object) -> Stack:
         **kwargs.pop("env", {}),  # type: ignore[dict-item]
     }
     return Stack(
-        root=root, redis_url=REDIS_URL, dataset_mirror=mirror, ports=ports, env=env, **kwargs  # type: ignore[arg-type]
+        root=root,
+        redis_url=REDIS_URL,
+        dataset_mirror=mirror,
+        ports=ports,
+        env=env,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tutorlab.devstack import WORKERS, Stack
 
 from tests.e2e.conftest import make_stack
-from tutorlab.devstack import WORKERS, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +27,14 @@ def wait_job(client: httpx.Client, path: str, timeout_s: float = 120) -> dict:
     raise AssertionError(f"{path} not finished after {timeout_s} s: {job}")
 
 
-def test_register_chat_in_every_mode_and_job_round_trip(
-    stack: Stack, tutor: httpx.Client
-) -> None:
-    for kind, base in (("ollama", stack.url("simulator")), ("openai", stack.url("simulator") + "/v1")):
+def test_register_chat_in_every_mode_and_job_round_trip(stack: Stack, tutor: httpx.Client) -> None:
+    for kind, base in (
+        ("ollama", stack.url("simulator")),
+        ("openai", stack.url("simulator") + "/v1"),
+    ):
         created = tutor.post(
-            "/models", json={"name": f"sim-{kind}", "kind": kind, "base_url": base, "model": "qwen3:8b"}
+            "/models",
+            json={"name": f"sim-{kind}", "kind": kind, "base_url": base, "model": "qwen3:8b"},
         )
         assert created.status_code == 201, created.text
         probe = tutor.post(f"/models/sim-{kind}/probe").json()
@@ -40,7 +42,12 @@ def test_register_chat_in_every_mode_and_job_round_trip(
         for mode in ("hint", "explain", "check", "solve"):
             reply = tutor.post(
                 "/chat",
-                json={"message": "What is 12 + 30?", "mode": mode, "grade": 4, "model": f"sim-{kind}"},
+                json={
+                    "message": "What is 12 + 30?",
+                    "mode": mode,
+                    "grade": 4,
+                    "model": f"sim-{kind}",
+                },
             )
             assert reply.status_code == 200, reply.text
             body = reply.json()
@@ -58,13 +65,16 @@ def test_register_chat_in_every_mode_and_job_round_trip(
 
     with httpx.Client(base_url=stack.url("trainer-service"), timeout=30) as trainer:
         submitted = trainer.post(
-            "/jobs", json={"kind": "plan_training", "params": {"num_examples": 1000, "batch_size": 64}}
+            "/jobs",
+            json={"kind": "plan_training", "params": {"num_examples": 1000, "batch_size": 64}},
         )
         job = wait_job(trainer, submitted.headers["location"])
         assert job["status"] == "succeeded" and job["result"]["total_steps"] == 16
 
     with httpx.Client(base_url=stack.url("eval-service"), timeout=30) as evals:
-        submitted = evals.post("/jobs", json={"kind": "probe_model", "params": {"model": "sim-ollama"}})
+        submitted = evals.post(
+            "/jobs", json={"kind": "probe_model", "params": {"model": "sim-ollama"}}
+        )
         job = wait_job(evals, submitted.headers["location"])
         assert job["status"] == "succeeded", job
         assert job["result"]["latency_ms"] > 0
@@ -92,9 +102,10 @@ def test_two_workers_share_one_queue_and_run_each_job_once(
     tmp_path: Path, dataset_mirror: Path
 ) -> None:
     workers = {"eval-worker": 0, "data-worker": 2, "trainer-worker": 0}
-    with make_stack(tmp_path, dataset_mirror, workers=workers) as stack, httpx.Client(
-        base_url=stack.url("data-service"), timeout=30
-    ) as data:
+    with (
+        make_stack(tmp_path, dataset_mirror, workers=workers) as stack,
+        httpx.Client(base_url=stack.url("data-service"), timeout=30) as data,
+    ):
         ids = []
         for i in range(12):
             split = "test" if i % 2 else "train"

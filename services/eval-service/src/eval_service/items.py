@@ -100,9 +100,7 @@ class ItemLoader:
                         record.metadata["topic_tags"] = tags
                     records.append(record)
             if len(records) != current["rows"]:
-                raise ValueError(
-                    f"data-service returned {len(records)} of {current['rows']} items"
-                )
+                raise ValueError(f"data-service returned {len(records)} of {current['rows']} items")
             return DatasetSource(records, current["sha256"], "data-service")
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             log.info("data-service has no %s/%s (%s); using the mirror", name, split, exc)

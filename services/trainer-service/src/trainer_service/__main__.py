@@ -1,4 +1,4 @@
-"""``trainer-service`` / ``python -m trainer_service``: migrate, then serve (TRAINER_SERVICE_PORT)."""
+"""``trainer-service`` (``python -m trainer_service``): migrate, then serve on its port."""
 
 from __future__ import annotations
 
