@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from data_service.tagging import tag_problem
+from tutorlab.curriculum.tagging import tag_problem
 
 from tests.unit.data_api_support import data_api, migrated_template
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from data_service.tagging import tag_problem
 from tutorlab.cli.main import app
+from tutorlab.curriculum.tagging import tag_problem
 from typer.testing import CliRunner
 
 from tests.unit.data_api_support import planted_jsonl

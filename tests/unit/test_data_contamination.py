@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from data_service.contamination import ContaminationIndex
 from data_service.dedup import tokenize
-from data_service.training_format import TrainingExample
+from tutorlab.curriculum.training_format import TrainingExample
 from tutorlab.datasets.records import DatasetRecord, gsm8k_record, math_record
 
 

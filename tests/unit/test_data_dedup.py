@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from data_service.dedup import deduplicate, tokenize
-from data_service.training_format import TrainingExample
+from tutorlab.curriculum.training_format import TrainingExample
 
 BASE = (
     "Janet has 3 boxes of pencils with 12 pencils in each box. She gives 7 pencils to her "

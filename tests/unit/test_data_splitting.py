@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from data_service.splitting import stratified_split, stratum_of
-from data_service.training_format import TrainingExample
+from tutorlab.curriculum.training_format import TrainingExample
 
 
 def _items() -> list[dict[str, Any]]:

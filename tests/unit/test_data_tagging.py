@@ -8,14 +8,14 @@ import random
 from pathlib import Path
 
 import pytest
-from data_service.tagging import (
+from tutorlab.curriculum.tagging import (
     RuleTagger,
     TagResult,
     default_tagger,
     subject_agreement,
     tag_problem,
 )
-from data_service.taxonomy import load_taxonomy
+from tutorlab.curriculum.taxonomy import load_taxonomy
 from tutorlab.datasets.records import DatasetRecord, gsm8k_record, math_record
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "taxonomy.md"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from data_service.taxonomy import (
+from tutorlab.curriculum.taxonomy import (
     DEFAULT_TAXONOMY_PATH,
     MATH_SUBJECTS,
     TaxonomyError,

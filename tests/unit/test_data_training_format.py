@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from data_service.training_format import (
+from pydantic import ValidationError
+from tutorlab.curriculum.training_format import (
     MessagesExample,
     TrainingExample,
     example_id,
@@ -14,7 +15,6 @@ from data_service.training_format import (
     parse_example,
     parse_prompt,
 )
-from pydantic import ValidationError
 
 
 def _seed(**overrides: Any) -> dict[str, Any]:

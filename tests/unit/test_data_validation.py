@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from data_service.validation import estimate_tokens, validate_jsonl
+from tutorlab.curriculum.validation import estimate_tokens, validate_jsonl
 
 
 def _good(**overrides: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.jobs.queue import JobQueue
 from tutorlab.service import ServiceSpec, ServiceState, create_service_app
 
@@ -15,7 +16,6 @@ from data_service.dataset_store import DatasetStore
 from data_service.items import ItemIndex
 from data_service.jobs import KINDS
 from data_service.routes import datasets, tagging, training_sets
-from data_service.tagging import default_tagger
 from data_service.training_sets import TrainingSetStore
 
 

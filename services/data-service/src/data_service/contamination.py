@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
+from tutorlab.curriculum.training_format import example_id, example_text
 from tutorlab.datasets.records import DatasetRecord
 
 from data_service.dedup import iter_window_hashes, tokenize, tokenize_texts
-from data_service.training_format import example_id, example_text
 
 _ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.S)
 _FILTER_BITS = 24  # a 16 Mi-entry presence table screens hashes before the exact lookup

@@ -26,8 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
-
-from data_service.training_format import example_id, example_text
+from tutorlab.curriculum.training_format import example_id, example_text
 
 _WORDS_AND_SYMBOLS = re.compile(r"[^\W_]+|[+\-*/=<>^%$×÷√]")
 _WORDS = re.compile(r"[^\W_]+")

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tutorlab.curriculum.tagging import default_tagger
+from tutorlab.curriculum.taxonomy import Taxonomy, subject_slug
 from tutorlab.datasets.records import DatasetRecord
 
 from data_service.dataset_store import DatasetStore
 from data_service.models import DatasetTagging, DatasetVersion
-from data_service.tagging import default_tagger
-from data_service.taxonomy import Taxonomy, subject_slug
 
 RULE_TAGGER = "rule"
 

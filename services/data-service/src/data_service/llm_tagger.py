@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tutorlab.curriculum.taxonomy import GRADE_MAX, GRADE_MIN, Taxonomy
 from tutorlab.scoring.extract import strip_thinking
-
-from data_service.taxonomy import GRADE_MAX, GRADE_MIN, Taxonomy
 
 LLM_TAGGER_VERSION = "llm-tagger/1"
 MAX_LLM_TAGS = 3

@@ -19,8 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-
-from data_service.training_format import example_id
+from tutorlab.curriculum.training_format import example_id
 
 UNTAGGED = "untagged"
 StratumKey = tuple[str, int]

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tutorlab.cache import ResponseCache
 from tutorlab.contracts.endpoints import ModelParams
+from tutorlab.curriculum.tagging import default_tagger, subject_agreement
+from tutorlab.curriculum.taxonomy import Taxonomy
 from tutorlab.datasets.records import DatasetRecord
 from tutorlab.fanout import FanoutOutcome, FanoutRequest, fan_out
 from tutorlab.jobs.runtime import JobContext
@@ -25,8 +27,6 @@ from data_service.items import rule_tags
 from data_service.llm_tagger import LLM_TAGGER_VERSION, UnusableReply, parse_reply, tagging_messages
 from data_service.model_access import ModelAccess
 from data_service.models import DatasetTagging, DatasetVersion
-from data_service.tagging import default_tagger, subject_agreement
-from data_service.taxonomy import Taxonomy
 
 CHUNK = 500
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from tutorlab.curriculum.validation import validate_jsonl
 from tutorlab.datasets.records import DatasetRecord
 from tutorlab.jobs.models import utcnow
 from tutorlab.tutoring import PROMPT_VERSION, build_messages, training_prompt
@@ -33,7 +34,6 @@ from data_service.dataset_store import DatasetStore, sha256_bytes, to_jsonl, wri
 from data_service.dedup import deduplicate
 from data_service.models import DatasetVersion, TrainingSet
 from data_service.splitting import SplitResult, stratified_split
-from data_service.validation import validate_jsonl
 
 #: the benchmark test sets every built set is checked against
 REFERENCE_SPLITS: tuple[tuple[str, str], ...] = (("gsm8k", "test"), ("math", "test"))

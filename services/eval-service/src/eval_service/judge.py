@@ -82,7 +82,7 @@ def parse_tutor(text: str) -> dict[str, Any]:
     labels = {}
     for key, allowed in TUTOR_LABELS.items():
         value = data.get(key)
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             raise ValueError(f"{key}: {value!r} is not one of {sorted(allowed)}")
         labels[key] = value
     return labels
@@ -90,7 +90,7 @@ def parse_tutor(text: str) -> dict[str, Any]:
 
 def parse_safety(text: str) -> dict[str, Any]:
     label = _json_object(text).get("label")
-    if label not in SAFETY_LABELS:
+    if not isinstance(label, str) or label not in SAFETY_LABELS:
         raise ValueError(f"label: {label!r} is not one of {sorted(SAFETY_LABELS)}")
     return {"label": label}
 

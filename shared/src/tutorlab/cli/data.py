@@ -15,6 +15,8 @@ from rich.table import Table
 
 from tutorlab.cli.http import UrlOption, client, console, err_console, fail, request
 from tutorlab.cli.jobs import wait_for
+from tutorlab.curriculum.tagging import default_tagger
+from tutorlab.curriculum.validation import validate_jsonl
 
 app = typer.Typer(no_args_is_help=True)
 build_app = typer.Typer(no_args_is_help=True)
@@ -169,10 +171,6 @@ def tag(
     A line is a JSON object with ``question`` (or ``problem``, or a seed ``prompt``) and optionally
     ``solution`` / ``answer``, ``dataset`` and ``metadata``.
     """
-    try:
-        from data_service.tagging import default_tagger
-    except ImportError:  # pragma: no cover - the workspace installs data-service
-        fail("the data-service package is not installed; it holds the tagger")
     tagger = default_tagger()
     out_lines: list[str] = []
     problems: list[str] = []
@@ -214,10 +212,6 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Validate a training JSONL locally; every problem with its line number. Exit 1 if any."""
-    try:
-        from data_service.validation import validate_jsonl
-    except ImportError:  # pragma: no cover - the workspace installs data-service
-        fail("the data-service package is not installed; it holds the validator")
     report = validate_jsonl(file, max_tokens=max_tokens)
     if as_json:
         console.print_json(data=report.model_dump())

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
+from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.datasets.records import DATASET_SPLITS
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.jobs_api import submit_job
@@ -18,7 +19,6 @@ from data_service.dataset_store import DatasetStore
 from data_service.items import ItemFilter, ItemIndex, with_tags
 from data_service.models import DatasetVersion
 from data_service.schemas import DatasetCard, DatasetVersionPublic, ItemsPage, TaggingPublic
-from data_service.tagging import default_tagger
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 

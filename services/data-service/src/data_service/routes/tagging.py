@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.service.deps import ApiKey
 
 from data_service.schemas import TagBatchOutput, TagOutput, TagProblem, TagRequest
-from data_service.tagging import default_tagger
 
 router = APIRouter(tags=["tagging"])
 

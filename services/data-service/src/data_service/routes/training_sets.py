@@ -13,6 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
+from tutorlab.curriculum.validation import ValidationReport, validate_jsonl
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.errors import validation_detail
 from tutorlab.service.jobs_api import submit_job
@@ -21,7 +22,6 @@ from data_service.build_jobs import SocraticBuildParams, TeacherBuildParams
 from data_service.config import DataServiceSettings
 from data_service.schemas import TrainingSetPublic, TrainingSetSummary, ValidatePathRequest
 from data_service.training_sets import TrainingSetStore
-from data_service.validation import ValidationReport, validate_jsonl
 
 router = APIRouter(prefix="/training-sets", tags=["training-sets"])
 

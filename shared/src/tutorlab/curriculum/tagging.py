@@ -20,9 +20,9 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from tutorlab.datasets.records import DatasetRecord
 
-from data_service.taxonomy import GRADE_MAX, GRADE_MIN, Taxonomy, load_taxonomy
+from tutorlab.curriculum.taxonomy import GRADE_MAX, GRADE_MIN, Taxonomy, load_taxonomy
+from tutorlab.datasets.records import DatasetRecord
 
 RULES_VERSION = "1"
 SOLUTION_WEIGHT = 0.35

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from data_service.taxonomy import GRADE_MAX, GRADE_MIN
-from data_service.training_format import MODES, example_text, parse_example
+from tutorlab.curriculum.taxonomy import GRADE_MAX, GRADE_MIN
+from tutorlab.curriculum.training_format import MODES, example_text, parse_example
 
 TokenEstimator = Callable[[str], int]
 

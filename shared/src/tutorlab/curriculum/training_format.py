@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from data_service.taxonomy import GRADE_MAX, GRADE_MIN
+from tutorlab.curriculum.taxonomy import GRADE_MAX, GRADE_MIN
 
 Mode = Literal["hint", "explain", "check", "solve"]
 MODES: tuple[str, ...] = ("hint", "explain", "check", "solve")
