@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tutorlab.devstack import Stack
 
 pytestmark = pytest.mark.e2e
