@@ -402,9 +402,8 @@ async def test_nothing_to_judge_makes_no_request() -> None:
 async def cache(tmp_path: Path) -> AsyncIterator[ResponseCache]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
     async with engine.begin() as conn:
-        await conn.run_sync(
-            lambda sync: SQLModel.metadata.create_all(sync, tables=[ResponseCacheEntry.__table__])
-        )
+        table = ResponseCacheEntry.__table__  # type: ignore[attr-defined]
+        await conn.run_sync(lambda sync: SQLModel.metadata.create_all(sync, tables=[table]))
     yield ResponseCache(session_factory(engine))
     await engine.dispose()
 

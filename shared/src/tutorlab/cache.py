@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -89,28 +91,27 @@ class ResponseCache:
         return found
 
     async def put_many(self, entries: Mapping[str, ChatResult]) -> None:
+        """Store replies; a key already stored (also by a concurrent writer) is left as it is."""
         if not entries:
             return
+        now = utcnow()
+        values = [
+            {
+                "key": key,
+                "model": result.model,
+                "text": result.text,
+                "reasoning": result.reasoning,
+                "finish_reason": result.finish_reason,
+                "usage": result.usage.model_dump(),
+                "latency_ms": result.latency_ms,
+                "created_at": now,
+            }
+            for key, result in entries.items()
+        ]
         async with self.sessions() as session:
-            existing = set(
-                await session.exec(
-                    select(ResponseCacheEntry.key).where(
-                        col(ResponseCacheEntry.key).in_(list(entries))
-                    )
-                )
-            )
-            for key, result in entries.items():
-                if key in existing:
-                    continue
-                session.add(
-                    ResponseCacheEntry(
-                        key=key,
-                        model=result.model,
-                        text=result.text,
-                        reasoning=result.reasoning,
-                        finish_reason=result.finish_reason,
-                        usage=result.usage.model_dump(),
-                        latency_ms=result.latency_ms,
-                    )
-                )
+            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            table = ResponseCacheEntry.__table__  # type: ignore[attr-defined]
+            statement = insert(table).on_conflict_do_nothing(index_elements=["key"])
+            await session.exec(statement, params=values)
             await session.commit()

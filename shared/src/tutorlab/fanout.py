@@ -135,8 +135,12 @@ async def fan_out(
         wake.set()
         await flushing
     finally:
+        # stop every task (a sender failing leaves its gather done, not its siblings cancelled)
+        # and wait for them: none outlives the call to keep sending after it has raised
         sending.cancel()
-        flushing.cancel()
+        for task in (*senders, flushing):
+            task.cancel()
+        await asyncio.gather(sending, *senders, flushing, return_exceptions=True)
     return stats
 
 

@@ -36,6 +36,7 @@ class SimConfig(BaseSettings):
     tutoring_leak_rate: float = Field(default=0.1, ge=0.0, le=1.0)
     refusal_rate: float = Field(default=0.95, ge=0.0, le=1.0)
     over_refusal_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    judge_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     latency_ms: float = Field(default=0.0, ge=0.0)
     latency_dist: LatencyDist = "fixed"
     latency_jitter_ms: float = Field(default=0.0, ge=0.0)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tutorlab_sim.answers import final_line, find_arithmetic, style_for, wrong_answer
 from tutorlab_sim.config import SimConfig
 from tutorlab_sim.draws import SplitRanks, stable_hash, unit
+from tutorlab_sim.judging import judge_reply
 from tutorlab_sim.lookup import index_for
 from tutorlab_sim.mirror import Item, Mirror
 from tutorlab_sim.safety import assess, compliance, has_math_cues, refusal
@@ -31,7 +32,7 @@ class Reply:
 
     content: str
     thinking: str
-    #: correct | wrong | tutoring | refused | complied | generic
+    #: correct | wrong | tutoring | refused | complied | generic | judged | judge_error
     outcome: str
     item_id: str | None = None
 
@@ -168,6 +169,9 @@ class Responder:
 
     def _compose(self, messages: Sequence[Message], request_seed: int) -> Reply:
         cfg = self._config
+        judged = judge_reply(messages, cfg, request_seed)
+        if judged is not None:
+            return Reply(judged.content, judged.thinking, judged.outcome)
         users = [content for role, content in messages if role == "user"]
         prompt = users[-1] if users else ""
         mode = find_mode(messages)
