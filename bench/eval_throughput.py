@@ -12,6 +12,7 @@ than cold. Run: ``make bench`` or ``uv run python bench/eval_throughput.py [--la
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import tempfile
@@ -48,7 +49,7 @@ def run_once(stack: Stack, evals: httpx.Client, body: dict, procs: dict[str, int
         run = evals.get(location).json()
         if run["status"] in ("succeeded", "failed", "cancelled"):
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     wall = time.perf_counter() - started
     cpu = {name: cpu_seconds(pid) - before[name] for name, pid in procs.items()}
     if run["status"] != "succeeded":
@@ -146,6 +147,11 @@ def main() -> None:
                 f"{'warm (cache) c=' + str(concurrency):<22}{warm['items']:>6}{warm['wall']:>9.2f}"
                 f"{'':>9}{'':>8}{warm_cpu:>13.3f}{warm['items'] / warm['wall']:>9.0f}"
                 f"   {cold['wall'] / warm['wall']:.0f}x faster than cold, {cached} cached"
+            )
+            phases = json.loads(Path(warm["run"]["result"]["results_path"]).read_text())["timing"]
+            print(
+                "  warm run phases in the worker (s): "
+                + ", ".join(f"{k} {v}" for k, v in phases.get("phases", {}).items())
             )
             print(
                 "  CPU by process (ms/item): "

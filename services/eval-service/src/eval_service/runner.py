@@ -45,6 +45,14 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     # wall time counts from the first attempt's start (a resumed run is not faster than it was)
     first_start = aware(ctx.job.started_at)
     started = first_start.timestamp() if first_start is not None else time.time()
+    phases: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = round(now - mark, 4)
+        mark = now
 
     target = await resolve_target(
         params.target,
@@ -57,11 +65,13 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         ),
         concurrency=params.concurrency,
     )
+    phase("target_s")
     judge: Target | None = None
     try:
         data_http: httpx.AsyncClient | None = res.get("data_http")
         loader = ItemLoader(mirror=settings.dataset_mirror, data_service=data_http)
         plan = await build_plan(params, target.endpoint, loader)
+        phase("plan_s")
         via_tutor_api = target.kind == "tutor-api"
         lookup = {}
         for task in plan.tasks:
@@ -125,6 +135,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         if judge is not None:
             await judge.client.aclose()
 
+    phase("requests_s")
     items = await store.all(ctx.job_id)
     config = {
         "target": params.target,
@@ -151,6 +162,8 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         fanout=stats,
     )
     outputs = Path(settings.outputs_dir)
+    phase("aggregate_s")
+    results["timing"]["phases"] = phases
     paths = write_outputs(outputs, params.label or target.name, results, items)
     summary: dict[str, Any] = {
         "metrics": results["metrics"],

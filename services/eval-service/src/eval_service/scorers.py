@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -51,7 +50,11 @@ class Scorer:
                     self._memo[keys[i]] = scored
             while len(self._memo) > self.memo_size:
                 self._memo.popitem(last=False)
-        return [copy.deepcopy(scored) for scored in out if scored is not None]
+        # rows add keys (truncated, judge) and judge metrics: copy those two levels only
+        return [
+            ({**verdicts, "metrics": dict(verdicts.get("metrics") or {})}, headline)
+            for verdicts, headline in (scored for scored in out if scored is not None)
+        ]
 
     async def rows(
         self, run_id: str, pairs: Sequence[tuple[tuple[TaskPlan, EvalItem], FanoutOutcome]]
