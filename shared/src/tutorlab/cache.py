@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tutorlab.clients import ChatResult
@@ -40,6 +41,7 @@ class ResponseCacheEntry(SQLModel, table=True):
 
 
 TABLE = ResponseCacheEntry.__tablename__
+_COLUMNS = ResponseCacheEntry.__table__.c  # type: ignore[attr-defined]
 
 
 def cache_key(
@@ -75,18 +77,27 @@ class ResponseCache:
         async with self.sessions() as session:
             for start in range(0, len(wanted), self.chunk):
                 part = wanted[start : start + self.chunk]
-                rows = await session.exec(
-                    select(ResponseCacheEntry).where(col(ResponseCacheEntry.key).in_(part))
+                # plain column tuples: no ORM identity map for a read-only lookup
+                rows = await session.execute(
+                    sa_select(
+                        _COLUMNS.key,
+                        _COLUMNS.text,
+                        _COLUMNS.reasoning,
+                        _COLUMNS.finish_reason,
+                        _COLUMNS.usage,
+                        _COLUMNS.latency_ms,
+                        _COLUMNS.model,
+                    ).where(_COLUMNS.key.in_(part))
                 )
-                for row in rows:
-                    found[row.key] = ChatResult(
-                        text=row.text,
-                        reasoning=row.reasoning,
-                        finish_reason=row.finish_reason,
-                        usage=Usage.model_construct(**row.usage),
-                        latency_ms=row.latency_ms,
+                for key, text, reasoning, finish_reason, usage, latency_ms, model in rows:
+                    found[key] = ChatResult(
+                        text=text,
+                        reasoning=reasoning,
+                        finish_reason=finish_reason,
+                        usage=Usage.model_construct(**usage),
+                        latency_ms=latency_ms,
                         attempts=0,
-                        model=row.model,
+                        model=model,
                     )
         return found
 

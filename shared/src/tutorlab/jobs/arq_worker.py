@@ -104,7 +104,7 @@ def build_worker_settings(
         "job_timeout": settings.job_timeout_s,
         "keep_result": 60,
         # how often an idle worker looks for new jobs (arq default 0.5 s)
-        "poll_delay": 0.05,
+        "poll_delay": 0.02,
         "max_tries": 5,
         "health_check_interval": 10,
         "health_check_key": f"{settings.queue_name}:health-check",
