@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from arq.worker import Worker
 from fastapi import FastAPI
+from tutorlab.devstack import free_port
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table
 
@@ -59,3 +63,23 @@ async def run_worker(worker_settings: type, *, burst: bool = True, **overrides: 
     finally:
         await worker.close()
     return worker
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, name: str, **config: Any) -> Iterator[str]:
+    """Serve an ASGI app over real HTTP on a free port, in a thread; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
+    )
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, f"{name} did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

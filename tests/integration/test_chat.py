@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from tutor_api.app import create_app
 from tutor_api.config import TutorApiSettings
 from tutorlab.devstack import free_port
@@ -24,7 +21,7 @@ from tutorlab.tutoring import PROMPT_VERSION
 from tutorlab_sim import SimConfig
 from tutorlab_sim import create_app as create_sim_app
 
-from tests.support import app_client, migrations_dir
+from tests.support import app_client, migrations_dir, serve_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -45,24 +42,9 @@ SIM_DEFAULTS: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def sim_url() -> Iterator[str]:
     """The simulator as a real HTTP server (no dataset mirror: it solves plain arithmetic)."""
-    port = free_port()
-    config = SimConfig(host="127.0.0.1", port=port, dataset_mirror=None, **SIM_DEFAULTS)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_sim_app(config), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, name="tutorlab-sim", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "simulator did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    config = SimConfig(host="127.0.0.1", dataset_mirror=None, **SIM_DEFAULTS)
+    with serve_in_thread(create_sim_app(config), "tutorlab-sim", lifespan="off") as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,23 +7,19 @@ import asyncio
 import contextlib
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from data_service.app import create_app
 from data_service.config import DataServiceSettings
 from data_service.worker import worker_settings
 from tutorlab.cli.main import app
-from tutorlab.devstack import free_port
 from tutorlab.jobs.queue import ArqJobQueue
 from typer.testing import CliRunner, Result
 
 from tests.integration.data_support import data_settings, shared_hf_cache
-from tests.support import migrate, run_worker
+from tests.support import migrate, run_worker, serve_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -32,21 +28,8 @@ runner = CliRunner()
 
 @contextlib.contextmanager
 def serve(settings: DataServiceSettings) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="data-service", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "data-service did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_in_thread(create_app(settings), "data-service") as url:
+        yield url
 
 
 async def cli(*args: str) -> Result:
