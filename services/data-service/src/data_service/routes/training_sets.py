@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from email.parser import BytesParser
-from email.policy import HTTP
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
 from tutorlab.curriculum.validation import ValidationReport, validate_jsonl
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.errors import validation_detail
@@ -43,26 +42,15 @@ def resolve_data_path(data_dir: Path, raw: str) -> Path:
     return path
 
 
-def multipart_file(content_type: str, body: bytes) -> tuple[str | None, bytes]:
-    """The first file part of a multipart/form-data body: (filename, bytes)."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    if not message.is_multipart():
-        raise HTTPException(422, "file: the multipart body has no parts")
-    fallback: tuple[str | None, bytes] | None = None
-    for part in message.iter_parts():
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            continue
-        name = part.get_param("name", header="content-disposition")
-        filename = part.get_filename()
-        if name == "file" or filename:
-            return filename, payload
-        fallback = fallback or (None, payload)
-    if fallback is None:
+async def multipart_file(request: Request) -> tuple[str | None, bytes]:
+    """The uploaded file of a multipart/form-data body (field ``file``, else the first file)."""
+    form = await request.form()
+    uploads = [value for value in form.values() if isinstance(value, StarletteUploadFile)]
+    chosen = form.get("file")
+    upload = chosen if isinstance(chosen, StarletteUploadFile) else next(iter(uploads), None)
+    if upload is None:
         raise HTTPException(422, "file: no file part in the multipart body (send it as 'file')")
-    return fallback
+    return upload.filename, await upload.read()
 
 
 def _validate_bytes(data: bytes, max_tokens: int) -> ValidationReport:
@@ -103,7 +91,7 @@ async def validate(
         report = await asyncio.to_thread(validate_jsonl, path, max_tokens=max_tokens)
         return {"source": "path", "name": spec.path, **report.model_dump()}
     if media == "multipart/form-data":
-        filename, data_bytes = await asyncio.to_thread(multipart_file, content_type, body)
+        filename, data_bytes = await multipart_file(request)
         source, name = "upload", filename
     else:
         data_bytes, source, name = body, "body", None
