@@ -49,7 +49,7 @@ def run_once(stack: Stack, evals: httpx.Client, body: dict, procs: dict[str, int
         run = evals.get(location).json()
         if run["status"] in ("succeeded", "failed", "cancelled"):
             break
-        time.sleep(0.02)
+        time.sleep(0.05)
     wall = time.perf_counter() - started
     cpu = {name: cpu_seconds(pid) - before[name] for name, pid in procs.items()}
     if run["status"] != "succeeded":
