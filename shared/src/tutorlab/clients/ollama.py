@@ -12,17 +12,15 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
-import httpx
-
+from tutorlab.clients.base import EndpointClient
 from tutorlab.clients.errors import AttemptFailure
 from tutorlab.clients.framing import ndjson_lines
-from tutorlab.clients.payload import Messages, call_params, wire_messages
+from tutorlab.clients.payload import Messages, wire_messages
 from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
-from tutorlab.clients.retry import RetryPolicy
 from tutorlab.clients.think import ThinkSplitter, split_think
-from tutorlab.clients.wire import EndpointHttp, dumps, loads_line, malformed
+from tutorlab.clients.wire import dumps, loads_line, malformed
 from tutorlab.contracts.chat import Usage
-from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
+from tutorlab.contracts.endpoints import ModelParams
 
 DEFAULT_NUM_CTX = 8192
 #: Params that are top-level request fields; every other param goes into ``options``.
@@ -64,34 +62,16 @@ def _timings(data: Mapping[str, Any]) -> dict[str, float] | None:
     return timings or None
 
 
-class OllamaClient:
+class OllamaClient(EndpointClient[tuple[dict[str, Any], dict[str, Any]]]):
     """A :class:`~tutorlab.clients.protocol.ModelClient` for an ``ollama`` endpoint."""
 
-    def __init__(
-        self,
-        endpoint: ModelEndpoint,
-        *,
-        retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http: httpx.AsyncClient | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.endpoint = endpoint
-        self._wire = EndpointHttp(
-            endpoint, retry=retry or RetryPolicy(), transport=transport, http=http, env=env
-        )
-        self._default_fields = ollama_fields(endpoint.params.model_dump(exclude_none=True))
-
-    def __repr__(self) -> str:
-        return f"OllamaClient(endpoint={self.endpoint.name!r}, model={self.endpoint.model!r})"
+    def _fields(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        return ollama_fields(params)
 
     def _body(
         self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
     ) -> bytes:
-        if params is None:
-            top, options = self._default_fields
-        else:
-            top, options = ollama_fields(call_params(self.endpoint.params, params))
+        top, options = self._call_fields(params)
         return dumps(
             {
                 "model": self.endpoint.model,
@@ -149,15 +129,6 @@ class OllamaClient:
     async def list_models(self) -> list[str]:
         models, _, _ = await self._wire.request("GET", "/api/tags", None, _parse_tags)
         return models
-
-    async def aclose(self) -> None:
-        await self._wire.aclose()
-
-    async def __aenter__(self) -> OllamaClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
 
 def _parse_tags(data: Any) -> list[str]:

@@ -13,17 +13,15 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
-import httpx
-
+from tutorlab.clients.base import EndpointClient
 from tutorlab.clients.errors import AttemptFailure
 from tutorlab.clients.framing import sse_data
-from tutorlab.clients.payload import Messages, call_params, wire_messages
+from tutorlab.clients.payload import Messages, wire_messages
 from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
-from tutorlab.clients.retry import RetryPolicy
 from tutorlab.clients.think import ThinkSplitter, split_think
-from tutorlab.clients.wire import EndpointHttp, dumps, loads_line, malformed
+from tutorlab.clients.wire import dumps, loads_line, malformed
 from tutorlab.contracts.chat import Usage
-from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
+from tutorlab.contracts.endpoints import ModelParams
 
 _DROPPED = frozenset({"num_ctx", "think"})
 _STREAM_OPTIONS = {"include_usage": True}
@@ -64,34 +62,16 @@ def _reasoning_field(message: Mapping[str, Any]) -> Any:
     return message.get("reasoning_content") or message.get("reasoning")
 
 
-class OpenAICompatClient:
+class OpenAICompatClient(EndpointClient[dict[str, Any]]):
     """A :class:`~tutorlab.clients.protocol.ModelClient` for ``openai`` and ``tinker`` endpoints."""
 
-    def __init__(
-        self,
-        endpoint: ModelEndpoint,
-        *,
-        retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http: httpx.AsyncClient | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.endpoint = endpoint
-        self._wire = EndpointHttp(
-            endpoint, retry=retry or RetryPolicy(), transport=transport, http=http, env=env
-        )
-        self._default_fields = openai_fields(endpoint.params.model_dump(exclude_none=True))
-
-    def __repr__(self) -> str:
-        return f"OpenAICompatClient(endpoint={self.endpoint.name!r}, model={self.endpoint.model!r})"
+    def _fields(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return openai_fields(params)
 
     def _body(
         self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
     ) -> bytes:
-        if params is None:
-            fields = self._default_fields
-        else:
-            fields = openai_fields(call_params(self.endpoint.params, params))
+        fields = self._call_fields(params)
         body: dict[str, Any] = {
             "model": self.endpoint.model,
             "messages": wire_messages(messages),
@@ -143,15 +123,6 @@ class OpenAICompatClient:
     async def list_models(self) -> list[str]:
         models, _, _ = await self._wire.request("GET", "/models", None, _parse_models)
         return models
-
-    async def aclose(self) -> None:
-        await self._wire.aclose()
-
-    async def __aenter__(self) -> OpenAICompatClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
 
 def _parse_models(data: Any) -> list[str]:
