@@ -44,26 +44,47 @@ TABLE = ResponseCacheEntry.__tablename__
 _COLUMNS = ResponseCacheEntry.__table__.c  # type: ignore[attr-defined]
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class CacheKeys:
+    """Cache keys for one endpoint and epoch. The JSON of each distinct params object is made
+    once (a benchmark sends thousands of requests with the same params)."""
+
+    def __init__(self, endpoint: ModelEndpoint, epoch: int = 0) -> None:
+        self.endpoint = endpoint
+        self.epoch = epoch
+        self._head = ",".join(
+            _json(v) for v in (endpoint.kind.value, endpoint.base_url, endpoint.model)
+        )
+        self._params: dict[int, tuple[ModelParams | None, str]] = {}
+
+    def _params_json(self, params: ModelParams | None) -> str:
+        known = self._params.get(id(params))
+        if known is not None and known[0] is params:
+            return known[1]
+        effective = (
+            self.endpoint.params.merged(params) if params is not None else self.endpoint.params
+        )
+        text = _json(effective.model_dump(exclude_none=True))
+        self._params[id(params)] = (params, text)
+        return text
+
+    def __call__(self, messages: Sequence[Mapping[str, Any]], params: ModelParams | None) -> str:
+        body = _json([[m["role"], m["content"]] for m in messages])
+        payload = f"[{self._head},{body},{self._params_json(params)},{_json(self.epoch)}]"
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
 def cache_key(
     endpoint: ModelEndpoint,
     messages: Sequence[Mapping[str, Any]],
     params: ModelParams | None,
     epoch: int = 0,
 ) -> str:
-    effective = endpoint.params.merged(params) if params is not None else endpoint.params
-    payload = json.dumps(
-        [
-            endpoint.kind.value,
-            endpoint.base_url,
-            endpoint.model,
-            [[m["role"], m["content"]] for m in messages],
-            effective.model_dump(exclude_none=True),
-            epoch,
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """sha256 of [kind, base_url, model, messages, effective params, epoch] as sorted JSON."""
+    return CacheKeys(endpoint, epoch)(messages, params)
 
 
 class ResponseCache:

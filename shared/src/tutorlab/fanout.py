@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tutorlab.cache import ResponseCache, cache_key
+from tutorlab.cache import CacheKeys, ResponseCache
 from tutorlab.clients import ChatResult, ModelClient, ModelEndpointError
 from tutorlab.contracts.endpoints import ModelParams
 
@@ -65,8 +65,9 @@ async def fan_out(
     keys: dict[str, str] = {}
     pending: list[FanoutRequest] = list(requests)
     if cache is not None:
+        key_of = CacheKeys(client.endpoint, epoch)
         for request in requests:
-            keys[request.id] = cache_key(client.endpoint, request.messages, request.params, epoch)
+            keys[request.id] = key_of(request.messages, request.params)
         hits = await cache.get_many(keys.values())
         if hits:
             cached = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import defaultdict
@@ -11,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tutorlab.fanout import FanoutStats
 from tutorlab.scoring import SCORER_VERSION
 
@@ -271,9 +271,9 @@ def item_record(item: BenchmarkItem) -> dict[str, Any]:
     }
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
@@ -285,8 +285,8 @@ def write_outputs(
     folder.mkdir(parents=True, exist_ok=True)
     results_path = folder / "benchmark_results.json"
     items_path = folder / "items.jsonl"
-    _atomic_write(
-        items_path, "".join(json.dumps(item_record(it), ensure_ascii=False) + "\n" for it in items)
-    )
-    _atomic_write(results_path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    # orjson: items.jsonl holds every prompt and reply; the stdlib encoder was ~10% of a
+    # cached re-run
+    _atomic_write(items_path, b"".join(orjson.dumps(item_record(it)) + b"\n" for it in items))
+    _atomic_write(results_path, orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
     return {"results": results_path, "items": items_path}
