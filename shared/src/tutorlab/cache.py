@@ -8,11 +8,11 @@ and an ``epoch`` (bump it to sample the same prompt again). A service that uses 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Column, DateTime
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -45,7 +45,7 @@ _COLUMNS = ResponseCacheEntry.__table__.c  # type: ignore[attr-defined]
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 class CacheKeys:
@@ -83,7 +83,8 @@ def cache_key(
     params: ModelParams | None,
     epoch: int = 0,
 ) -> str:
-    """sha256 of [kind, base_url, model, messages, effective params, epoch] as sorted JSON."""
+    """sha256 of [kind, base_url, model, messages, effective params, epoch] as compact JSON
+    with sorted keys (UTF-8, not ASCII-escaped)."""
     return CacheKeys(endpoint, epoch)(messages, params)
 
 
@@ -96,10 +97,11 @@ class ResponseCache:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, ChatResult] = {}
         async with self.sessions() as session:
+            # plain column tuples on the connection: no ORM layer for a read-only lookup
+            connection = await session.connection()
             for start in range(0, len(wanted), self.chunk):
                 part = wanted[start : start + self.chunk]
-                # plain column tuples: no ORM identity map for a read-only lookup
-                rows = await session.execute(
+                rows = await connection.execute(
                     sa_select(
                         _COLUMNS.key,
                         _COLUMNS.text,
