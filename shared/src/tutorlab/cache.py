@@ -89,7 +89,7 @@ def cache_key(
 
 
 class ResponseCache:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], chunk: int = 500) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], chunk: int = 2000) -> None:
         self.sessions = sessions
         self.chunk = chunk
 

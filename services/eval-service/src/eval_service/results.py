@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from tutorlab.fanout import FanoutStats
@@ -16,9 +16,31 @@ from tutorlab.scoring import SCORER_VERSION
 
 from eval_service.judge import AGREEMENT_PAIRS, SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
 from eval_service.metrics import HEADLINE, METRICS, reported_name
-from eval_service.models import BenchmarkItem
 from eval_service.plan import Plan, config_hash
 from eval_service.stats import binary_agreement, summarize_binary
+
+
+class ItemLike(Protocol):
+    """A stored benchmark item: a ``BenchmarkItem`` row, or the same fields held in memory."""
+
+    task: str
+    item_id: str
+    status: str
+    verdict: str | None
+    verdicts: dict[str, Any]
+    meta: dict[str, Any]
+    extracted: str | None
+    extraction_rule: str | None
+    response: str | None
+    reasoning: str | None
+    finish_reason: str | None
+    request: dict[str, Any]
+    latency_ms: float | None
+    usage: dict[str, Any]
+    attempts: int
+    cached: bool
+    error: str | None
+
 
 RESULTS_SCHEMA = "tutorlab.benchmark_results/1"
 BREAKDOWN_KEYS = {
@@ -59,7 +81,7 @@ class LiveCounts:
                     pair[0] += 1
                     pair[1] += int(bool(value))
 
-    def add_items(self, items: Iterable[BenchmarkItem]) -> None:
+    def add_items(self, items: Iterable[ItemLike]) -> None:
         self.add({"status": it.status, "task": it.task, "verdicts": it.verdicts} for it in items)
 
     def metrics(self) -> dict[str, Any]:
@@ -77,7 +99,7 @@ class LiveCounts:
         return {"live": True, "metrics": self.metrics(), "errors": self.errors}
 
 
-def _metric_values(items: Iterable[BenchmarkItem], metric: str) -> list[bool]:
+def _metric_values(items: Iterable[ItemLike], metric: str) -> list[bool]:
     return [
         bool(v)
         for it in items
@@ -85,7 +107,7 @@ def _metric_values(items: Iterable[BenchmarkItem], metric: str) -> list[bool]:
     ]
 
 
-def task_metrics(scorer: str, items: Sequence[BenchmarkItem]) -> dict[str, Any]:
+def task_metrics(scorer: str, items: Sequence[ItemLike]) -> dict[str, Any]:
     """Every metric of the scorer; judge metrics only when the run had a judge."""
     out = {}
     for metric in METRICS[scorer]:
@@ -96,7 +118,7 @@ def task_metrics(scorer: str, items: Sequence[BenchmarkItem]) -> dict[str, Any]:
     return out
 
 
-def judge_agreement(items: Sequence[BenchmarkItem]) -> dict[str, Any]:
+def judge_agreement(items: Sequence[ItemLike]) -> dict[str, Any]:
     """Rule vs judge on the items both judged: raw agreement and Cohen's kappa."""
     out = {}
     for judge_metric, rule_metric in AGREEMENT_PAIRS.items():
@@ -113,10 +135,8 @@ def judge_agreement(items: Sequence[BenchmarkItem]) -> dict[str, Any]:
     return out
 
 
-def _groups(
-    scorer: str, key: str, items: Sequence[BenchmarkItem]
-) -> dict[str, list[BenchmarkItem]]:
-    groups: dict[str, list[BenchmarkItem]] = defaultdict(list)
+def _groups(scorer: str, key: str, items: Sequence[ItemLike]) -> dict[str, list[ItemLike]]:
+    groups: dict[str, list[ItemLike]] = defaultdict(list)
     for item in items:
         value = item.meta.get(key)
         if value is None:
@@ -126,7 +146,7 @@ def _groups(
     return dict(sorted(groups.items()))
 
 
-def breakdowns(scorer: str, items: Sequence[BenchmarkItem]) -> dict[str, Any]:
+def breakdowns(scorer: str, items: Sequence[ItemLike]) -> dict[str, Any]:
     headline = HEADLINE[scorer]
     out: dict[str, Any] = {}
     for key in BREAKDOWN_KEYS[scorer]:
@@ -153,13 +173,13 @@ def build_results(
     target: dict[str, Any],
     config: dict[str, Any],
     plan: Plan,
-    items: Sequence[BenchmarkItem],
+    items: Sequence[ItemLike],
     started_at: float,
     finished_at: float,
     fanout: FanoutStats | None,
 ) -> dict[str, Any]:
     scorers = {t.name: t.spec.scorer for t in plan.tasks}
-    by_task: dict[str, list[BenchmarkItem]] = defaultdict(list)
+    by_task: dict[str, list[ItemLike]] = defaultdict(list)
     for item in items:
         by_task[item.task].append(item)
     errors = [it for it in items if it.status != "ok"]
@@ -248,7 +268,7 @@ def build_results(
     }
 
 
-def item_record(item: BenchmarkItem) -> dict[str, Any]:
+def item_record(item: ItemLike) -> dict[str, Any]:
     return {
         "task": item.task,
         "id": item.item_id,
@@ -278,7 +298,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def write_outputs(
-    outputs_dir: Path, label: str, results: dict[str, Any], items: Sequence[BenchmarkItem]
+    outputs_dir: Path, label: str, results: dict[str, Any], items: Sequence[ItemLike]
 ) -> dict[str, Path]:
     """``<outputs>/benchmarks/<slug>/benchmark_results.json`` and ``items.jsonl``."""
     folder = outputs_dir / "benchmarks" / slugify(label)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 from tutorlab.cache import ResponseCache
@@ -23,7 +24,7 @@ from eval_service.item_store import ItemStore
 from eval_service.items import ItemLoader
 from eval_service.judge import judge_rows
 from eval_service.plan import build_plan, messages_for, request_params
-from eval_service.results import LiveCounts, build_results, write_outputs
+from eval_service.results import ItemLike, LiveCounts, build_results, write_outputs
 from eval_service.schemas import BenchmarkParams
 from eval_service.scorers import Scorer
 from eval_service.targets import Target, resolve_target
@@ -103,9 +104,12 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
                 tutor_api_url=settings.tutor_api_url,
             )
         completed = len(done)
+        # a run that started from nothing and stored every row itself aggregates from memory
+        fresh = not done
+        kept: list[dict[str, Any]] = []
 
         async def on_batch(outcomes: list[FanoutOutcome]) -> None:
-            nonlocal completed, live
+            nonlocal completed, live, fresh
             pairs = [(lookup[o.id], o) for o in outcomes]
             rows = await scorer.rows(ctx.job_id, pairs)
             if judge is not None:
@@ -114,7 +118,10 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             if inserted == len(rows):
                 live.add(rows)
                 completed += inserted
+                if fresh:
+                    kept.extend(rows)
             else:  # another attempt stored some of these first: recount from the table
+                fresh = False
                 stored = await store.all(ctx.job_id)
                 live = LiveCounts()
                 live.add_items(stored)
@@ -136,7 +143,14 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             await judge.client.aclose()
 
     phase("requests_s")
-    items = await store.all(ctx.job_id)
+    items: list[ItemLike]
+    if fresh and len(kept) == plan.total:
+        items = sorted(
+            (cast(ItemLike, SimpleNamespace(**row)) for row in kept),
+            key=lambda it: (it.task, it.item_id),
+        )
+    else:
+        items = list(await store.all(ctx.job_id))
     config = {
         "target": params.target,
         "model": params.model,
