@@ -17,7 +17,7 @@ from tutorlab.scoring import SCORER_VERSION
 from eval_service.judge import AGREEMENT_PAIRS, SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
 from eval_service.metrics import HEADLINE, METRICS, reported_name
 from eval_service.plan import Plan, config_hash
-from eval_service.stats import binary_agreement, summarize_binary
+from eval_service.stats import binary_agreement, summarize_binary, summarize_counts
 
 
 class ItemLike(Protocol):
@@ -87,9 +87,7 @@ class LiveCounts:
     def metrics(self) -> dict[str, Any]:
         return {
             task: {
-                reported_name(name): summarize_binary(
-                    [True] * hits + [False] * (n - hits)
-                ).model_dump()
+                reported_name(name): summarize_counts(hits, n).model_dump()
                 for name, (n, hits) in metrics.items()
             }
             for task, metrics in sorted(self.counts.items())

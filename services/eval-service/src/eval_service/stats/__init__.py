@@ -16,6 +16,7 @@ from eval_service.stats.intervals import (
     breakdown,
     summarize_binary,
     summarize_continuous,
+    summarize_counts,
     wilson_interval,
 )
 from eval_service.stats.multiple_testing import HolmResult, holm
@@ -49,5 +50,6 @@ __all__ = [
     "paired_proportion_difference",
     "summarize_binary",
     "summarize_continuous",
+    "summarize_counts",
     "wilson_interval",
 ]

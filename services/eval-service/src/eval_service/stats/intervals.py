@@ -89,11 +89,16 @@ def _as_float(value: object, where: str) -> float:
 def summarize_binary(values: Sequence[bool], confidence: float = 0.95) -> MetricSummary:
     """Proportion of ``True`` with se = √(p(1 − p)/n) and the Wilson score interval."""
     flags = [_as_bool(value, f"values[{i}]") for i, value in enumerate(values)]
-    n = len(flags)
+    return summarize_counts(sum(flags), len(flags), confidence)
+
+
+def summarize_counts(successes: int, n: int, confidence: float = 0.95) -> MetricSummary:
+    """:func:`summarize_binary` from counts: ``successes`` of ``n``."""
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
     if n == 0:
         check_confidence(confidence)
         return MetricSummary(n=0)
-    successes = sum(flags)
     p = successes / n
     low, high = wilson_interval(successes, n, confidence)
     return MetricSummary(n=n, mean=p, se=math.sqrt(p * (1.0 - p) / n), ci_low=low, ci_high=high)
