@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import uvicorn
-from arq.worker import Worker
 from fastapi import FastAPI
 from tutorlab.devstack import free_port
+from tutorlab.jobs.arq_worker import WakeableWorker
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table
 
@@ -52,12 +52,14 @@ async def app_client(app: FastAPI, **kwargs: Any) -> AsyncIterator[httpx.AsyncCl
             yield client
 
 
-async def run_worker(worker_settings: type, *, burst: bool = True, **overrides: Any) -> Worker:
+async def run_worker(
+    worker_settings: type, *, burst: bool = True, **overrides: Any
+) -> WakeableWorker:
     """Run an arq worker built from a WorkerSettings class until its queue is empty."""
     options = {k: v for k, v in vars(worker_settings).items() if not k.startswith("_")}
     options.update(overrides)
     options.setdefault("poll_delay", 0.05)
-    worker = Worker(burst=burst, handle_signals=False, **options)
+    worker = WakeableWorker(burst=burst, handle_signals=False, **options)
     try:
         await worker.main()
     finally:

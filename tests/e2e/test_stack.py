@@ -86,7 +86,7 @@ def test_every_worker_passes_its_health_check(stack: Stack) -> None:
     for target in WORKERS.values():
         while True:
             check = subprocess.run(
-                [sys.executable, "-m", "arq", "--check", target],
+                [sys.executable, "-m", target, "--check"],
                 env=stack.environment(),
                 capture_output=True,
                 text=True,

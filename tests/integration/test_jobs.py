@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +196,68 @@ async def test_readyz_names_the_dependency_that_is_down(database_url: str, tmp_p
         assert response.status_code == 503
         assert response.json()["checks"]["redis"] == "ok"
         assert "database" in response.json()["error"]
+
+
+COUNT_GSM8K = {"kind": "count_rows", "params": {"dataset": "gsm8k", "split": "test"}}
+
+
+async def data_service_settings(
+    database_url: str, redis_url: str, mirror: Path
+) -> DataServiceSettings:
+    await migrate("data-service", database_url)
+    return data_settings(database_url, redis_url, mirror)
+
+
+async def test_long_poll_answers_when_the_job_finishes(
+    database_url: str, redis_url: str, dataset_mirror: Path
+) -> None:
+    """``GET /jobs/{id}?wait_s=`` is held open until the worker announces the job finished."""
+    settings = await data_service_settings(database_url, redis_url, dataset_mirror)
+    async with app_client(create_data_app(settings)) as client:
+        job = (await client.post("/jobs", json=COUNT_GSM8K)).json()
+        waiting = asyncio.create_task(client.get(f"/jobs/{job['id']}", params={"wait_s": 30}))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "a long poll on a queued job must wait"
+        await run_worker(data_worker_settings(settings))
+        answer = await asyncio.wait_for(waiting, 10)
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "succeeded"
+        assert answer.json()["result"]["rows"] == 1319
+
+
+async def test_long_poll_gives_the_current_status_when_time_is_up(
+    database_url: str, redis_url: str, dataset_mirror: Path
+) -> None:
+    settings = await data_service_settings(database_url, redis_url, dataset_mirror)
+    async with app_client(create_data_app(settings)) as client:
+        job = (await client.post("/jobs", json=COUNT_GSM8K)).json()
+        answer = await client.get(f"/jobs/{job['id']}", params={"wait_s": 0.3})
+        assert answer.status_code == 200 and answer.json()["status"] == "queued"
+        too_long = await client.get(f"/jobs/{job['id']}", params={"wait_s": 61})
+        assert too_long.status_code == 422
+        assert "wait_s" in too_long.text
+        missing = await client.get("/jobs/nope", params={"wait_s": 1})
+        assert missing.status_code == 404
+
+
+async def test_an_idle_worker_is_woken_by_an_enqueue_not_its_poll(
+    database_url: str, redis_url: str, dataset_mirror: Path
+) -> None:
+    """With a 60 s poll interval the job can only start within the test's 20 s if the enqueue's
+    wake-up message reaches the worker."""
+    settings = await data_service_settings(database_url, redis_url, dataset_mirror)
+    worker = asyncio.create_task(
+        run_worker(data_worker_settings(settings), burst=False, poll_delay=60)
+    )
+    try:
+        await asyncio.sleep(1.0)  # the worker has polled once and now waits for a wake-up
+        body = {"kind": "count_rows", "params": {"dataset": "math", "split": "test"}}
+        async with app_client(create_data_app(settings)) as client:
+            job = (await client.post("/jobs", json=body)).json()
+            answer = await client.get(f"/jobs/{job['id']}", params={"wait_s": 20})
+        assert answer.json()["status"] == "succeeded", answer.json()
+        assert answer.json()["result"]["rows"] == 5000
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker

@@ -56,6 +56,10 @@ class ServiceCase:
     def worker_settings(self) -> str:
         return f"{self.package}.worker.WorkerSettings"
 
+    @property
+    def worker_command(self) -> list[str]:
+        return ["python", "-m", f"{self.package}.worker"]
+
     def settings_cls(self) -> type[ServiceSettings]:
         cls: type[ServiceSettings] = getattr(
             importlib.import_module(f"{self.package}.config"), self.settings_class
@@ -199,7 +203,8 @@ def simulator_default_port() -> int:
 
 
 def assert_worker_settings(path: str) -> Any:
-    """``path`` is what ``arq <path>`` imports: it must exist and declare job functions."""
+    """``path`` is what ``python -m <pkg>.worker`` runs: it must exist and declare job
+    functions."""
     module_name, _, attr = path.rpartition(".")
     settings = getattr(importlib.import_module(module_name), attr)
     assert settings.functions, f"{path} declares no functions"
@@ -301,10 +306,10 @@ def test_compose_worker_runs_real_arq_settings_with_its_service_database(
 ) -> None:
     case = WORKERS[worker]
     service = compose_services()[worker]
-    assert command(service) == ["arq", case.worker_settings]
+    assert command(service) == case.worker_command
     settings = assert_worker_settings(case.worker_settings)
 
-    assert service["healthcheck"]["test"] == ["CMD", "arq", "--check", case.worker_settings]
+    assert service["healthcheck"]["test"] == ["CMD", *case.worker_command, "--check"]
     assert duration_s(service["healthcheck"]["interval"]) >= settings.health_check_interval
     assert "ports" not in service and "container_name" not in service, "must stay scalable"
 
@@ -642,7 +647,7 @@ def check_pod_basics(name: str, deployment: dict[str, Any]) -> dict[str, Any]:
     (container,) = spec["containers"]
     assert isinstance(container, dict)
     assert container["image"] == TUTORLAB_IMAGE
-    assert container["command"][0] in console_scripts() | {"arq"}
+    assert container["command"][0] in console_scripts() | {"python"}
     refs = [next(iter(ref.values()))["name"] for ref in container.get("envFrom", [])]
     if name != "simulator":
         assert refs == ["tutorlab-config", "tutorlab-secrets"], name
@@ -680,9 +685,9 @@ def test_k8s_worker_deployment_scales_out_and_checks_arq_health(worker: str) -> 
     deployment = base_manifests()[("Deployment", worker)]
     container = check_pod_basics(worker, deployment)
     assert deployment["spec"]["replicas"] >= 2
-    assert container["command"] == ["arq", case.worker_settings]
+    assert container["command"] == case.worker_command
     assert_worker_settings(case.worker_settings)
-    check = ["arq", "--check", case.worker_settings]
+    check = [*case.worker_command, "--check"]
     assert container["livenessProbe"]["exec"]["command"] == check
     assert container["startupProbe"]["exec"]["command"] == check
     assert "ports" not in container

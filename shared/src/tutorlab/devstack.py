@@ -26,9 +26,10 @@ SERVICES = {
     "trainer-service": ("trainer_service", "TRAINER_SERVICE_", 8003),
 }
 WORKERS = {
-    "eval-worker": "eval_service.worker.WorkerSettings",
-    "data-worker": "data_service.worker.WorkerSettings",
-    "trainer-worker": "trainer_service.worker.WorkerSettings",
+    # name: module run with ``python -m``
+    "eval-worker": "eval_service.worker",
+    "data-worker": "data_service.worker",
+    "trainer-worker": "trainer_service.worker",
 }
 SIMULATOR_PORT = 8090
 
@@ -112,9 +113,7 @@ class Stack:
         env: dict[str, str] | None = None,
     ) -> str:
         key = f"{name}-{index}" if index else name
-        self._spawn(
-            key, [sys.executable, "-m", "arq", target or WORKERS[name]], env or self.environment()
-        )
+        self._spawn(key, [sys.executable, "-m", target or WORKERS[name]], env or self.environment())
         return key
 
     def wait_ready(self, timeout_s: float) -> None:

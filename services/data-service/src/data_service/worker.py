@@ -1,4 +1,4 @@
-"""data-worker: ``arq data_service.worker.WorkerSettings``."""
+"""data-worker: ``python -m data_service.worker`` (``--check``: is one healthy?)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from tutorlab.db import session_factory
-from tutorlab.jobs.arq_worker import ResourcesHook, build_worker_settings
+from tutorlab.jobs.arq_worker import ResourcesHook, build_worker_settings, run_worker_main
 from tutorlab.registry_client import RegistryClient
 from tutorlab.settings import ServiceSettings
 
@@ -63,3 +63,6 @@ def worker_settings(
 
 
 WorkerSettings = worker_settings()
+
+if __name__ == "__main__":
+    run_worker_main(WorkerSettings)

@@ -1,4 +1,4 @@
-"""eval-worker: ``arq eval_service.worker.WorkerSettings``."""
+"""eval-worker: ``python -m eval_service.worker`` (``--check``: is one healthy?)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from tutorlab.db import session_factory
-from tutorlab.jobs.arq_worker import build_worker_settings
+from tutorlab.jobs.arq_worker import build_worker_settings, run_worker_main
 from tutorlab.registry_client import RegistryClient
 from tutorlab.scoring import MathVerifier
 from tutorlab.settings import ServiceSettings
@@ -58,3 +58,6 @@ def worker_settings(settings: EvalServiceSettings | None = None) -> type:
 
 
 WorkerSettings = worker_settings()
+
+if __name__ == "__main__":
+    run_worker_main(WorkerSettings)

@@ -1,8 +1,8 @@
-"""trainer-worker: ``arq trainer_service.worker.WorkerSettings``."""
+"""trainer-worker: ``python -m trainer_service.worker`` (``--check``: is one healthy?)."""
 
 from __future__ import annotations
 
-from tutorlab.jobs.arq_worker import build_worker_settings
+from tutorlab.jobs.arq_worker import build_worker_settings, run_worker_main
 
 from trainer_service.app import SPEC
 from trainer_service.config import TrainerServiceSettings
@@ -14,3 +14,6 @@ def worker_settings(settings: TrainerServiceSettings | None = None) -> type:
 
 
 WorkerSettings = worker_settings()
+
+if __name__ == "__main__":
+    run_worker_main(WorkerSettings)

@@ -1,18 +1,30 @@
-"""arq WorkerSettings for a service: ``arq <pkg>.worker.WorkerSettings`` runs it."""
+"""A service's arq worker: its WorkerSettings, and the process that runs them.
+
+``python -m <pkg>.worker`` runs a service's worker (``--check`` asks whether one is healthy).
+It is arq's worker, except that an idle worker waits for a wake-up message on the queue's
+``wake`` channel (published with every enqueue) instead of polling Redis every few
+milliseconds, and a busy worker does not re-check, at every poll, the jobs it is running itself.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from arq import cron
+from arq import Worker, cron
+from arq.worker import check_health, get_kwargs
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 from sqlalchemy import inspect
 
 from tutorlab.db import create_engine, session_factory
-from tutorlab.jobs.queue import RUN_JOB, ArqJobQueue, redis_settings
+from tutorlab.jobs.queue import RUN_JOB, ArqJobQueue, redis_settings, wake_channel
 from tutorlab.jobs.runtime import JobKind, WorkerRuntime, execute, reconcile
 from tutorlab.jobs.store import JobStore
 from tutorlab.logging import configure_logging
@@ -103,11 +115,78 @@ def build_worker_settings(
         "max_jobs": settings.worker_max_jobs,
         "job_timeout": settings.job_timeout_s,
         "keep_result": 60,
-        # how often an idle worker looks for new jobs (arq default 0.5 s)
-        "poll_delay": 0.02,
+        # how often a worker looks for jobs when no wake-up comes (deferred retries, a
+        # missed message); enqueued jobs wake it at once
+        "poll_delay": 0.5,
         "max_tries": 5,
         "health_check_interval": 10,
         "health_check_key": f"{settings.queue_name}:health-check",
         "allow_abort_jobs": False,
     }
     return type("WorkerSettings", (), attrs)
+
+
+class WakeableWorker(Worker):
+    """arq's worker, woken by a message on ``<queue>:wake`` when a job is enqueued.
+
+    Between polls it waits for that message for up to ``poll_delay`` seconds, so a new job
+    starts within a millisecond or two while an idle or busy worker costs Redis and the CPU
+    two polls a second. In burst mode (tests) it just sleeps ``poll_delay`` between polls.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.idle_poll_s = float(kwargs.pop("poll_delay", 0.5))
+        # arq's own loop sleeps poll_delay between iterations; the waiting happens here instead
+        super().__init__(*args, poll_delay=0, **kwargs)
+        self._wake: PubSub | None = None
+
+    async def _poll_iteration(self) -> None:
+        await super()._poll_iteration()
+        if self.burst:  # tests: run what is queued, then stop
+            await asyncio.sleep(self.idle_poll_s)
+        else:
+            await self._wait_for_wake()
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        # a running job stays in arq's queue until it ends: arq would re-check each one on
+        # every poll (three Redis round trips) only to find it running here
+        await super().start_jobs([j for j in job_ids if j.decode() not in self.tasks])
+
+    async def _wait_for_wake(self) -> None:
+        try:
+            if self._wake is None:
+                self._wake = self.pool.pubsub(ignore_subscribe_messages=True)
+                await self._wake.subscribe(wake_channel(self.queue_name))
+            message = await self._wake.get_message(timeout=self.idle_poll_s)
+            while message is not None:  # several enqueues at once: one poll reads them all
+                message = await self._wake.get_message(timeout=0)
+        except (RedisError, OSError) as exc:
+            logging.getLogger("tutorlab.worker").warning("wake-up channel: %s", exc)
+            await self._close_wake()
+            await asyncio.sleep(self.idle_poll_s)
+
+    async def _close_wake(self) -> None:
+        wake, self._wake = self._wake, None
+        if wake is not None:
+            with contextlib.suppress(Exception):
+                await wake.aclose()
+
+    async def close(self) -> None:
+        await self._close_wake()
+        await super().close()
+
+
+def create_worker(settings_cls: type, **overrides: Any) -> WakeableWorker:
+    return WakeableWorker(**{**get_kwargs(settings_cls), **overrides})
+
+
+def run_worker_main(settings_cls: type, argv: Sequence[str] | None = None) -> None:
+    """``python -m <pkg>.worker [--check]``: run the worker, or exit 0 if one is healthy."""
+    parser = argparse.ArgumentParser(description="Run this service's job worker.")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 0 if a worker's health check is recent"
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        sys.exit(check_health(settings_cls))
+    create_worker(settings_cls).run()

@@ -99,8 +99,23 @@ async def _heartbeat(runtime: WorkerRuntime, job_id: str, task: asyncio.Task[Any
             return
 
 
+#: what :func:`execute` returns when the job reached a final status
+FINAL_OUTCOMES = frozenset({"succeeded", "failed", "cancelled"})
+
+
 async def execute(runtime: WorkerRuntime, job_id: str) -> str:
-    """Claim and run one job; returns what happened (for arq's result and the logs)."""
+    """Claim and run one job; returns what happened (for arq's result and the logs). A job
+    that reached a final status is announced on the queue, for clients waiting on it."""
+    outcome = await _run_claimed(runtime, job_id)
+    if outcome in FINAL_OUTCOMES:
+        try:
+            await runtime.queue.notify_finished(job_id)
+        except Exception as exc:  # a hint only: waiters also re-read the database
+            log.warning("could not announce that job %s finished: %s", job_id, exc)
+    return outcome
+
+
+async def _run_claimed(runtime: WorkerRuntime, job_id: str) -> str:
     token = job_id_var.set(job_id)
     try:
         job = await runtime.store.claim(job_id, runtime.worker_id, runtime.stale_after_s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -10,13 +12,25 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tutorlab.jobs.models import JobPublic, JobStatus
+from tutorlab.jobs.models import TERMINAL_STATUSES, Job, JobPublic, JobStatus
 from tutorlab.jobs.runtime import JobKind
 from tutorlab.jobs.store import IdempotencyConflict
 from tutorlab.service.deps import ApiKey, ServiceState, State
 from tutorlab.service.errors import validation_detail
 
 log = logging.getLogger("tutorlab.jobs")
+
+#: the longest a client may wait on one request for a job to finish
+MAX_WAIT_S = 60.0
+#: a waiting request re-reads the job this often, whether or not it heard it finish
+RECHECK_S = 1.0
+
+WaitQuery = Query(
+    default=0.0,
+    ge=0,
+    le=MAX_WAIT_S,
+    description="long poll: answer once the job has finished, or after this many seconds",
+)
 
 
 class JobSubmit(BaseModel):
@@ -56,6 +70,23 @@ async def submit_job(
         content=body,
         headers={"Location": url},
     )
+
+
+async def read_job(state: ServiceState, job_id: str, wait_s: float = 0.0) -> Job | None:
+    """The job as stored; with ``wait_s``, once it has reached a final status or ``wait_s``
+    has passed, whichever is first (a long poll instead of a client polling in a loop)."""
+    if wait_s <= 0:
+        return await state.jobs.get(job_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    async with state.queue.finished(job_id) as finished:
+        while True:
+            job = await state.jobs.get(job_id)
+            left = deadline - loop.time()
+            if job is None or JobStatus(job.status) in TERMINAL_STATUSES or left <= 0:
+                return job
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), min(left, RECHECK_S))
 
 
 def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
@@ -112,8 +143,8 @@ def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
         return [JobPublic.from_job(j) for j in jobs]
 
     @router.get("/{job_id}")
-    async def get_job(job_id: str, state: State) -> JobPublic:
-        job = await state.jobs.get(job_id)
+    async def get_job(job_id: str, state: State, wait_s: float = WaitQuery) -> JobPublic:
+        job = await read_job(state, job_id, wait_s)
         if job is None:
             raise HTTPException(404, f"job {job_id!r} not found")
         return JobPublic.from_job(job)
@@ -124,6 +155,9 @@ def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
         job = await state.jobs.request_cancel(job_id)
         if job is None:
             raise HTTPException(404, f"job {job_id!r} not found")
+        if job.status == JobStatus.cancelled.value:
+            with contextlib.suppress(Exception):  # a hint for waiters, who also re-read
+                await state.queue.notify_finished(job_id)
         return JobPublic.from_job(job)
 
     return router

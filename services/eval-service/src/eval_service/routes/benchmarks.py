@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from tutorlab.jobs.models import JobPublic, JobStatus
 from tutorlab.registry_client import RegistryClient, RegistryError
 from tutorlab.service.deps import ApiKey, State
-from tutorlab.service.jobs_api import submit_job
+from tutorlab.service.jobs_api import WaitQuery, read_job, submit_job
 
 from eval_service.catalog import load_catalog
 from eval_service.item_store import ItemStore
@@ -92,8 +92,8 @@ def _eta(job: JobPublic) -> float | None:
     return round(elapsed / done * (total - done), 1) if elapsed > 0 else None
 
 
-async def _run(state: State, run_id: str) -> JobPublic:
-    job = await state.jobs.get(run_id)
+async def _run(state: State, run_id: str, wait_s: float = 0.0) -> JobPublic:
+    job = await read_job(state, run_id, wait_s)
     if job is None or job.kind != BENCHMARK:
         raise HTTPException(404, f"benchmark run {run_id!r} not found")
     return JobPublic.from_job(job, links=_links(run_id))
@@ -119,10 +119,11 @@ async def list_benchmarks(
 
 
 @router.get("/benchmarks/{run_id}")
-async def get_benchmark(run_id: str, state: State) -> dict[str, Any]:
+async def get_benchmark(run_id: str, state: State, wait_s: float = WaitQuery) -> dict[str, Any]:
     """Status, progress, ETA, and metrics over the items scored so far (kept up to date by the
-    worker with each batch, so polling never re-reads the items)."""
-    job = await _run(state, run_id)
+    worker with each batch, so polling never re-reads the items). ``wait_s`` makes it a long
+    poll: the answer comes when the run has finished, or after that many seconds."""
+    job = await _run(state, run_id, wait_s)
     result = job.result or {}
     return {
         **job.model_dump(mode="json"),
