@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from httpx_aiohttp import AiohttpTransport
 from tutorlab.clients import (
     ChatResult,
     ModelClient,
@@ -60,36 +61,36 @@ def test_build_client_rejects_an_unknown_kind() -> None:
         build_client(bogus)
 
 
-def test_build_client_rejects_both_http_and_transport() -> None:
-    with pytest.raises(ValueError, match="either http or transport"):
-        build_client(
-            endpoint("ollama"),
-            transport=httpx.MockTransport(lambda r: httpx.Response(200)),
-            http=httpx.AsyncClient(),
-        )
-
-
-async def test_owned_http_client_is_closed_and_a_shared_one_is_not() -> None:
-    shared = httpx.AsyncClient(transport=ScriptedTransport(httpx.Response(200)))
-    borrowed = build_client(endpoint("openai"), http=shared)
+async def test_a_transport_passed_in_stays_open_and_an_own_one_is_closed() -> None:
+    shared = ScriptedTransport(httpx.Response(200))
+    borrowed = build_client(endpoint("openai"), transport=shared)
     await borrowed.aclose()
-    assert not shared.is_closed
-    await shared.aclose()
+    assert not shared.closed
 
-    owned = build_client(endpoint("openai"), transport=ScriptedTransport(httpx.Response(200)))
-    http = owned._wire.http  # type: ignore[attr-defined]
+    owned = build_client(endpoint("openai"))
+    transport = owned._wire.transport  # type: ignore[attr-defined]
+    assert isinstance(transport, AiohttpTransport)
+    closed: list[bool] = []
+
+    async def aclose() -> None:
+        closed.append(True)
+
+    transport.aclose = aclose  # type: ignore[method-assign]
     await owned.aclose()
-    assert http.is_closed
+    assert closed == [True]
 
 
-async def test_shared_http_client_is_used_for_requests() -> None:
+async def test_one_transport_serves_several_clients() -> None:
     transport = ScriptedTransport(
         httpx.Response(200, content=(WIRE / "ollama_tags.json").read_bytes())
     )
-    async with httpx.AsyncClient(transport=transport) as shared:
-        client = build_client(endpoint("ollama", base_url="http://ollama.test:11434"), http=shared)
+    for _ in range(2):
+        client = build_client(
+            endpoint("ollama", base_url="http://ollama.test:11434"), transport=transport
+        )
         assert await client.list_models() == ["qwen3:8b", "tutor-sft-v3:latest"]
-    assert transport.calls == 1
+        await client.aclose()
+    assert transport.calls == 2
 
 
 async def test_requests_in_flight_never_exceed_max_concurrency() -> None:

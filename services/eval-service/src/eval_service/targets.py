@@ -51,7 +51,7 @@ class TutorApiClient:
         self.endpoint = endpoint
         self.model = model
         self._http = EndpointHttp(
-            endpoint, retry=retry or RetryPolicy(), transport=transport, http=None, env=env
+            endpoint, retry=retry or RetryPolicy(), transport=transport, env=env
         )
 
     async def chat(

@@ -19,18 +19,17 @@ def build_client(
     transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
     env: Mapping[str, str] | None = None,
-    http: httpx.AsyncClient | None = None,
 ) -> ModelClient:
     """A client for ``endpoint``: ``ollama`` → OllamaClient; ``openai`` and ``tinker`` (Tinker's
     OpenAI-compatible API) → OpenAICompatClient.
 
-    ``transport`` swaps the HTTP edge (tests); ``http`` shares an existing AsyncClient (not
-    closed by ``aclose``); ``env`` is where the API key is looked up (default ``os.environ``).
+    ``transport`` swaps the HTTP edge (tests; it stays open after ``aclose``, for the caller to
+    close or share); ``env`` is where the API key is looked up (default ``os.environ``).
     """
     kind = endpoint.kind
     if kind == EndpointKind.ollama:
-        return OllamaClient(endpoint, retry=retry, transport=transport, http=http, env=env)
+        return OllamaClient(endpoint, retry=retry, transport=transport, env=env)
     if kind in (EndpointKind.openai, EndpointKind.tinker):
-        return OpenAICompatClient(endpoint, retry=retry, transport=transport, http=http, env=env)
+        return OpenAICompatClient(endpoint, retry=retry, transport=transport, env=env)
     known = ", ".join(k.value for k in EndpointKind)
     raise ValueError(f"kind: unknown endpoint kind {kind!r} (expected one of {known})")

@@ -58,6 +58,7 @@ class ScriptedTransport(httpx.AsyncBaseTransport):
             raise ValueError("steps: at least one step is required")
         self.steps = steps
         self.requests: list[httpx.Request] = []
+        self.closed = False
 
     @property
     def calls(self) -> int:
@@ -84,6 +85,9 @@ class ScriptedTransport(httpx.AsyncBaseTransport):
         if inspect.isawaitable(result):
             result = await result
         return result
+
+    async def aclose(self) -> None:
+        self.closed = True
 
 
 async def byte_chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
