@@ -15,23 +15,23 @@ _MATH_SPAN = re.compile(
 )
 
 
-def brace_pairs(text: str) -> dict[int, int]:
-    """Index of each ``{`` -> index of its closing ``}``, in one pass; escaped braces (``\\{``)
-    do not count and unclosed groups (a truncated answer) are absent."""
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "{":
-            stack.append(i)
-        elif char == "}" and stack:
-            pairs[stack.pop()] = i
-        i += 1
-    return pairs
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
+
+
+def closing_brace(text: str, open_index: int) -> int | None:
+    """Index of the ``}`` that closes the ``{`` at ``open_index``, or None when the group is
+    unclosed (a truncated answer). Escaped braces (``\\{``) do not count; the regex skips
+    everything else at C speed, so a long reply costs little."""
+    depth = 0
+    for match in _BRACE_OR_ESCAPE.finditer(text, open_index):
+        token = match.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth == 0:
+                return match.start()
+    return None
 
 
 @lru_cache(maxsize=32)
@@ -51,7 +51,6 @@ def command_arguments(text: str, names: tuple[str, ...]) -> list[tuple[int, int,
     if "\\" not in text:
         return []
     pattern = _command_pattern(names, r"(?![A-Za-z])")
-    pairs: dict[int, int] | None = None
     found: list[tuple[int, int, str]] = []
     pos = 0
     while (match := pattern.search(text, pos)) is not None:
@@ -59,9 +58,7 @@ def command_arguments(text: str, names: tuple[str, ...]) -> list[tuple[int, int,
         while i < len(text) and text[i] in " \t":
             i += 1
         if i < len(text) and text[i] == "{":
-            if pairs is None:
-                pairs = brace_pairs(text)
-            close = pairs.get(i)
+            close = closing_brace(text, i)
             if close is not None:
                 found.append((match.start(), close + 1, text[i + 1 : close]))
                 pos = close + 1
@@ -78,12 +75,9 @@ def unwrap_commands(text: str, names: tuple[str, ...]) -> str:
         return text
     pattern = _command_pattern(names, r"\s*\{")
     cuts: list[tuple[int, int]] = []
-    pairs: dict[int, int] | None = None
     for match in pattern.finditer(text):
-        if pairs is None:
-            pairs = brace_pairs(text)
         cuts.append((match.start(), match.end()))
-        close = pairs.get(match.end() - 1)
+        close = closing_brace(text, match.end() - 1)
         if close is not None:
             cuts.append((close, close + 1))
     if not cuts:

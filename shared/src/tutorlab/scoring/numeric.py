@@ -19,6 +19,7 @@ Semantics (part of ``SCORER_VERSION``):
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 from typing import NamedTuple
@@ -165,8 +166,10 @@ def _to_fraction(text: str) -> Fraction | None:
         return None
 
 
+@functools.lru_cache(maxsize=16384, typed=True)
 def _parse(text: str | int | float | Fraction | None) -> tuple[Fraction, bool] | None:
-    """(value, written with a percent sign) or None."""
+    """(value, written with a percent sign) or None. Memoized: golds and the number tokens of
+    replies (``$18``, ``18.00``) repeat across a benchmark's items."""
     if text is None or isinstance(text, bool):
         return None
     if isinstance(text, Fraction | int):
