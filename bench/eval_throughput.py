@@ -40,27 +40,27 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def run_once(
-    stack: Stack, evals: httpx.Client, body: dict, procs: dict[str, int], poll_s: float = 0.05
+    stack: Stack, evals: httpx.Client, body: dict, procs: dict[str, int], sim_pid: int = 0
 ) -> dict:
-    """Submit, poll until done. Cold runs poll every 50 ms (a poll costs the API ~2 ms CPU, which
-    the per-item CPU would otherwise absorb); warm runs poll every 5 ms, since at ~0.15 s a coarse
-    poll would dominate what is measured."""
+    """Submit, then wait for the run with a long poll (``?wait_s=``): the answer comes when the
+    run ends, so the wall time is exact and the API spends no CPU on repeated polls."""
     before = {name: cpu_seconds(pid) for name, pid in procs.items()}
+    sim_before = cpu_seconds(sim_pid) if sim_pid else 0.0
     started = time.perf_counter()
     response = evals.post("/benchmarks", json=body)
     response.raise_for_status()
     location = response.headers["location"]
     while True:
-        run = evals.get(location).json()
+        run = evals.get(location, params={"wait_s": 60}, timeout=90).json()
         if run["status"] in ("succeeded", "failed", "cancelled"):
             break
-        time.sleep(poll_s)
     wall = time.perf_counter() - started
     cpu = {name: cpu_seconds(pid) - before[name] for name, pid in procs.items()}
+    sim_cpu = cpu_seconds(sim_pid) - sim_before if sim_pid else 0.0
     if run["status"] != "succeeded":
         raise SystemExit(f"run failed: {run.get('error')}")
     items = run["progress"]["total"]
-    return {"run": run, "wall": wall, "cpu": cpu, "items": items}
+    return {"run": run, "wall": wall, "cpu": cpu, "items": items, "sim_cpu": sim_cpu}
 
 
 def main() -> None:
@@ -137,7 +137,7 @@ def main() -> None:
                 "label": f"bench-c{concurrency}",
                 "epoch": epoch,
             }
-            cold = run_once(stack, evals, body, procs)
+            cold = run_once(stack, evals, body, procs, stack.procs["simulator"].pid)
             floor = math.ceil(cold["items"] / concurrency) * args.latency_ms / 1000
             cpu_ms = sum(cold["cpu"].values()) * 1000 / cold["items"]
             print(
@@ -145,7 +145,14 @@ def main() -> None:
                 f"{floor:>9.2f}{cold['wall'] / floor:>8.2f}{cpu_ms:>13.3f}"
                 f"{cold['items'] / cold['wall']:>9.0f}"
             )
-            warm = run_once(stack, evals, body, procs, poll_s=0.005)
+            latency = json.loads(Path(cold["run"]["result"]["results_path"]).read_text())["timing"][
+                "latency_ms"
+            ]
+            print(
+                f"  request latency seen by the worker (ms): p50 {latency['p50']}, "
+                f"p95 {latency['p95']} (the simulator holds each reply {args.latency_ms:.0f} ms)"
+            )
+            warm = run_once(stack, evals, body, procs)
             warm_cpu = sum(warm["cpu"].values()) * 1000 / warm["items"]
             cached = warm["run"]["result"]["counts"]["cached"]
             print(
@@ -161,6 +168,7 @@ def main() -> None:
             print(
                 "  CPU by process (ms/item): "
                 + ", ".join(f"{n} {v * 1000 / cold['items']:.3f}" for n, v in cold["cpu"].items())
+                + f"; the simulator (not counted) {cold['sim_cpu'] * 1000 / cold['items']:.3f}"
             )
         print(
             "peak RSS MB: "
