@@ -4,7 +4,9 @@ Used by eval (benchmarks) and data (teacher data, LLM tagging), so both get the 
 limit, retries (the client's), response cache and error accounting. A request that still fails
 after the client's retries is an outcome with ``error`` set: never a reply, never a wrong answer.
 Completed outcomes are handed to ``on_batch`` in small batches (at most ``flush_every`` items or
-``flush_interval_s`` apart) so a caller persists them as they complete without a write per item.
+``flush_interval_s`` apart) so a caller persists them as they complete without a write per item;
+cache hits come first, in batches of up to ``cached_batch`` (one transaction for a whole cached
+GSM8K run).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ async def fan_out(
     epoch: int = 0,
     flush_every: int = 64,
     flush_interval_s: float = 0.25,
+    cached_batch: int = 5000,
     should_stop: Callable[[], bool] | None = None,
 ) -> FanoutStats:
     """Run every request (cache hits first, without a call); return what happened."""
@@ -76,8 +79,8 @@ async def fan_out(
                 if keys[r.id] in hits
             ]
             stats.cached = len(cached)
-            for start in range(0, len(cached), 1000):
-                await on_batch(cached[start : start + 1000])
+            for start in range(0, len(cached), cached_batch):
+                await on_batch(cached[start : start + cached_batch])
             pending = [r for r in requests if keys[r.id] not in hits]
 
     buffer: list[FanoutOutcome] = []

@@ -6,16 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from tutorlab.db import insert_new_rows
 
 from eval_service.models import BenchmarkItem
 
-#: attribute -> column name where they differ
-_COLUMN = {"meta": "metadata"}
+#: column -> attribute (the rows' key) where they differ
+_KEYS = {"metadata": "meta"}
+_KEY = ("run_id", "task", "item_id")
 
 
 class ItemStore:
@@ -35,19 +35,12 @@ class ItemStore:
         """Insert items; an item already stored for the run is left as it is (never twice)."""
         if not rows:
             return 0
+        table = BenchmarkItem.__table__  # type: ignore[attr-defined]
         async with self.sessions() as session:
-            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            table = BenchmarkItem.__table__  # type: ignore[attr-defined]
-            statement = insert(table).on_conflict_do_nothing(
-                index_elements=["run_id", "task", "item_id"]
-            )
-            values = [{_COLUMN.get(k, k): v for k, v in row.items()} for row in rows]
-            # a Core executemany on the session's connection: the ORM bulk path costs ~4x
             connection = await session.connection()
-            result = await connection.execute(statement, values)
+            inserted = await insert_new_rows(connection, table, rows, _KEY, keys=_KEYS)
             await session.commit()
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return inserted
 
     async def all(self, run_id: str) -> list[BenchmarkItem]:
         async with self.sessions() as session:

@@ -110,7 +110,13 @@ class JobStore:
 
     async def _update(self, job_id: str, *conditions: Any, **values: Any) -> bool:
         values.setdefault("updated_at", utcnow())
-        statement = update(Job).where(col(Job.id) == job_id, *conditions).values(**values)
+        # a fresh session holds no Job objects to keep in step: skip the ORM's synchronization
+        statement = (
+            update(Job)
+            .where(col(Job.id) == job_id, *conditions)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         async with self.sessions() as session:
             result = await session.exec(statement)  # type: ignore[call-overload]
             await session.commit()

@@ -112,10 +112,15 @@ def math_equal(gold: str, pred: str | None, timeout_s: float = 5.0) -> VerifyRes
 
 # --- worker process -------------------------------------------------------------------------------
 
+_WORKER_NICENESS = 5
+
 
 def _worker_main(conn: Connection, target: VerifyTarget) -> None:
     """Worker loop: receive ``(pairs, timeout_s)``, send one ``(equal, error)`` per pair."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    # below the parent's priority: their start-up (importing sympy takes seconds of CPU) and
+    # long checks must not starve the event loop that drives every request and store
+    os.nice(_WORKER_NICENESS)
     logging.getLogger("math_verify").setLevel(logging.ERROR)  # we run it with our own timeouts
     math_equal("x + 1", "1 + x", 60.0)  # imports and parser warm-up, paid before "ready"
     conn.send("ready")
