@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 from tutorlab.cache import TABLE as CACHE_TABLE
 from tutorlab.jobs.models import Job, utcnow
@@ -17,7 +17,8 @@ from tutorlab.jobs.models import Job, utcnow
 
 class BenchmarkItem(SQLModel, table=True):
     __tablename__ = "benchmark_items"
-    __table_args__ = (Index("ix_benchmark_items_run_task", "run_id", "task"),)
+    # no secondary indexes: every query names the run, and the primary key (run, task, item)
+    # serves it; each index would cost every stored item another B-tree insert
 
     run_id: str = Field(primary_key=True, max_length=64)
     task: str = Field(primary_key=True, max_length=64)
@@ -32,7 +33,7 @@ class BenchmarkItem(SQLModel, table=True):
     extraction_rule: str | None = Field(default=None, max_length=32)
     verdicts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     #: the item's headline verdict for filtering: correct / incorrect / invalid / error …
-    verdict: str | None = Field(default=None, max_length=32, index=True)
+    verdict: str | None = Field(default=None, max_length=32)
     meta: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
     )
