@@ -488,3 +488,14 @@ def test_benchmark_through_tutor_api(
         item["request"]["mode"] in ("hint", "explain", "check", "solve") for item in tutoring
     )
     assert all(item["response"] for item in tutoring)
+
+
+def test_cli_bench_run_watch_follows_the_run_to_its_summary(stack: Stack, model: str) -> None:
+    cli = CliRunner().invoke(
+        cli_app,
+        ["bench", "run", "--model", model, "--task", "gsm8k", "--limit", "6", "--watch"],
+        env={"EVAL_SERVICE_URL": stack.url("eval-service"), "COLUMNS": "200"},
+    )
+    assert cli.exit_code == 0, cli.output
+    assert "submitted" in cli.stdout and "(succeeded)" in cli.stdout
+    assert "gsm8k" in cli.stdout and "results:" in cli.stdout

@@ -86,11 +86,13 @@ def main() -> int:
         run.raise_for_status()
         run_id = run.json()["id"]
         console.print(f"POST /benchmarks -> 202, Location {run.headers['location']}")
+        console.print(
+            f"GET {run.headers['location']}?wait_s=30 (a long poll: answers when it ends)"
+        )
         while True:
-            state = evals.get(f"/benchmarks/{run_id}").json()
+            state = evals.get(f"/benchmarks/{run_id}", params={"wait_s": 30}, timeout=60).json()
             if state["status"] in ("succeeded", "failed", "cancelled"):
                 break
-            time.sleep(0.5)
         console.print(metrics_table(state["metrics"], title=f"{run_id}: {state['status']}"))
         result = state.get("result") or {}
         if result.get("results_path"):

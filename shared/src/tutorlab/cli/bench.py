@@ -43,7 +43,9 @@ def _running_accuracy(run: dict[str, Any]) -> str:
 
 
 def watch(run_id: str, url: str | None, interval: float = 1.0) -> dict[str, Any]:
-    """Poll a run with a live bar (done/total, rate, ETA, running accuracy) until it ends."""
+    """Follow a run with a live bar (done/total, rate, ETA, running accuracy) until it ends.
+    Each request is a long poll of ``interval`` seconds: the bar moves every interval and the
+    summary comes the moment the run ends."""
     with (
         client("eval-service", url) as http,
         Progress(
@@ -60,7 +62,7 @@ def watch(run_id: str, url: str | None, interval: float = 1.0) -> dict[str, Any]
         started = time.monotonic()
         first_done: int | None = None
         while True:
-            run = request(http, "GET", f"/benchmarks/{run_id}").json()
+            run = request(http, "GET", f"/benchmarks/{run_id}", params={"wait_s": interval}).json()
             done, total = run["progress"]["done"], run["progress"]["total"]
             if first_done is None and run["status"] == "running":
                 first_done, started = done, time.monotonic()
@@ -80,7 +82,6 @@ def watch(run_id: str, url: str | None, interval: float = 1.0) -> dict[str, Any]
             )
             if run["status"] in TERMINAL:
                 return run
-            time.sleep(interval)
 
 
 def print_summary(run: dict[str, Any]) -> None:
