@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from tutorlab.db import create_engine
+from tutorlab.migrations import owned_by
 
 from tests.support import migrate
 
@@ -20,14 +21,9 @@ SERVICES = ["tutor-api", "eval-service", "data-service", "trainer-service"]
 
 @pytest.mark.parametrize("service", SERVICES)
 async def test_migrations_match_the_models(service: str, database_url: str) -> None:
-    owned = set(importlib.import_module(f"{service.replace('-', '_')}.models").TABLES)
+    owned = importlib.import_module(f"{service.replace('-', '_')}.models").TABLES
     await migrate(service, database_url)
-
-    def include(obj: Any, name: str | None, type_: str, *_: Any) -> bool:
-        if type_ == "table":
-            return name in owned
-        table = getattr(obj, "table", None)
-        return table is None or table.name in owned
+    include = owned_by(owned)
 
     def diff(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(

@@ -6,7 +6,7 @@ A service's ``migrations/env.py`` is two lines: import its tables, call :func:`r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from alembic import command, context
@@ -39,18 +39,25 @@ def upgrade(script_location: Path, database_url: str, version_table: str) -> Non
     command.upgrade(alembic_config(script_location, url, version_table), "head")
 
 
-def run_env(table_names: Iterable[str]) -> None:
-    """Body of every service's ``env.py``: migrate only the tables that service owns."""
+def owned_by(table_names: Iterable[str]) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for a service: its own tables and their indexes only."""
     owned = set(table_names)
-    config = context.config
-    version_table = config.attributes.get("version_table", "alembic_version")
-    url = config.get_main_option("sqlalchemy.url") or ""
 
     def include_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
         if type_ == "table":
             return name in owned
         table = getattr(obj, "table", None)
         return table is None or table.name in owned
+
+    return include_object
+
+
+def run_env(table_names: Iterable[str]) -> None:
+    """Body of every service's ``env.py``: migrate only the tables that service owns."""
+    include_object = owned_by(table_names)
+    config = context.config
+    version_table = config.attributes.get("version_table", "alembic_version")
+    url = config.get_main_option("sqlalchemy.url") or ""
 
     def configure(connection: Connection | None = None) -> None:
         context.configure(
