@@ -43,15 +43,15 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def wait_until_idle(pid: int, timeout_s: float = 180.0) -> float:
-    """Seconds until the process tree stays under 5% of a core for half a second: the
-    math-verify pool imports sympy in the background for a while after the worker starts, and
-    a measurement taken meanwhile shares the two cores with it."""
+def wait_until_idle(pids: list[int], timeout_s: float = 180.0) -> float:
+    """Seconds until the processes (and their children) together stay under 5% of a core for
+    half a second: the math-verify pool imports sympy in the background for a while after the
+    worker starts, and a measurement taken meanwhile shares the two cores with it."""
     started = time.perf_counter()
-    last = tree_cpu_seconds(pid)
+    last = sum(tree_cpu_seconds(pid) for pid in pids)
     while time.perf_counter() - started < timeout_s:
         time.sleep(0.5)
-        now = tree_cpu_seconds(pid)
+        now = sum(tree_cpu_seconds(pid) for pid in pids)
         if now - last < 0.025:
             break
         last = now
@@ -139,7 +139,8 @@ def main() -> None:
         started = time.perf_counter()
         run_once(stack, evals, {"model": "warmup", "tasks": ["gsm8k"], "limit": 8}, procs)
         print(f"warm-up job (worker start-up included): {time.perf_counter() - started:.2f} s")
-        wait_until_idle(procs["eval-worker"])
+        stack_pids = [proc.pid for proc in stack.procs.values()]
+        wait_until_idle(stack_pids)
         print(
             f"worker idle (math-verify pool warm) {time.perf_counter() - started:.2f} s after start"
         )
@@ -167,7 +168,7 @@ def main() -> None:
                 "label": f"bench-c{concurrency}",
                 "epoch": epoch,
             }
-            wait_until_idle(procs["eval-worker"])  # every measurement starts from an idle stack
+            wait_until_idle(stack_pids)  # every measurement starts from an idle stack
             cold = run_once(stack, evals, body, procs, stack.procs["simulator"].pid)
             floor = math.ceil(cold["items"] / concurrency) * args.latency_ms / 1000
             cpu_ms = sum(cold["cpu"].values()) * 1000 / cold["items"]
@@ -183,7 +184,7 @@ def main() -> None:
                 f"  request latency seen by the worker (ms): p50 {latency['p50']}, "
                 f"p95 {latency['p95']} (the simulator holds each reply {args.latency_ms:.0f} ms)"
             )
-            wait_until_idle(procs["eval-worker"])
+            wait_until_idle(stack_pids)
             warm = run_once(stack, evals, body, procs)
             warm_cpu = sum(warm["cpu"].values()) * 1000 / warm["items"]
             cached = warm["run"]["result"]["counts"]["cached"]

@@ -5,8 +5,7 @@ limit, retries (the client's), response cache and error accounting. A request th
 after the client's retries is an outcome with ``error`` set: never a reply, never a wrong answer.
 Completed outcomes are handed to ``on_batch`` in small batches (at most ``flush_every`` items or
 ``flush_interval_s`` apart) so a caller persists them as they complete without a write per item;
-cache hits come first, in batches of up to ``cached_batch`` (one transaction for a whole cached
-GSM8K run).
+cache hits come first, looked up and handed over ``cached_batch`` requests at a time.
 """
 
 from __future__ import annotations
@@ -71,17 +70,21 @@ async def fan_out(
         key_of = CacheKeys(client.endpoint, epoch)
         for request in requests:
             keys[request.id] = key_of(request.messages, request.params)
-        hits = await cache.get_many(keys.values())
-        if hits:
+        # looked up and handed over a part at a time, so a caller that stores a batch in the
+        # background overlaps that with the next part's lookup and scoring
+        pending = []
+        for start in range(0, len(requests), cached_batch):
+            part = requests[start : start + cached_batch]
+            hits = await cache.get_many(keys[r.id] for r in part)
             cached = [
                 FanoutOutcome(r.id, hits[keys[r.id]], cached=True, cache_key=keys[r.id])
-                for r in requests
+                for r in part
                 if keys[r.id] in hits
             ]
-            stats.cached = len(cached)
-            for start in range(0, len(cached), cached_batch):
-                await on_batch(cached[start : start + cached_batch])
-            pending = [r for r in requests if keys[r.id] not in hits]
+            pending.extend(r for r in part if keys[r.id] not in hits)
+            if cached:
+                stats.cached += len(cached)
+                await on_batch(cached)
 
     buffer: list[FanoutOutcome] = []
     wake = asyncio.Event()

@@ -122,7 +122,7 @@ class ItemLoader:
         ref = task.dataset
         if ref.source == "benchmark":
             source = await self.dataset(ref.name, ref.split or "test")
-            return [_math_item(task_name, r) for r in source.records]
+            return _math_items(task_name, source.records)
         return await self._evalset_items(task_name, ref.name)
 
     async def _evalset_items(self, task_name: str, name: str) -> list[EvalItem]:
@@ -179,6 +179,20 @@ class ItemLoader:
                 for item in evalsets.load_tutoring(problems)
             ]
         raise ItemsUnavailable(f"unknown evaluation set {name!r}")
+
+
+#: task -> (the records list, its items): mirror records are memoized per file version, so a
+#: run of the same dataset reuses the items built for the last one (never changed after)
+_ITEMS: dict[str, tuple[list[DatasetRecord], list[EvalItem]]] = {}
+
+
+def _math_items(task: str, records: list[DatasetRecord]) -> list[EvalItem]:
+    known = _ITEMS.get(task)
+    if known is not None and known[0] is records:
+        return list(known[1])
+    items = [_math_item(task, r) for r in records]
+    _ITEMS[task] = (records, items)
+    return list(items)
 
 
 def _math_item(task: str, record: DatasetRecord) -> EvalItem:

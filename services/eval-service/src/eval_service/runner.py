@@ -6,6 +6,8 @@ retry, worker restart, takeover of a stale job) finishes the rest and scores not
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -107,19 +109,14 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         # a run that started from nothing and stored every row itself aggregates from memory
         fresh = not done
         kept: list[dict[str, Any]] = []
+        writing: asyncio.Task[None] | None = None
 
-        async def on_batch(outcomes: list[FanoutOutcome]) -> None:
+        async def store_rows(rows: list[dict[str, Any]]) -> None:
             nonlocal completed, live, fresh
-            pairs = [(lookup[o.id], o) for o in outcomes]
-            rows = await scorer.rows(ctx.job_id, pairs)
-            if judge is not None:
-                await judge_rows(judge.client, rows, scorers, cache=cache)
             inserted = await store.insert_many(rows)
             if inserted == len(rows):
                 live.add(rows)
                 completed += inserted
-                if fresh:
-                    kept.extend(rows)
             else:  # another attempt stored some of these first: recount from the table
                 fresh = False
                 stored = await store.all(ctx.job_id)
@@ -128,29 +125,41 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
                 completed = len(stored)
             await ctx.progress(completed, plan.total, live.partial())
 
+        async def on_batch(outcomes: list[FanoutOutcome]) -> None:
+            """Score a batch, then store it while the next batch is scored: one write at a
+            time, in order (a write's error or the job's cancellation surfaces here)."""
+            nonlocal writing
+            pairs = [(lookup[o.id], o) for o in outcomes]
+            rows = await scorer.rows(ctx.job_id, pairs)
+            if judge is not None:
+                await judge_rows(judge.client, rows, scorers, cache=cache)
+            if writing is not None:
+                await writing
+            if fresh:
+                kept.extend(rows)
+            writing = asyncio.create_task(store_rows(rows))
+
         concurrency = target.endpoint.max_concurrency  # the job's override, if it gave one
-        stats = await fan_out(
-            target.client,
-            requests,
-            on_batch,
-            concurrency=concurrency,
-            cache=cache,
-            epoch=params.epoch,
-        )
+        try:
+            stats = await fan_out(
+                target.client,
+                requests,
+                on_batch,
+                concurrency=concurrency,
+                cache=cache,
+                epoch=params.epoch,
+            )
+        except BaseException:
+            if writing is not None:  # let the batch being stored finish: nothing scored is lost
+                with contextlib.suppress(Exception):
+                    await writing
+            raise
     finally:
         await target.client.aclose()
         if judge is not None:
             await judge.client.aclose()
 
     phase("requests_s")
-    items: list[ItemLike]
-    if fresh and len(kept) == plan.total:
-        items = sorted(
-            (cast(ItemLike, SimpleNamespace(**row)) for row in kept),
-            key=lambda it: (it.task, it.item_id),
-        )
-    else:
-        items = list(await store.all(ctx.job_id))
     config = {
         "target": params.target,
         "model": params.model,
@@ -165,20 +174,39 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         "error_threshold": params.error_threshold,
         "judge": params.judge,
     }
-    results = build_results(
-        run_id=ctx.job_id,
-        target=target.describe,
-        config=config,
-        plan=plan,
-        items=items,
-        started_at=started,
-        finished_at=time.time(),
-        fanout=stats,
-    )
-    outputs = Path(settings.outputs_dir)
-    phase("aggregate_s")
-    results["timing"]["phases"] = phases
-    paths = write_outputs(outputs, params.label or target.name, results, items)
+
+    def aggregate(items: list[ItemLike]) -> tuple[dict[str, Any], dict[str, Path]]:
+        results = build_results(
+            run_id=ctx.job_id,
+            target=target.describe,
+            config=config,
+            plan=plan,
+            items=items,
+            started_at=started,
+            finished_at=time.time(),
+            fanout=stats,
+        )
+        phase("aggregate_s")
+        results["timing"]["phases"] = phases
+        paths = write_outputs(
+            Path(settings.outputs_dir), params.label or target.name, results, items
+        )
+        return results, paths
+
+    # the last batch may still be being stored: aggregate the rows in memory meanwhile, then
+    # check that every one of them was stored by this run (else recount from the table)
+    from_memory = fresh and len(kept) == plan.total
+    if from_memory:
+        results, paths = aggregate(
+            sorted(
+                (cast(ItemLike, SimpleNamespace(**row)) for row in kept),
+                key=lambda it: (it.task, it.item_id),
+            )
+        )
+    if writing is not None:
+        await writing
+    if not (from_memory and fresh):
+        results, paths = aggregate(list(await store.all(ctx.job_id)))
     summary: dict[str, Any] = {
         "metrics": results["metrics"],
         "results_path": str(paths["results"]),
