@@ -27,17 +27,24 @@ class ServiceState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def get_state(request: Request) -> ServiceState:
+def service_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.service
     return state
+
+
+async def get_state(request: Request) -> ServiceState:
+    """The service's state. Async (it awaits nothing): FastAPI runs a plain ``def`` dependency
+    in its thread pool, a thread hop on every request."""
+    return service_state(request)
 
 
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-def require_api_key(request: Request) -> None:
-    """When TUTORLAB_API_KEY is set, a mutating request needs ``Authorization: Bearer <key>``."""
-    expected = get_state(request).settings.api_key_value()
+async def require_api_key(request: Request) -> None:
+    """When TUTORLAB_API_KEY is set, a mutating request needs ``Authorization: Bearer <key>``.
+    Async for the same reason as :func:`get_state`."""
+    expected = service_state(request).settings.api_key_value()
     if not expected:
         return
     header = request.headers.get("authorization", "")
