@@ -349,10 +349,27 @@ def partial_match(gold: str, response_text: str) -> bool:
     if parsed is None:
         needle = normalize_answer(gold)
         return needle != "" and needle in normalize_answer(response_text)
-    integer_gold = parsed[0].denominator == 1
-    for token in find_number_tokens(response_text):
-        if token.is_ratio and integer_gold:
-            continue
-        if _equal(parsed, (token.value, "%" in token.text)):
+    value, percent = parsed
+    integer_gold = value.denominator == 1
+    # a whole-number gold without % against a token of plain digits: the verdict of ``_equal``,
+    # compared as ints (most tokens of a reply are plain digits; no Fraction for each)
+    plain = integer_gold and not percent
+    # any order gives the same answer; from the end, a reply's final answer is checked first
+    for match in reversed(list(_TOKEN.finditer(response_text))):
+        raw = match.group(0)
+        token: tuple[Fraction, bool] | None
+        if raw.isdigit():
+            if plain:
+                if int(raw) == value:
+                    return True
+                continue
+            token = (Fraction(int(raw)), False)
+        else:
+            if integer_gold and (match.group("frac") or match.group("ratio")):
+                continue
+            token = _parse(raw)
+            if token is not None:
+                token = (token[0], "%" in raw)
+        if token is not None and _equal(parsed, token):
             return True
     return False
