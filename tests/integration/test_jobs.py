@@ -14,6 +14,7 @@ from data_service.worker import worker_settings as data_worker_settings
 from pydantic import BaseModel
 from tutorlab.db import create_engine, session_factory
 from tutorlab.jobs.arq_worker import build_worker_settings
+from tutorlab.jobs.models import aware
 from tutorlab.jobs.queue import ArqJobQueue
 from tutorlab.jobs.runtime import JobContext, JobKind, WorkerRuntime, execute
 from tutorlab.jobs.store import JobStore
@@ -171,6 +172,8 @@ async def test_stale_running_job_is_taken_over_once(database_url: str, redis_url
     assert sorted(outcomes) == ["skipped", "succeeded"]
     final = await store.get(job.id)
     assert final is not None and final.status == "succeeded" and final.attempts == 2
+    # the run's start is the first attempt's, kept through the takeover
+    assert aware(final.started_at) == aware(dead.started_at) is not None
     await queue.close()
     await engine.dispose()
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, literal, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -126,26 +126,36 @@ class JobStore:
         """Take a queued job, or a running one whose owner stopped its heartbeat; else None."""
         now = utcnow()
         stale = now - timedelta(seconds=stale_after_s)
-        job = await self.get(job_id)
-        if job is None:
-            return None
-        claimed = await self._update(
-            job_id,
-            col(Job.cancel_requested).is_(False),
-            or_(
-                col(Job.status) == JobStatus.queued.value,
-                and_(
-                    col(Job.status) == JobStatus.running.value,
-                    or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < stale),
+        started_type = Job.__table__.c.started_at.type  # type: ignore[attr-defined]
+        # one statement: the claim and the claimed row (RETURNING; SQLite >= 3.35, PostgreSQL)
+        statement = (
+            update(Job)
+            .where(
+                col(Job.id) == job_id,
+                col(Job.cancel_requested).is_(False),
+                or_(
+                    col(Job.status) == JobStatus.queued.value,
+                    and_(
+                        col(Job.status) == JobStatus.running.value,
+                        or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < stale),
+                    ),
                 ),
-            ),
-            status=JobStatus.running.value,
-            worker_id=worker_id,
-            heartbeat_at=now,
-            started_at=job.started_at or now,
-            attempts=Job.attempts + 1,  # type: ignore[operator]
+            )
+            .values(
+                status=JobStatus.running.value,
+                worker_id=worker_id,
+                heartbeat_at=now,
+                updated_at=now,
+                started_at=func.coalesce(col(Job.started_at), literal(now, started_type)),
+                attempts=Job.attempts + 1,  # type: ignore[operator]
+            )
+            .returning(Job)
+            .execution_options(synchronize_session=False)
         )
-        return await self.get(job_id) if claimed else None
+        async with self.sessions() as session:
+            job = (await session.execute(statement)).scalars().first()
+            await session.commit()
+            return job
 
     async def heartbeat(self, job_id: str, worker_id: str) -> bool:
         """Refresh the lease; False when the job is no longer this worker's."""
