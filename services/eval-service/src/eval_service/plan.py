@@ -72,7 +72,19 @@ def effective_params(endpoint: ModelEndpoint, requested: ModelParams) -> ModelPa
     return DEFAULT_PARAMS.merged(endpoint.params).merged(requested)
 
 
-async def build_plan(params: BenchmarkParams, endpoint: ModelEndpoint, loader: ItemLoader) -> Plan:
+@dataclass
+class PlannedTasks:
+    """A request's tasks with their items: everything in a plan but the endpoint's params."""
+
+    names: list[str]
+    limit: int | None
+    seed: int
+    tasks: list[TaskPlan]
+    prompt_versions: dict[str, str]
+    dataset_checksums: dict[str, str]
+
+
+async def plan_tasks(params: BenchmarkParams, loader: ItemLoader) -> PlannedTasks:
     catalog = load_catalog()
     names, limit, seed = task_names(params, catalog)
     tasks = []
@@ -84,15 +96,23 @@ async def build_plan(params: BenchmarkParams, endpoint: ModelEndpoint, loader: I
         versions[spec.prompt] = catalog.prompts[spec.prompt].version
         if spec.prompt == "tutor_policy":
             versions["tutor_policy"] = PROMPT_VERSION
+    return PlannedTasks(names, limit, seed, tasks, versions, dict(loader.checksums))
+
+
+def assemble_plan(params: BenchmarkParams, endpoint: ModelEndpoint, planned: PlannedTasks) -> Plan:
     return Plan(
         suite=params.suite,
-        tasks=tasks,
-        limit=limit,
-        seed=seed,
+        tasks=planned.tasks,
+        limit=planned.limit,
+        seed=planned.seed,
         params=effective_params(endpoint, params.params),
-        prompt_versions=versions,
-        dataset_checksums=dict(loader.checksums),
+        prompt_versions=planned.prompt_versions,
+        dataset_checksums=planned.dataset_checksums,
     )
+
+
+async def build_plan(params: BenchmarkParams, endpoint: ModelEndpoint, loader: ItemLoader) -> Plan:
+    return assemble_plan(params, endpoint, await plan_tasks(params, loader))
 
 
 def user_text(task: TaskSpec, item: EvalItem) -> str:

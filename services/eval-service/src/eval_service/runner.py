@@ -25,7 +25,7 @@ from eval_service.comparison import ComparisonError, compare_and_write
 from eval_service.item_store import ItemStore
 from eval_service.items import ItemLoader
 from eval_service.judge import judge_rows
-from eval_service.plan import build_plan, messages_for, request_params
+from eval_service.plan import assemble_plan, messages_for, plan_tasks, request_params
 from eval_service.results import ItemLike, LiveCounts, build_results, write_outputs
 from eval_service.schemas import BenchmarkParams
 from eval_service.scorers import Scorer
@@ -57,23 +57,31 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         phases[name] = round(now - mark, 4)
         mark = now
 
-    target = await resolve_target(
-        params.target,
-        params.model,
-        registry=res["registry"],
-        tutor_api_url=settings.tutor_api_url,
-        api_key=settings.api_key_value(),
-        retry=RetryPolicy(
-            attempt_timeout_s=params.request_timeout_s, deadline_s=params.request_deadline_s
-        ),
-        concurrency=params.concurrency,
-    )
+    # the datasets load (data-service or mirror) while the registry names the endpoint
+    data_http: httpx.AsyncClient | None = res.get("data_http")
+    loader = ItemLoader(mirror=settings.dataset_mirror, data_service=data_http)
+    planning = asyncio.ensure_future(plan_tasks(params, loader))
+    try:
+        target = await resolve_target(
+            params.target,
+            params.model,
+            registry=res["registry"],
+            tutor_api_url=settings.tutor_api_url,
+            api_key=settings.api_key_value(),
+            retry=RetryPolicy(
+                attempt_timeout_s=params.request_timeout_s, deadline_s=params.request_deadline_s
+            ),
+            concurrency=params.concurrency,
+        )
+    except BaseException:
+        planning.cancel()
+        with contextlib.suppress(BaseException):
+            await planning
+        raise
     phase("target_s")
     judge: Target | None = None
     try:
-        data_http: httpx.AsyncClient | None = res.get("data_http")
-        loader = ItemLoader(mirror=settings.dataset_mirror, data_service=data_http)
-        plan = await build_plan(params, target.endpoint, loader)
+        plan = assemble_plan(params, target.endpoint, await planning)
         phase("plan_s")
         via_tutor_api = target.kind == "tutor-api"
         lookup = {}
@@ -81,7 +89,8 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             for item in task.items:
                 lookup[f"{task.name}{KEY_SEP}{item.id}"] = (task, item)
 
-        done = await store.completed(ctx.job_id)
+        # items exist only for a job taken up again (retry, restart, takeover after a crash)
+        done = await store.completed(ctx.job_id) if ctx.job.attempts > 1 else set()
         live = LiveCounts()
         if done:  # resumed: count what earlier attempts stored
             live.add_items(await store.all(ctx.job_id))
