@@ -187,11 +187,29 @@ def test_known_accuracy_is_measured_exactly_then_served_from_cache(
     assert results["metrics"]["gsm8k"]["invalid_rate"]["mean"] == 0.0
 
     sim.delete("/sim/stats").raise_for_status()
-    warm = wait(evals, submit(evals, body))
+    warm = wait(evals, submit(evals, {**body, "concurrency": 256}))
     assert warm["status"] == "succeeded", warm
     warm_results = results_of(warm)
     assert warm_results["counts"]["cached"] == GSM8K_TEST
     assert warm_results["metrics"] == results["metrics"]
+    assert sim.get("/sim/stats").json()["requests_total"] == 0
+    # an identical run (the concurrency limit aside) copies the cold run's scored items
+    assert warm_results["reused_from"] == cold["id"]
+    assert warm["progress"]["done"] == warm["progress"]["total"] == GSM8K_TEST
+    reused_items = Path(warm["result"]["items_path"]).read_bytes()
+    stored = items_of(evals, warm["id"], task="gsm8k")
+    assert stored["total"] == GSM8K_TEST
+    assert all(it["cached"] and it["attempts"] == 0 for it in stored["items"])
+
+    # rescored from the cache item by item: the same rows, files and numbers
+    rescored = wait(evals, submit(evals, {**body, "rescore": True}))
+    assert rescored["status"] == "succeeded", rescored
+    rescored_results = results_of(rescored)
+    assert "reused_from" not in rescored_results
+    assert Path(rescored["result"]["items_path"]).read_bytes() == reused_items
+    for key in ("metrics", "breakdowns", "counts", "usage", "headline", "error_rate"):
+        assert rescored_results[key] == warm_results[key], key
+    assert items_of(evals, rescored["id"], task="gsm8k")["items"] == stored["items"]
     assert sim.get("/sim/stats").json()["requests_total"] == 0
 
     fresh = wait(evals, submit(evals, {**body, "no_cache": True}))
@@ -499,3 +517,17 @@ def test_cli_bench_run_watch_follows_the_run_to_its_summary(stack: Stack, model:
     assert cli.exit_code == 0, cli.output
     assert "submitted" in cli.stdout and "(succeeded)" in cli.stdout
     assert "gsm8k" in cli.stdout and "results:" in cli.stdout
+
+    # the same again reuses that run's scored items; --rescore scores the cached replies again
+    with httpx.Client(base_url=stack.url("eval-service"), timeout=30) as evals:
+        for flags, reused in (([], True), (["--rescore"], False)):
+            again = CliRunner().invoke(
+                cli_app,
+                ["bench", "run", "--model", model, "--task", "gsm8k", "--limit", "6", *flags],
+                env={"EVAL_SERVICE_URL": stack.url("eval-service"), "COLUMNS": "200"},
+            )
+            assert again.exit_code == 0, again.output
+            run_id = again.stdout.split("submitted", 1)[1].split()[0]
+            run = evals.get(f"/benchmarks/{run_id}", params={"wait_s": 30}).json()
+            assert run["status"] == "succeeded", run
+            assert ("reused_from" in results_of(run)) is reused, flags

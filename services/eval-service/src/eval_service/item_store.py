@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, delete, func, insert, literal
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from tutorlab.cache import ResponseCacheEntry
 from tutorlab.db import insert_new_rows
+from tutorlab.jobs.models import utcnow
 
-from eval_service.models import BenchmarkItem
+from eval_service.models import BenchmarkItem, ReusableRun
 
 #: column -> attribute (the rows' key) where they differ
 _KEYS = {"metadata": "meta"}
@@ -41,6 +47,59 @@ class ItemStore:
             inserted = await insert_new_rows(connection, table, rows, _KEY, keys=_KEYS)
             await session.commit()
             return inserted
+
+    async def reusable(self, key: str) -> ReusableRun | None:
+        async with self.sessions() as session:
+            return await session.get(ReusableRun, key)
+
+    async def remember(self, key: str, run_id: str, paths: dict[str, Path]) -> None:
+        """Make ``run_id`` the run that later runs with this reuse key copy from."""
+        async with self.sessions() as session:
+            await session.exec(delete(ReusableRun).where(col(ReusableRun.key) == key))  # type: ignore[call-overload]
+            session.add(
+                ReusableRun(
+                    key=key,
+                    run_id=run_id,
+                    results_path=str(paths["results"]),
+                    items_path=str(paths["items"]),
+                )
+            )
+            await session.commit()
+
+    async def copy_reused(self, run_id: str, source: str, total: int) -> bool:
+        """Copy ``source``'s ``total`` scored items into ``run_id`` as served from the cache,
+        each only if its reply is still the cache's entry for its key; all or nothing."""
+        items = BenchmarkItem.__table__  # type: ignore[attr-defined]
+        cache = ResponseCacheEntry.__table__  # type: ignore[attr-defined]
+        now: datetime = utcnow()
+        own = {
+            "run_id": literal(run_id, items.c.run_id.type),
+            "attempts": literal(0, items.c.attempts.type),
+            "cached": literal(True, items.c.cached.type),
+            "created_at": literal(now, items.c.created_at.type),
+        }
+        names = [c.name for c in items.columns]
+        rows = (
+            sa_select(*(own.get(name, items.c[name]) for name in names))
+            .select_from(
+                items.join(
+                    cache,
+                    and_(cache.c.key == items.c.cache_key, cache.c.text == items.c.response),
+                )
+            )
+            .where(items.c.run_id == source, items.c.status == "ok")
+        )
+        async with self.sessions() as session:
+            try:
+                result = await session.exec(insert(items).from_select(names, rows))  # type: ignore[call-overload]
+            except IntegrityError:  # the run has items already: it is no copy
+                await session.rollback()
+                return False
+            if result.rowcount != total:
+                await session.rollback()
+                return False
+            await session.commit()
+            return True
 
     async def all(self, run_id: str) -> list[BenchmarkItem]:
         async with self.sessions() as session:

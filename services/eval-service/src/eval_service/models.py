@@ -41,7 +41,22 @@ class BenchmarkItem(SQLModel, table=True):
     usage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     cached: bool = False
+    #: the response-cache key of the request (None with no_cache): which cached reply is this
+    cache_key: str | None = Field(default=None, max_length=64)
     error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ReusableRun(SQLModel, table=True):
+    """The latest run, per reuse key, whose scored items a run with the same key may copy
+    (see ``eval_service.reuse``)."""
+
+    __tablename__ = "reusable_runs"
+
+    key: str = Field(primary_key=True, max_length=64)
+    run_id: str = Field(max_length=64)
+    results_path: str = Field(max_length=2048)
+    items_path: str = Field(max_length=2048)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -60,5 +75,6 @@ TABLES = (
     Job.__tablename__,
     BenchmarkItem.__tablename__,
     ComparisonRecord.__tablename__,
+    ReusableRun.__tablename__,
     CACHE_TABLE,
 )

@@ -165,6 +165,54 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     return round(ordered[index], 2)
 
 
+def run_fields(
+    *,
+    run_id: str,
+    target: dict[str, Any],
+    config: dict[str, Any],
+    items: int,
+    latencies: Sequence[float],
+    started_at: float,
+    finished_at: float,
+    fanout: FanoutStats | None,
+) -> dict[str, Any]:
+    """The fields of a run's results that describe the run, not what its items scored."""
+    wall = max(finished_at - started_at, 1e-9)
+    return {
+        "schema": RESULTS_SCHEMA,
+        "run_id": run_id,
+        "model": target,
+        "config": config,
+        "config_hash": config_hash(config),
+        "started_at": datetime.fromtimestamp(started_at, UTC).isoformat(),
+        "finished_at": datetime.fromtimestamp(finished_at, UTC).isoformat(),
+        "timing": {
+            "wall_s": round(wall, 3),
+            "items_per_s": round(items / wall, 2),
+            "latency_ms": {
+                "p50": _percentile(latencies, 0.5),
+                "p95": _percentile(latencies, 0.95),
+                "mean": round(sum(latencies) / len(latencies), 2) if latencies else None,
+            },
+        },
+        "fanout": None
+        if fanout is None
+        else {"requested": fanout.requested, "cached": fanout.cached, "failed": fanout.failed},
+    }
+
+
+def reused_results(source: dict[str, Any], *, reused_from: str, **run: Any) -> dict[str, Any]:
+    """A run that reused ``source``'s scored items (see ``eval_service.reuse``): its scores,
+    this run's own fields, every item served from the cache."""
+    counts = source["counts"]
+    return {
+        **source,
+        **run_fields(items=counts["items"], latencies=[], **run),
+        "counts": {**counts, "cached": counts["items"]},
+        "reused_from": reused_from,
+    }
+
+
 def build_results(
     *,
     run_id: str,
@@ -192,7 +240,6 @@ def build_results(
     for it in items:
         for key in usage:
             usage[key] += int(it.usage.get(key) or 0)
-    wall = max(finished_at - started_at, 1e-9)
     metrics = {task: task_metrics(scorers[task], by_task.get(task, [])) for task in scorers}
     headline = {
         f"{task}.{reported_name(HEADLINE[scorer])}": metrics[task][reported_name(HEADLINE[scorer])][
@@ -200,12 +247,18 @@ def build_results(
         ]
         for task, scorer in scorers.items()
     }
+    run = run_fields(
+        run_id=run_id,
+        target=target,
+        config=config,
+        items=len(items),
+        latencies=latencies,
+        started_at=started_at,
+        finished_at=finished_at,
+        fanout=fanout,
+    )
     return {
-        "schema": RESULTS_SCHEMA,
-        "run_id": run_id,
-        "model": target,
-        "config": config,
-        "config_hash": config_hash(config),
+        **run,
         "prompt_versions": {
             **plan.prompt_versions,
             **(
@@ -216,17 +269,6 @@ def build_results(
         },
         "scorer_version": SCORER_VERSION,
         "dataset_checksums": plan.dataset_checksums,
-        "started_at": datetime.fromtimestamp(started_at, UTC).isoformat(),
-        "finished_at": datetime.fromtimestamp(finished_at, UTC).isoformat(),
-        "timing": {
-            "wall_s": round(wall, 3),
-            "items_per_s": round(len(items) / wall, 2),
-            "latency_ms": {
-                "p50": _percentile(latencies, 0.5),
-                "p95": _percentile(latencies, 0.95),
-                "mean": round(sum(latencies) / len(latencies), 2) if latencies else None,
-            },
-        },
         "usage": usage,
         "counts": {
             "planned": plan.total,
@@ -237,9 +279,6 @@ def build_results(
         },
         "error_rate": round(len(errors) / len(items), 6) if items else 0.0,
         "errors_by_cause": dict(sorted(causes.items(), key=lambda kv: -kv[1])),
-        "fanout": None
-        if fanout is None
-        else {"requested": fanout.requested, "cached": fanout.cached, "failed": fanout.failed},
         "headline": headline,
         "metrics": metrics,
         "judge": {
@@ -295,16 +334,24 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def output_paths(outputs_dir: Path, label: str) -> dict[str, Path]:
+    """``<outputs>/benchmarks/<slug>/benchmark_results.json`` and ``items.jsonl``."""
+    folder = outputs_dir / "benchmarks" / slugify(label)
+    return {"results": folder / "benchmark_results.json", "items": folder / "items.jsonl"}
+
+
+def write_files(paths: dict[str, Path], results: dict[str, Any], items_jsonl: bytes) -> None:
+    paths["results"].parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(paths["items"], items_jsonl)
+    _atomic_write(paths["results"], orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
+
+
 def write_outputs(
     outputs_dir: Path, label: str, results: dict[str, Any], items: Sequence[ItemLike]
 ) -> dict[str, Path]:
-    """``<outputs>/benchmarks/<slug>/benchmark_results.json`` and ``items.jsonl``."""
-    folder = outputs_dir / "benchmarks" / slugify(label)
-    folder.mkdir(parents=True, exist_ok=True)
-    results_path = folder / "benchmark_results.json"
-    items_path = folder / "items.jsonl"
+    """The run's results and every item, written where :func:`output_paths` says."""
+    paths = output_paths(outputs_dir, label)
     # orjson: items.jsonl holds every prompt and reply; the stdlib encoder was ~10% of a
     # cached re-run
-    _atomic_write(items_path, b"".join(orjson.dumps(item_record(it)) + b"\n" for it in items))
-    _atomic_write(results_path, orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
-    return {"results": results_path, "items": items_path}
+    write_files(paths, results, b"".join(orjson.dumps(item_record(it)) + b"\n" for it in items))
+    return paths

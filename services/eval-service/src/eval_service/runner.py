@@ -17,7 +17,7 @@ from typing import Any, cast
 import httpx
 from tutorlab.cache import ResponseCache
 from tutorlab.clients import RetryPolicy
-from tutorlab.fanout import FanoutOutcome, FanoutRequest, fan_out
+from tutorlab.fanout import FanoutOutcome, FanoutRequest, FanoutStats, fan_out
 from tutorlab.jobs.models import JobStatus, aware
 from tutorlab.jobs.runtime import JobContext
 
@@ -26,7 +26,16 @@ from eval_service.item_store import ItemStore
 from eval_service.items import ItemLoader
 from eval_service.judge import judge_rows
 from eval_service.plan import assemble_plan, messages_for, plan_tasks, request_params
-from eval_service.results import ItemLike, LiveCounts, build_results, write_outputs
+from eval_service.results import (
+    ItemLike,
+    LiveCounts,
+    build_results,
+    output_paths,
+    reused_results,
+    write_files,
+    write_outputs,
+)
+from eval_service.reuse import find_reusable, reuse_key
 from eval_service.schemas import BenchmarkParams
 from eval_service.scorers import Scorer
 from eval_service.targets import Target, resolve_target
@@ -89,80 +98,96 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             for item in task.items:
                 lookup[f"{task.name}{KEY_SEP}{item.id}"] = (task, item)
 
-        # items exist only for a job taken up again (retry, restart, takeover after a crash)
-        done = await store.completed(ctx.job_id) if ctx.job.attempts > 1 else set()
-        live = LiveCounts()
-        if done:  # resumed: count what earlier attempts stored
-            live.add_items(await store.all(ctx.job_id))
-        await ctx.progress(len(done), plan.total, live.partial())
-        requests = [
-            FanoutRequest(
-                id=key,
-                messages=messages_for(task.spec, item, via_tutor_api),
-                params=request_params(plan, task.spec, item, via_tutor_api),
-            )
-            for key, (task, item) in lookup.items()
-            if (task.name, item.id) not in done
-        ]
-        scorer: Scorer = res["scorer"]
-        scorers = {t.name: t.spec.scorer for t in plan.tasks}
-        cache = None if params.no_cache else ResponseCache(res["sessions"])
-        if params.judge:
-            judge = await resolve_target(
-                "model",
-                params.judge,
-                registry=res["registry"],
-                tutor_api_url=settings.tutor_api_url,
-            )
-        completed = len(done)
-        # a run that started from nothing and stored every row itself aggregates from memory
-        fresh = not done
+        eligible = ctx.job.attempts == 1 and not (params.no_cache or params.judge)
+        reuse_as = reuse_key(target.describe, plan, params.epoch)
+        # an identical earlier run: copy its scored items (every reply still cached)
+        reuse = (
+            await find_reusable(store, reuse_as, plan.total)
+            if eligible and not params.rescore
+            else None
+        )
+        if reuse is not None:
+            if await store.copy_reused(ctx.job_id, reuse.source, plan.total):
+                await ctx.progress(plan.total, plan.total)
+            else:
+                reuse = None
+        concurrency = target.endpoint.max_concurrency  # the job's override, if it gave one
+        stats = FanoutStats(requested=plan.total, cached=plan.total)
+        fresh = False
         kept: list[dict[str, Any]] = []
         writing: asyncio.Task[None] | None = None
+        if reuse is None:
+            # items exist only for a job taken up again (retry, restart, takeover after a crash)
+            done = await store.completed(ctx.job_id) if ctx.job.attempts > 1 else set()
+            live = LiveCounts()
+            if done:  # resumed: count what earlier attempts stored
+                live.add_items(await store.all(ctx.job_id))
+            await ctx.progress(len(done), plan.total, live.partial())
+            requests = [
+                FanoutRequest(
+                    id=key,
+                    messages=messages_for(task.spec, item, via_tutor_api),
+                    params=request_params(plan, task.spec, item, via_tutor_api),
+                )
+                for key, (task, item) in lookup.items()
+                if (task.name, item.id) not in done
+            ]
+            scorer: Scorer = res["scorer"]
+            scorers = {t.name: t.spec.scorer for t in plan.tasks}
+            cache = None if params.no_cache else ResponseCache(res["sessions"])
+            if params.judge:
+                judge = await resolve_target(
+                    "model",
+                    params.judge,
+                    registry=res["registry"],
+                    tutor_api_url=settings.tutor_api_url,
+                )
+            completed = len(done)
+            # a run that started from nothing and stored every row itself aggregates from memory
+            fresh = not done
 
-        async def store_rows(rows: list[dict[str, Any]]) -> None:
-            nonlocal completed, live, fresh
-            inserted = await store.insert_many(rows)
-            if inserted == len(rows):
-                live.add(rows)
-                completed += inserted
-            else:  # another attempt stored some of these first: recount from the table
-                fresh = False
-                stored = await store.all(ctx.job_id)
-                live = LiveCounts()
-                live.add_items(stored)
-                completed = len(stored)
-            await ctx.progress(completed, plan.total, live.partial())
+            async def store_rows(rows: list[dict[str, Any]]) -> None:
+                nonlocal completed, live, fresh
+                inserted = await store.insert_many(rows)
+                if inserted == len(rows):
+                    live.add(rows)
+                    completed += inserted
+                else:  # another attempt stored some of these first: recount from the table
+                    fresh = False
+                    stored = await store.all(ctx.job_id)
+                    live = LiveCounts()
+                    live.add_items(stored)
+                    completed = len(stored)
+                await ctx.progress(completed, plan.total, live.partial())
 
-        async def on_batch(outcomes: list[FanoutOutcome]) -> None:
-            """Score a batch, then store it while the next batch is scored: one write at a
-            time, in order (a write's error or the job's cancellation surfaces here)."""
-            nonlocal writing
-            pairs = [(lookup[o.id], o) for o in outcomes]
-            rows = await scorer.rows(ctx.job_id, pairs)
-            if judge is not None:
-                await judge_rows(judge.client, rows, scorers, cache=cache)
-            if writing is not None:
-                await writing
-            if fresh:
-                kept.extend(rows)
-            writing = asyncio.create_task(store_rows(rows))
-
-        concurrency = target.endpoint.max_concurrency  # the job's override, if it gave one
-        try:
-            stats = await fan_out(
-                target.client,
-                requests,
-                on_batch,
-                concurrency=concurrency,
-                cache=cache,
-                epoch=params.epoch,
-            )
-        except BaseException:
-            if writing is not None:  # let the batch being stored finish: nothing scored is lost
-                with contextlib.suppress(Exception):
+            async def on_batch(outcomes: list[FanoutOutcome]) -> None:
+                """Score a batch, then store it while the next batch is scored: one write at a
+                time, in order (a write's error or the job's cancellation surfaces here)."""
+                nonlocal writing
+                pairs = [(lookup[o.id], o) for o in outcomes]
+                rows = await scorer.rows(ctx.job_id, pairs)
+                if judge is not None:
+                    await judge_rows(judge.client, rows, scorers, cache=cache)
+                if writing is not None:
                     await writing
-            raise
+                if fresh:
+                    kept.extend(rows)
+                writing = asyncio.create_task(store_rows(rows))
+
+            try:
+                stats = await fan_out(
+                    target.client,
+                    requests,
+                    on_batch,
+                    concurrency=concurrency,
+                    cache=cache,
+                    epoch=params.epoch,
+                )
+            except BaseException:
+                if writing is not None:  # let the batch being stored finish: nothing scored is lost
+                    with contextlib.suppress(Exception):
+                        await writing
+                raise
     finally:
         await target.client.aclose()
         if judge is not None:
@@ -205,7 +230,22 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     # the last batch may still be being stored: aggregate the rows in memory meanwhile, then
     # check that every one of them was stored by this run (else recount from the table)
     from_memory = fresh and len(kept) == plan.total
-    if from_memory:
+    if reuse is not None:
+        results = reused_results(
+            reuse.results,
+            reused_from=reuse.source,
+            run_id=ctx.job_id,
+            target=target.describe,
+            config=config,
+            started_at=started,
+            finished_at=time.time(),
+            fanout=stats,
+        )
+        phase("aggregate_s")
+        results["timing"]["phases"] = phases
+        paths = output_paths(Path(settings.outputs_dir), params.label or target.name)
+        write_files(paths, results, reuse.items_jsonl)
+    elif from_memory:
         results, paths = aggregate(
             sorted(
                 (cast(ItemLike, SimpleNamespace(**row)) for row in kept),
@@ -214,8 +254,10 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         )
     if writing is not None:
         await writing
-    if not (from_memory and fresh):
+    if reuse is None and not (from_memory and fresh):
         results, paths = aggregate(list(await store.all(ctx.job_id)))
+    if eligible and results["counts"]["errors"] == 0 and (reuse is not None or fresh):
+        await store.remember(reuse_as, ctx.job_id, paths)
     summary: dict[str, Any] = {
         "metrics": results["metrics"],
         "results_path": str(paths["results"]),

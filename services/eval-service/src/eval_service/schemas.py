@@ -32,6 +32,11 @@ class BenchmarkParams(BaseModel):
     epoch: int = Field(
         default=0, ge=0, description="bump to re-sample instead of reusing the cache"
     )
+    rescore: bool = Field(
+        default=False,
+        description="score cached replies again even where an identical earlier run's scored "
+        "items could be reused",
+    )
     error_threshold: float = Field(default=0.10, ge=0, le=1)
     judge: str | None = Field(
         default=None, description="registered model that judges tutoring and safety replies"

@@ -112,5 +112,6 @@ def _row(
         "usage": result.usage.model_dump() if result else {},
         "attempts": result.attempts if result else 0,
         "cached": outcome.cached,
+        "cache_key": outcome.cache_key,
         "error": outcome.error,
     }

@@ -107,6 +107,9 @@ def run(
     concurrency: int | None = typer.Option(None, help="override the endpoint's max_concurrency"),
     label: str | None = typer.Option(None, help="output folder name (default: model name)"),
     no_cache: bool = typer.Option(False, help="do not reuse cached responses"),
+    rescore: bool = typer.Option(
+        False, help="score cached replies again instead of reusing an identical earlier run"
+    ),
     param: list[str] = typer.Option([], help="sampling override key=value (repeatable)"),
     watch_run: bool = typer.Option(False, "--watch", help="follow progress until done"),
     url: str | None = UrlOption,
@@ -127,6 +130,8 @@ def run(
             body[key] = value
     if no_cache:
         body["no_cache"] = True
+    if rescore:
+        body["rescore"] = True
     if param:
         body["params"] = parse_params(param)
     with client("eval-service", url) as http:

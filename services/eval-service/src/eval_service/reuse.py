@@ -1,0 +1,106 @@
+"""Reuse an identical earlier run's scored items instead of scoring cached replies again.
+
+A benchmark run with the same target, sampling params, items, prompts, scorer versions and
+cache epoch as an earlier run sends the same requests: every reply comes from the response cache
+and scores the same. Such a run copies the earlier run's rows in one statement, keeping only the
+rows whose reply is still the cache's entry for their key, and derives its result files from the
+earlier run's. If any row is missing, nothing is copied and the run scores item by item.
+
+A run is recorded as a source only when it stored every item itself without an error, used the
+cache and had no judge. ``rescore`` on a request skips reuse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tutorlab.scoring import RULES_VERSION, SCORER_VERSION
+
+from eval_service.item_store import ItemStore
+from eval_service.plan import Plan
+
+#: the per-run fields of an items.jsonl line (``item_record`` writes them in this order; quotes
+#: inside strings are escaped, so only the line's own fields match): a reused item was served
+#: from the cache, with no attempt of its own
+_RUN_FIELDS = re.compile(rb'"attempts":\d+,"cached":(?:true|false),"error":')
+_REUSED_FIELDS = b'"attempts":0,"cached":true,"error":'
+#: how the items of a run that called the model once per item read
+_CALLED_ONCE = b'"attempts":1,"cached":false,"error":'
+
+
+def reuse_key(target: dict[str, Any], plan: Plan, epoch: int) -> str:
+    """What decides every reply and verdict of a run; equal keys, equal rows."""
+    identity = {
+        # the endpoint's concurrency limit changes how fast, not what is asked
+        "target": {k: v for k, v in target.items() if k != "max_concurrency"},
+        "params": plan.params.model_dump(mode="json", exclude_none=True),
+        "epoch": epoch,
+        "tasks": [
+            [t.name, t.spec.scorer, t.spec.prompt, [item.id for item in t.items]]
+            for t in plan.tasks
+        ],
+        "prompt_versions": plan.prompt_versions,
+        "dataset_checksums": plan.dataset_checksums,
+        "scorers": [SCORER_VERSION, RULES_VERSION],
+    }
+    return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def reused_items_file(source: Path, total: int) -> bytes | None:
+    """The earlier run's items.jsonl with each line marked as served from the cache, or None
+    when the file is gone or does not hold ``total`` items."""
+    try:
+        data = source.read_bytes()
+    except OSError:
+        return None
+    # C-speed checks for the two usual cases (the source was itself reused, or it called the
+    # model once per item); a regular expression for any other mix
+    if data.count(_REUSED_FIELDS) == total:
+        return data
+    if data.count(_CALLED_ONCE) + data.count(_REUSED_FIELDS) == total:
+        return data.replace(_CALLED_ONCE, _REUSED_FIELDS)
+    marked, count = _RUN_FIELDS.subn(_REUSED_FIELDS, data)
+    return marked if count == total else None
+
+
+def read_results(path: Path, run_id: str) -> dict[str, Any] | None:
+    """The earlier run's results, or None when the file is gone or now holds another run."""
+    try:
+        results = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(results, dict) or results.get("run_id") != run_id:
+        return None
+    return results
+
+
+@dataclass
+class Reuse:
+    """An earlier run this run may copy: its id, results and items.jsonl (marked as cached)."""
+
+    source: str
+    results: dict[str, Any]
+    items_jsonl: bytes
+
+
+async def find_reusable(store: ItemStore, key: str, total: int) -> Reuse | None:
+    """The run recorded under ``key`` if its files still describe it: ``total`` items, none
+    failed. Its rows are copied afterwards (``ItemStore.copy_reused``), all or nothing."""
+    found = await store.reusable(key)
+    if found is None:
+        return None
+    results = read_results(Path(found.results_path), found.run_id)
+    if results is None:
+        return None
+    counts = results.get("counts") or {}
+    if counts.get("items") != total or counts.get("errors") != 0:
+        return None
+    items = reused_items_file(Path(found.items_path), total)
+    if items is None:
+        return None
+    return Reuse(found.run_id, results, items)
