@@ -6,7 +6,10 @@ the floor ceil(items / concurrency) × latency, CPU ms per item summed over the 
 (services + workers, not the simulator), peak RSS, and a warm-cache re-run.
 
 Targets (issue #3): ≤ 1.15× floor at c=64, ≤ 1.5× at c=256, ≤ 1 ms CPU per item, warm ≥ 50× faster
-than cold. Run: ``make bench`` or ``uv run python bench/eval_throughput.py [--latency-ms 200]``.
+than cold. Two warm re-runs follow each cold run: the same request (it reuses the cold run's scored
+items, see eval_service.reuse) and the same with ``rescore`` (every cached reply looked up, scored
+and stored again).
+Run: ``make bench`` or ``uv run python bench/eval_throughput.py [--latency-ms 200]``.
 """
 
 from __future__ import annotations
@@ -184,20 +187,28 @@ def main() -> None:
                 f"  request latency seen by the worker (ms): p50 {latency['p50']}, "
                 f"p95 {latency['p95']} (the simulator holds each reply {args.latency_ms:.0f} ms)"
             )
-            wait_until_idle(stack_pids)
-            warm = run_once(stack, evals, body, procs)
-            warm_cpu = sum(warm["cpu"].values()) * 1000 / warm["items"]
-            cached = warm["run"]["result"]["counts"]["cached"]
-            print(
-                f"{'warm (cache) c=' + str(concurrency):<22}{warm['items']:>6}{warm['wall']:>9.2f}"
-                f"{'':>9}{'':>8}{warm_cpu:>13.3f}{warm['items'] / warm['wall']:>9.0f}"
-                f"   {cold['wall'] / warm['wall']:.0f}x faster than cold, {cached} cached"
-            )
-            phases = json.loads(Path(warm["run"]["result"]["results_path"]).read_text())["timing"]
-            print(
-                "  warm run phases in the worker (s): "
-                + ", ".join(f"{k} {v}" for k, v in phases.get("phases", {}).items())
-            )
+            for label, warm_body in (
+                # the same request again: it copies the cold run's scored items
+                ("warm (reused)", body),
+                # every cached reply looked up, scored (memoized) and stored again, one by one
+                ("warm (rescored)", {**body, "rescore": True}),
+            ):
+                wait_until_idle(stack_pids)
+                warm = run_once(stack, evals, warm_body, procs)
+                warm_cpu = sum(warm["cpu"].values()) * 1000 / warm["items"]
+                cached = warm["run"]["result"]["counts"]["cached"]
+                print(
+                    f"{label + ' c=' + str(concurrency):<22}{warm['items']:>6}"
+                    f"{warm['wall']:>9.2f}{'':>9}{'':>8}{warm_cpu:>13.3f}"
+                    f"{warm['items'] / warm['wall']:>9.0f}"
+                    f"   {cold['wall'] / warm['wall']:.0f}x faster than cold, {cached} cached"
+                )
+                results = json.loads(Path(warm["run"]["result"]["results_path"]).read_text())
+                print(
+                    "  phases in the worker (s): "
+                    + ", ".join(f"{k} {v}" for k, v in results["timing"]["phases"].items())
+                    + (f"; reused run {results['reused_from']}" if "reused_from" in results else "")
+                )
             print(
                 "  CPU by process (ms/item): "
                 + ", ".join(f"{n} {v * 1000 / cold['items']:.3f}" for n, v in cold["cpu"].items())
