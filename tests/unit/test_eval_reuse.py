@@ -136,6 +136,7 @@ async def test_rows_are_copied_only_when_every_reply_is_still_cached(
 
         found = await find_reusable(store, "k", total=3)
         assert found is not None and found.source == "source"
+        assert found.items_path == paths["items"] and found.results["run_id"] == "source"
         assert await find_reusable(store, "k", total=4) is None
         assert await find_reusable(store, "other", total=3) is None
 

@@ -81,16 +81,16 @@ def read_results(path: Path, run_id: str) -> dict[str, Any] | None:
 
 @dataclass
 class Reuse:
-    """An earlier run this run may copy: its id, results and items.jsonl (marked as cached)."""
+    """An earlier run this run may copy: its id, its results and where its items.jsonl is."""
 
     source: str
     results: dict[str, Any]
-    items_jsonl: bytes
+    items_path: Path
 
 
 async def find_reusable(store: ItemStore, key: str, total: int) -> Reuse | None:
-    """The run recorded under ``key`` if its files still describe it: ``total`` items, none
-    failed. Its rows are copied afterwards (``ItemStore.copy_reused``), all or nothing."""
+    """The run recorded under ``key`` if its results file still describes it: ``total`` items,
+    none failed. Its rows are copied afterwards (``ItemStore.copy_reused``), all or nothing."""
     found = await store.reusable(key)
     if found is None:
         return None
@@ -100,7 +100,4 @@ async def find_reusable(store: ItemStore, key: str, total: int) -> Reuse | None:
     counts = results.get("counts") or {}
     if counts.get("items") != total or counts.get("errors") != 0:
         return None
-    items = reused_items_file(Path(found.items_path), total)
-    if items is None:
-        return None
-    return Reuse(found.run_id, results, items)
+    return Reuse(found.run_id, results, Path(found.items_path))

@@ -35,7 +35,7 @@ from eval_service.results import (
     write_files,
     write_outputs,
 )
-from eval_service.reuse import find_reusable, reuse_key
+from eval_service.reuse import find_reusable, reuse_key, reused_items_file
 from eval_service.schemas import BenchmarkParams
 from eval_service.scorers import Scorer
 from eval_service.targets import Target, resolve_target
@@ -106,8 +106,15 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             if eligible and not params.rescore
             else None
         )
+        reused_items: bytes | None = None
         if reuse is not None:
-            if await store.copy_reused(ctx.job_id, reuse.source, plan.total):
+            # the rows are copied (the database's thread) while the items file is read and
+            # marked (another thread): both mostly outside the GIL
+            copied, reused_items = await asyncio.gather(
+                store.copy_reused(ctx.job_id, reuse.source, plan.total),
+                asyncio.to_thread(reused_items_file, reuse.items_path, plan.total),
+            )
+            if copied:
                 await ctx.progress(plan.total, plan.total)
             else:
                 reuse = None
@@ -230,7 +237,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     # the last batch may still be being stored: aggregate the rows in memory meanwhile, then
     # check that every one of them was stored by this run (else recount from the table)
     from_memory = fresh and len(kept) == plan.total
-    if reuse is not None:
+    if reuse is not None and reused_items is not None:
         results = reused_results(
             reuse.results,
             reused_from=reuse.source,
@@ -244,7 +251,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         phase("aggregate_s")
         results["timing"]["phases"] = phases
         paths = output_paths(Path(settings.outputs_dir), params.label or target.name)
-        write_files(paths, results, reuse.items_jsonl)
+        write_files(paths, results, reused_items)
     elif from_memory:
         results, paths = aggregate(
             sorted(
@@ -254,7 +261,9 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         )
     if writing is not None:
         await writing
-    if reuse is None and not (from_memory and fresh):
+    if (reuse is None or reused_items is None) and not (from_memory and fresh):
+        # resumed, or rows stored by another attempt, or copied rows whose earlier files
+        # could not be used: from the table
         results, paths = aggregate(list(await store.all(ctx.job_id)))
     if eligible and results["counts"]["errors"] == 0 and (reuse is not None or fresh):
         await store.remember(reuse_as, ctx.job_id, paths)
