@@ -107,6 +107,8 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             else None
         )
         reused_items: bytes | None = None
+        writing: asyncio.Task[None] | None = None
+        paths = output_paths(Path(settings.outputs_dir), params.label or target.name)
         if reuse is not None:
             # the rows are copied (the database's thread) while the items file is read and
             # marked (another thread): both mostly outside the GIL
@@ -114,15 +116,19 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
                 store.copy_reused(ctx.job_id, reuse.source, plan.total),
                 asyncio.to_thread(reused_items_file, reuse.items_path, plan.total),
             )
-            if copied:
+            if not copied:
+                reuse, reused_items = None, None
+            elif reused_items is None:  # the rows are there; results come from them
                 await ctx.progress(plan.total, plan.total)
-            else:
-                reuse = None
+            else:  # the database is written while the files are (a source's files are
+                # checked by run id before use, so recording it first is safe)
+                writing = asyncio.create_task(
+                    _record_reused(ctx, store, reuse_as, plan.total, paths)
+                )
         concurrency = target.endpoint.max_concurrency  # the job's override, if it gave one
         stats = FanoutStats(requested=plan.total, cached=plan.total)
         fresh = False
         kept: list[dict[str, Any]] = []
-        writing: asyncio.Task[None] | None = None
         if reuse is None:
             # items exist only for a job taken up again (retry, restart, takeover after a crash)
             done = await store.completed(ctx.job_id) if ctx.job.attempts > 1 else set()
@@ -250,8 +256,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         )
         phase("aggregate_s")
         results["timing"]["phases"] = phases
-        paths = output_paths(Path(settings.outputs_dir), params.label or target.name)
-        write_files(paths, results, reused_items)
+        await asyncio.to_thread(write_files, paths, results, reused_items)
     elif from_memory:
         results, paths = aggregate(
             sorted(
@@ -265,7 +270,9 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         # resumed, or rows stored by another attempt, or copied rows whose earlier files
         # could not be used: from the table
         results, paths = aggregate(list(await store.all(ctx.job_id)))
-    if eligible and results["counts"]["errors"] == 0 and (reuse is not None or fresh):
+    # a source for later identical runs (a reuse with its files was recorded already)
+    source = eligible and results["counts"]["errors"] == 0 and (reuse is not None or fresh)
+    if source and reused_items is None:
         await store.remember(reuse_as, ctx.job_id, paths)
     summary: dict[str, Any] = {
         "metrics": results["metrics"],
@@ -302,3 +309,10 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         )
         raise BenchmarkFailed(message)
     return summary
+
+
+async def _record_reused(
+    ctx: JobContext, store: ItemStore, key: str, total: int, paths: dict[str, Path]
+) -> None:
+    await ctx.progress(total, total)
+    await store.remember(key, ctx.job_id, paths)
