@@ -1,9 +1,12 @@
 """HTTP plumbing shared by the clients: one pooled transport, the API key, retries, errors.
 
-Requests go straight to an httpx transport (aiohttp's connection pool by default, a mock in
-tests): an ``httpx.AsyncClient`` on top would add, to every request, header and cookie merging,
-auth and redirect hooks and a cookie jar update, none of which a model API needs (about a
-third of the client's CPU per request in the eval benchmark).
+Requests go straight to an httpx transport (a mock in tests, or one a caller passes): an
+``httpx.AsyncClient`` on top would add, to every request, header and cookie merging, auth and
+redirect hooks and a cookie jar update, none of which a model API needs (about a third of the
+client's CPU per request in the eval benchmark). With no transport given, complete requests go
+to aiohttp's connection pool directly, without httpx's request and response objects (another
+~15% of the worker's CPU per benchmark item); streams go through the httpx adapter on the same
+pool.
 
 A malformed body in a 2xx response is *not* retried (``retryable=False``): it means the
 base URL points at something that is not the model API (a proxy page, a wrong path) or the
@@ -20,12 +23,14 @@ import os
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing
+from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import httpx
 import orjson
+import yarl
 from httpx_aiohttp import AiohttpTransport
 
 from tutorlab.clients.errors import AttemptFailure, ModelEndpointError
@@ -85,7 +90,33 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "…"
 
 
-def status_failure(response: httpx.Response) -> AttemptFailure:
+class HttpReply(Protocol):
+    """A complete response: an ``httpx.Response`` (read) or a :class:`Reply`."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def is_success(self) -> bool: ...
+
+
+@dataclass(slots=True, frozen=True)
+class Reply:
+    """A complete response read straight from aiohttp."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+def status_failure(response: HttpReply) -> AttemptFailure:
     """Why a non-2xx response failed; 408/429/5xx are retryable, honouring Retry-After."""
     status = response.status_code
     retryable = is_retryable_status(status)
@@ -163,18 +194,52 @@ class EndpointHttp:
         self._key_env = endpoint.api_key_env
         self._env: Mapping[str, str] = os.environ if env is None else env
         timeout = httpx.Timeout(retry.attempt_timeout_s, connect=retry.connect_timeout_s)
-        self._extensions = {"timeout": timeout.as_dict()}
+        #: a stream's reads are timed by the transport; a whole request() attempt is timed by
+        #: asyncio.timeout around it, so its reads need no timer of their own (aiohttp re-arms
+        #: one on every chunk received)
+        self._stream_extensions = {"timeout": timeout.as_dict()}
+        self._extensions = {"timeout": {**timeout.as_dict(), "read": None}}
         #: a transport passed in is the caller's to close; the one made here is closed here
         self._owns_transport = transport is None
+        self._session: aiohttp.ClientSession | None = None
+        self._pool_size = endpoint.max_concurrency
+        # the pool's connect limits; an attempt as a whole is timed by asyncio.timeout
+        self._session_timeout = aiohttp.ClientTimeout(
+            total=None, connect=retry.attempt_timeout_s, sock_connect=retry.connect_timeout_s
+        )
         if transport is None:
             # httpcore's own pool scans every connection on each request start and end
             # (quadratic in pool size) and costs ~2x aiohttp's CPU per request
             size = endpoint.max_concurrency
             limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            transport = AiohttpTransport(verify=default_tls(), limits=limits)
+            transport = AiohttpTransport(verify=default_tls(), limits=limits, client=self._pool)
         self.transport = transport
         self._slots = asyncio.Semaphore(endpoint.max_concurrency)
         self._urls: dict[str, tuple[httpx.URL, str]] = {}
+        self._yarl: dict[str, yarl.URL] = {}
+
+    def _pool(self) -> aiohttp.ClientSession:
+        """The aiohttp session of the transport made here (made on first use, in the loop)."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size, ssl=default_tls(), keepalive_timeout=5.0
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._session_timeout
+            )
+        return self._session
+
+    async def _fetch(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> Reply:
+        """One complete attempt through aiohttp's pool (the transport made here)."""
+        url = self._yarl.get(path)
+        if url is None:
+            url = self._yarl[path] = yarl.URL(str(self.url(path)[0]))
+        async with self._pool().request(
+            method, url, headers=headers, data=body, allow_redirects=False
+        ) as response:
+            return Reply(response.status, response.headers, await response.read())
 
     def url(self, path: str) -> tuple[httpx.URL, str]:
         """The URL for ``path`` and how to name it in errors (without any user:password)."""
@@ -266,11 +331,7 @@ class EndpointHttp:
                 async with self._slots:
                     started = perf_counter()
                     async with asyncio.timeout(limit):
-                        response = await self._send(method, url, headers, body)
-                        try:
-                            await response.aread()
-                        finally:
-                            await response.aclose()
+                        response = await self._attempt(method, path, url, headers, body)
                     latency_ms = (perf_counter() - started) * 1000.0
                 if not response.is_success:
                     raise status_failure(response)
@@ -311,7 +372,9 @@ class EndpointHttp:
             try:
                 async with self._slots:
                     async with asyncio.timeout(limit):
-                        response = await self._send("POST", url, headers, body)
+                        response = await self._send(
+                            "POST", url, headers, body, self._stream_extensions
+                        )
                     try:
                         if not response.is_success:
                             await response.aread()
@@ -337,15 +400,35 @@ class EndpointHttp:
             delay = self._delay_or_raise(failure, attempt, deadline, key)
             await policy.sleep(delay)
 
+    async def _attempt(
+        self, method: str, path: str, url: httpx.URL, headers: dict[str, str], body: bytes | None
+    ) -> HttpReply:
+        """One attempt, read to the end."""
+        if self._owns_transport:
+            return await self._fetch(method, path, headers, body)
+        response = await self._send(method, url, headers, body)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
     async def _send(
-        self, method: str, url: httpx.URL, headers: dict[str, str], body: bytes | None
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        extensions: dict[str, Any] | None = None,
     ) -> httpx.Response:
         """One attempt, its body not read yet."""
         request = httpx.Request(
-            method, url, content=body, headers=headers, extensions=self._extensions
+            method, url, content=body, headers=headers, extensions=extensions or self._extensions
         )
         return await self.transport.handle_async_request(request)
 
     async def aclose(self) -> None:
         if self._owns_transport:
             await self.transport.aclose()
+            if self._session is not None:
+                await self._session.close()
