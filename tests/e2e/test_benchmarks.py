@@ -367,6 +367,12 @@ def test_api_errors_and_cancel(
 
     bad_field = evals.post("/benchmarks", json={"model": model, "suite": "quick", "limit": 0})
     assert bad_field.status_code == 422 and "limit" in bad_field.json()["error"]
+    # the registration a run uses is the service's to read, never the client's to give
+    forged = {"name": model, "kind": "openai", "model": "x", "base_url": "http://evil/v1"}
+    smuggled = evals.post(
+        "/benchmarks", json={"model": model, "suite": "quick", "registered": forged}
+    )
+    assert smuggled.status_code == 422 and "registered" in smuggled.json()["error"]
     assert evals.get("/benchmarks/bench_nope").status_code == 404
 
     sim_config(latency_ms=100)

@@ -18,7 +18,7 @@ from eval_service.plan import (
     task_names,
 )
 from eval_service.schemas import BenchmarkParams
-from eval_service.targets import TargetError, resolve_target
+from eval_service.targets import TUTOR_API_TARGET, TargetError, resolve_target
 from pydantic import ValidationError
 from tutorlab.contracts.endpoints import EndpointKind, ModelEndpoint, ModelParams
 from tutorlab.registry_client import RegistryClient
@@ -225,3 +225,37 @@ async def test_job_concurrency_overrides_the_registered_limit() -> None:
     finally:
         await raised.client.aclose()
         await default.client.aclose()
+
+
+async def test_a_registration_read_at_submit_is_used_without_asking_the_registry() -> None:
+    """The job carries the model's registration from submit time: the worker builds the
+    client from it (no second registry call; a change since submit does not apply)."""
+    submitted = endpoint().model_copy(update={"max_concurrency": 8})
+    asked: list[str] = []
+
+    def registry_api(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        changed = submitted.model_copy(update={"base_url": "http://elsewhere/v1"})
+        return httpx.Response(200, json=changed.model_dump(mode="json"))
+
+    registry = RegistryClient("http://tutor-api", transport=httpx.MockTransport(registry_api))
+    try:
+        target = await resolve_target(
+            "model", "sim", registry=registry, tutor_api_url="http://x", registered=submitted
+        )
+        via_api = await resolve_target(
+            TUTOR_API_TARGET,
+            "sim",
+            registry=registry,
+            tutor_api_url="http://tutor-api",
+            registered=submitted,
+        )
+    finally:
+        await registry.aclose()
+    try:
+        assert asked == []
+        assert target.describe["base_url"] == submitted.base_url
+        assert via_api.describe["base_url"] == submitted.base_url
+    finally:
+        await target.client.aclose()
+        await via_api.client.aclose()

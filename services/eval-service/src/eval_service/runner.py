@@ -81,6 +81,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
                 attempt_timeout_s=params.request_timeout_s, deadline_s=params.request_deadline_s
             ),
             concurrency=params.concurrency,
+            registered=params.registered,
         )
     except BaseException:
         planning.cancel()

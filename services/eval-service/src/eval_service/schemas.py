@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tutorlab.contracts.endpoints import ModelParams
+from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
 
 #: sampling defaults for benchmarks: deterministic, and room for reasoning before the answer
 DEFAULT_PARAMS = ModelParams(temperature=0.0, max_tokens=2048, seed=0)
@@ -44,6 +44,12 @@ class BenchmarkParams(BaseModel):
     compare_to: str | None = Field(default=None, description="baseline run id or results file")
     label: str | None = Field(
         default=None, max_length=200, description="output folder name (default: the model name)"
+    )
+    registered: ModelEndpoint | None = Field(
+        default=None,
+        description="set by eval-service, not accepted in a request: the model's registration "
+        "when the run was submitted (the run uses it as it was then)",
+        json_schema_extra={"readOnly": True},
     )
 
     @model_validator(mode="after")

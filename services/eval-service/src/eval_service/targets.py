@@ -107,20 +107,28 @@ async def resolve_target(
     api_key: str | None = None,
     retry: RetryPolicy | None = None,
     concurrency: int | None = None,
+    registered: ModelEndpoint | None = None,
 ) -> Target:
-    """Fetch the endpoint from the registry (REST) and build its client.
+    """Fetch the endpoint from the registry (REST), unless ``registered`` (the model's
+    registration read when the job was submitted) gives it, and build its client.
 
     ``concurrency`` (a job's override) replaces the registered ``max_concurrency`` for this
     client: the client's own connection pool and semaphore are sized from it.
     """
+
+    async def lookup(name: str) -> ModelEndpoint:
+        if registered is not None and registered.name == name:
+            return registered
+        try:
+            return await registry.get_model(name)
+        except RegistryError as exc:
+            raise TargetError(str(exc)) from exc
+
     if target == TUTOR_API_TARGET:
         active = model or await registry.active_model()
         if active is None:
             raise TargetError("tutor-api has no active model: activate one or pass model")
-        try:
-            backing = await registry.get_model(active)
-        except RegistryError as exc:
-            raise TargetError(str(exc)) from exc
+        backing = await lookup(active)
         endpoint = ModelEndpoint(
             name=TUTOR_API_TARGET,
             kind=EndpointKind.openai,
@@ -141,10 +149,7 @@ async def resolve_target(
         )
     if not model:
         raise TargetError("model: a registered model name is required")
-    try:
-        endpoint = await registry.get_model(model)
-    except RegistryError as exc:
-        raise TargetError(str(exc)) from exc
+    endpoint = await lookup(model)
     sized = (
         endpoint.model_copy(update={"max_concurrency": concurrency}) if concurrency else endpoint
     )

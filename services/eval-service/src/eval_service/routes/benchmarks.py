@@ -44,10 +44,13 @@ async def submit_benchmark(
         task_names(body)
     except PlanError as exc:
         raise HTTPException(422, str(exc)) from exc
+    if body.registered is not None:
+        raise HTTPException(422, "registered: set by eval-service, not accepted in a request")
     registry: RegistryClient = state.extras["registry"]
+    registered = None
     try:
         if body.model:
-            await registry.get_model(body.model)
+            registered = await registry.get_model(body.model)
         elif body.target == TUTOR_API_TARGET and await registry.active_model() is None:
             raise HTTPException(409, "model: tutor-api has no active model; pass model")
     except RegistryError as exc:
@@ -62,10 +65,13 @@ async def submit_benchmark(
             raise HTTPException(status_code, f"judge: {exc}") from exc
     if body.compare_to:
         await _check_baseline(state, body.compare_to)
+    params = body.model_dump(mode="json", exclude_unset=True)
+    if registered is not None:  # the worker runs the model as registered now
+        params["registered"] = registered.model_dump(mode="json")
     return await submit_job(
         state,
         BENCHMARK,
-        body.model_dump(mode="json", exclude_unset=True),
+        params,
         idempotency_key=idempotency_key,
         location="/benchmarks/{id}",
     )
