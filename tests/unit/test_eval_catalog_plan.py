@@ -259,3 +259,44 @@ async def test_a_registration_read_at_submit_is_used_without_asking_the_registry
     finally:
         await target.client.aclose()
         await via_api.client.aclose()
+
+
+async def test_a_data_service_version_is_read_once_until_it_is_tagged_again() -> None:
+    """Each run asks the data-service for the dataset's card; the items of a version (and
+    tagging) it has read already are not fetched again, a new tagging's are."""
+    rows = [
+        {
+            "id": f"test/{i}",
+            "dataset": "gsm8k",
+            "split": "test",
+            "question": f"What is {i} + 1?",
+            "answer": str(i + 1),
+            "solution": f"{i} + 1 = {i + 1}\n#### {i + 1}",
+            "tags": {"topic_tags": ["arithmetic"]},
+        }
+        for i in range(3)
+    ]
+    taggings = [{"id": "tg1", "sha256": "t1"}]
+    asked: list[str] = []
+
+    def data_api(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path.endswith("/items"):
+            return httpx.Response(200, json={"items": rows})
+        current = {"id": "v-memo", "rows": 3, "sha256": "s-memo"}
+        return httpx.Response(200, json={"current": current, "taggings": taggings})
+
+    async with httpx.AsyncClient(
+        base_url="http://data", transport=httpx.MockTransport(data_api)
+    ) as http:
+        first = await ItemLoader(mirror=None, data_service=http).dataset("gsm8k", "test")
+        again = await ItemLoader(mirror=None, data_service=http).dataset("gsm8k", "test")
+        assert asked.count("/datasets/gsm8k/test/items") == 1
+        assert again.records is first.records and again.sha256 == "s-memo"
+        assert again.records[0].metadata["topic_tags"] == ["arithmetic"]
+
+        rows[0]["tags"] = {"topic_tags": ["fractions"]}
+        taggings.append({"id": "tg2", "sha256": "t2"})
+        retagged = await ItemLoader(mirror=None, data_service=http).dataset("gsm8k", "test")
+        assert asked.count("/datasets/gsm8k/test/items") == 2
+        assert retagged.records[0].metadata["topic_tags"] == ["fractions"]

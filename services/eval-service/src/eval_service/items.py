@@ -30,6 +30,12 @@ class ItemsUnavailable(Exception):
     pass
 
 
+#: records of data-service dataset versions read by this process, by (name, split, version,
+#: its taggings): a version is immutable and a tagging too, so a run of the same ones reuses
+#: the records (and the items built from them, see ``_math_items``)
+_VERSIONS: dict[tuple[str, str, str, str], list[DatasetRecord]] = {}
+
+
 @dataclass(slots=True)
 class EvalItem:
     task: str
@@ -82,7 +88,16 @@ class ItemLoader:
             card = await self.data_service.get(f"/datasets/{name}/{split}")
             if card.status_code != 200:
                 return None
-            current = card.json()["current"]
+            body = card.json()
+            current = body["current"]
+            # the items carry the newest tagging's topics: any new tagging is a new key
+            taggings = ",".join(
+                sorted(f"{t['id']}:{t['sha256']}" for t in body.get("taggings", []))
+            )
+            version = (name, split, f"{current['id']}:{current['sha256']}", taggings)
+            known = _VERSIONS.get(version)
+            if known is not None:  # a version never changes: its records are read once
+                return DatasetSource(known, current["sha256"], "data-service")
             records: list[DatasetRecord] = []
             while len(records) < current["rows"]:
                 page = await self.data_service.get(
@@ -101,6 +116,7 @@ class ItemLoader:
                     records.append(record)
             if len(records) != current["rows"]:
                 raise ValueError(f"data-service returned {len(records)} of {current['rows']} items")
+            _VERSIONS[version] = records
             return DatasetSource(records, current["sha256"], "data-service")
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             log.info("data-service has no %s/%s (%s); using the mirror", name, split, exc)
