@@ -140,7 +140,10 @@ async def test_rows_are_copied_only_when_every_reply_is_still_cached(
         assert await find_reusable(store, "k", total=4) is None
         assert await find_reusable(store, "other", total=3) is None
 
-        assert await store.copy_reused("copy", "source", total=3)
+        # the copy records its run as the source of a key in the same commit
+        assert await store.copy_reused("copy", "source", total=3, remember=("k2", paths))
+        recorded = await store.reusable("k2")
+        assert recorded is not None and recorded.run_id == "copy"
         copied = {r.item_id: r for r in await store.all("copy")}
         originals = {r.item_id: r for r in await store.all("source")}
         assert sorted(copied) == ["a", "b", "c"]
@@ -161,8 +164,9 @@ async def test_rows_are_copied_only_when_every_reply_is_still_cached(
                 update(entries).where(entries.c.key == "key-b").values(text="another sample")
             )
             await session.commit()
-        assert not await store.copy_reused("second", "source", total=3)
+        assert not await store.copy_reused("second", "source", total=3, remember=("k3", paths))
         assert await store.all("second") == []
+        assert await store.reusable("k3") is None  # rolled back with the copy
         # one reply gone from the cache: the same
         async with sessions() as session:
             await session.exec(delete(entries).where(entries.c.key == "key-b"))  # type: ignore[call-overload]

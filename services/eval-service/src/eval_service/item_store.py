@@ -55,20 +55,34 @@ class ItemStore:
     async def remember(self, key: str, run_id: str, paths: dict[str, Path]) -> None:
         """Make ``run_id`` the run that later runs with this reuse key copy from."""
         async with self.sessions() as session:
-            await session.exec(delete(ReusableRun).where(col(ReusableRun.key) == key))  # type: ignore[call-overload]
-            session.add(
-                ReusableRun(
-                    key=key,
-                    run_id=run_id,
-                    results_path=str(paths["results"]),
-                    items_path=str(paths["items"]),
-                )
-            )
+            await self._remember(session, key, run_id, paths)
             await session.commit()
 
-    async def copy_reused(self, run_id: str, source: str, total: int) -> bool:
+    @staticmethod
+    async def _remember(
+        session: AsyncSession, key: str, run_id: str, paths: dict[str, Path]
+    ) -> None:
+        await session.exec(delete(ReusableRun).where(col(ReusableRun.key) == key))  # type: ignore[call-overload]
+        session.add(
+            ReusableRun(
+                key=key,
+                run_id=run_id,
+                results_path=str(paths["results"]),
+                items_path=str(paths["items"]),
+            )
+        )
+
+    async def copy_reused(
+        self,
+        run_id: str,
+        source: str,
+        total: int,
+        *,
+        remember: tuple[str, dict[str, Path]] | None = None,
+    ) -> bool:
         """Copy ``source``'s ``total`` scored items into ``run_id`` as served from the cache,
-        each only if its reply is still the cache's entry for its key; all or nothing."""
+        each only if its reply is still the cache's entry for its key; all or nothing. With
+        ``remember`` (key, paths), ``run_id`` becomes that key's source in the same commit."""
         items = BenchmarkItem.__table__  # type: ignore[attr-defined]
         cache = ResponseCacheEntry.__table__  # type: ignore[attr-defined]
         now: datetime = utcnow()
@@ -98,6 +112,8 @@ class ItemStore:
             if result.rowcount != total:
                 await session.rollback()
                 return False
+            if remember is not None:
+                await self._remember(session, remember[0], run_id, remember[1])
             await session.commit()
             return True
 

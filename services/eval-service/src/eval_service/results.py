@@ -340,9 +340,13 @@ def output_paths(outputs_dir: Path, label: str) -> dict[str, Path]:
     return {"results": folder / "benchmark_results.json", "items": folder / "items.jsonl"}
 
 
-def write_files(paths: dict[str, Path], results: dict[str, Any], items_jsonl: bytes) -> None:
+def write_files(paths: dict[str, Path], results: dict[str, Any], items: bytes | Path) -> None:
+    """items.jsonl (its bytes, or a file written beside it to rename), then the results."""
     paths["results"].parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(paths["items"], items_jsonl)
+    if isinstance(items, Path):
+        os.replace(items, paths["items"])
+    else:
+        _atomic_write(paths["items"], items)
     _atomic_write(paths["results"], orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
 
 

@@ -68,6 +68,17 @@ def reused_items_file(source: Path, total: int) -> bytes | None:
     return marked if count == total else None
 
 
+def stage_reused_items(source: Path, total: int, staged: Path) -> bool:
+    """Write :func:`reused_items_file` of ``source`` to ``staged`` (to be renamed into place
+    once the rows are copied); False, and nothing written, when it cannot be used."""
+    marked = reused_items_file(source, total)
+    if marked is None:
+        return False
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(marked)
+    return True
+
+
 def read_results(path: Path, run_id: str) -> dict[str, Any] | None:
     """The earlier run's results, or None when the file is gone or now holds another run."""
     try:

@@ -35,7 +35,7 @@ from eval_service.results import (
     write_files,
     write_outputs,
 )
-from eval_service.reuse import find_reusable, reuse_key, reused_items_file
+from eval_service.reuse import find_reusable, reuse_key, stage_reused_items
 from eval_service.schemas import BenchmarkParams
 from eval_service.scorers import Scorer
 from eval_service.targets import Target, resolve_target
@@ -107,25 +107,29 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             if eligible and not params.rescore
             else None
         )
-        reused_items: bytes | None = None
+        reused_items: Path | None = None  # the earlier run's items, marked, beside ours
         writing: asyncio.Task[None] | None = None
         paths = output_paths(Path(settings.outputs_dir), params.label or target.name)
         if reuse is not None:
-            # the rows are copied (the database's thread) while the items file is read and
-            # marked (another thread): both mostly outside the GIL
-            copied, reused_items = await asyncio.gather(
-                store.copy_reused(ctx.job_id, reuse.source, plan.total),
-                asyncio.to_thread(reused_items_file, reuse.items_path, plan.total),
-            )
-            if not copied:
-                reuse, reused_items = None, None
-            elif reused_items is None:  # the rows are there; results come from them
-                await ctx.progress(plan.total, plan.total)
-            else:  # the database is written while the files are (a source's files are
-                # checked by run id before use, so recording it first is safe)
-                writing = asyncio.create_task(
-                    _record_reused(ctx, store, reuse_as, plan.total, paths)
+            # the rows are copied (and this run recorded as the key's source) in the
+            # database's thread while another marks the items file: both mostly off the GIL
+            staged = paths["items"].with_name(f".{ctx.job_id}.items.jsonl")
+            try:
+                copied, ready = await asyncio.gather(
+                    store.copy_reused(
+                        ctx.job_id, reuse.source, plan.total, remember=(reuse_as, paths)
+                    ),
+                    asyncio.to_thread(stage_reused_items, reuse.items_path, plan.total, staged),
                 )
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
+            if not copied:
+                reuse = None
+                staged.unlink(missing_ok=True)
+            else:
+                ctx.final_progress = (plan.total, plan.total)  # recorded with the finish
+                reused_items = staged if ready else None
         concurrency = target.endpoint.max_concurrency  # the job's override, if it gave one
         stats = FanoutStats(requested=plan.total, cached=plan.total)
         fresh = False
@@ -271,9 +275,8 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         # resumed, or rows stored by another attempt, or copied rows whose earlier files
         # could not be used: from the table
         results, paths = aggregate(list(await store.all(ctx.job_id)))
-    # a source for later identical runs (a reuse with its files was recorded already)
-    source = eligible and results["counts"]["errors"] == 0 and (reuse is not None or fresh)
-    if source and reused_items is None:
+    # a source for later identical runs (a reuse was recorded with its copy)
+    if eligible and reuse is None and fresh and results["counts"]["errors"] == 0:
         await store.remember(reuse_as, ctx.job_id, paths)
     summary: dict[str, Any] = {
         "metrics": results["metrics"],
@@ -310,10 +313,3 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         )
         raise BenchmarkFailed(message)
     return summary
-
-
-async def _record_reused(
-    ctx: JobContext, store: ItemStore, key: str, total: int, paths: dict[str, Path]
-) -> None:
-    await ctx.progress(total, total)
-    await store.remember(key, ctx.job_id, paths)

@@ -42,6 +42,9 @@ class JobContext:
     store: JobStore
     worker_id: str
     resources: Mapping[str, Any]
+    #: (done, total) to record with a successful finish, for a handler that reports no
+    #: progress on the way (saves it a write)
+    final_progress: tuple[int, int] | None = None
     _last_cancel_check: float = 0.0
 
     @property
@@ -157,7 +160,11 @@ async def _run_claimed(runtime: WorkerRuntime, job_id: str) -> str:
         finally:
             beat.cancel()
         await runtime.store.finish(
-            job_id, runtime.worker_id, JobStatus.succeeded, result=result or {}
+            job_id,
+            runtime.worker_id,
+            JobStatus.succeeded,
+            result=result or {},
+            progress=ctx.final_progress,
         )
         log.info("job %s succeeded", job_id)
         return "succeeded"

@@ -189,11 +189,14 @@ class JobStore:
         *,
         result: dict[str, Any] | None = None,
         error: str | None = None,
+        progress: tuple[int, int] | None = None,
     ) -> bool:
-        """Close a running job this worker owns."""
+        """Close a running job this worker owns (with its final progress, if given)."""
         values: dict[str, Any] = {"status": status.value, "finished_at": utcnow(), "error": error}
         if result is not None:
             values["result"] = result
+        if progress is not None:
+            values["progress_done"], values["progress_total"] = progress
         return await self._update(
             job_id,
             col(Job.worker_id) == worker_id,
