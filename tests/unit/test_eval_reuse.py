@@ -17,7 +17,7 @@ from sqlalchemy import delete, update
 from tutorlab.cache import ResponseCache, ResponseCacheEntry
 from tutorlab.clients import ChatResult
 from tutorlab.contracts.chat import Usage
-from tutorlab.contracts.endpoints import ModelParams
+from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
 from tutorlab.db import create_engine, session_factory
 
 from tests.support import migrate
@@ -41,12 +41,21 @@ TARGET = {"name": "m", "kind": "openai", "base_url": "http://sim/v1", "max_concu
 
 
 def test_the_key_changes_with_what_decides_replies_and_verdicts_only() -> None:
-    key = reuse_key(TARGET, plan("a", "b"), epoch=0)
-    assert key == reuse_key({**TARGET, "max_concurrency": 256}, plan("a", "b"), epoch=0)
-    assert key != reuse_key(TARGET, plan("a", "b"), epoch=1)
-    assert key != reuse_key(TARGET, plan("a", "c"), epoch=0)
-    assert key != reuse_key(TARGET, plan("a", "b", temperature=0.7), epoch=0)
-    assert key != reuse_key({**TARGET, "base_url": "http://other/v1"}, plan("a", "b"), epoch=0)
+    ep = ModelEndpoint(
+        name="m", kind="openai", base_url="http://sim/v1", model="q", max_concurrency=8
+    )
+
+    def key(target: dict[str, Any] = TARGET, endpoint: ModelEndpoint = ep, **kw: Any) -> str:
+        return reuse_key(target, endpoint, kw.pop("plan", plan("a", "b")), kw.pop("epoch", 0))
+
+    assert key() == key({**TARGET, "max_concurrency": 256})
+    assert key() == key(endpoint=ep.model_copy(update={"max_concurrency": 256}))
+    assert key() != key(epoch=1)
+    assert key() != key(plan=plan("a", "c"))
+    assert key() != key(plan=plan("a", "b", temperature=0.7))
+    assert key() != key({**TARGET, "base_url": "http://other/v1"})
+    # through tutor-api the model string carries its policy version: a new one, a new key
+    assert key() != key(endpoint=ep.model_copy(update={"model": "tutor-api/m/q/policy-2"}))
 
 
 def row(item_id: str, **extra: Any) -> dict[str, Any]:

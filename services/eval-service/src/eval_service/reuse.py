@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from tutorlab.contracts.endpoints import ModelEndpoint
 from tutorlab.scoring import RULES_VERSION, SCORER_VERSION
 
 from eval_service.item_store import ItemStore
@@ -33,11 +34,14 @@ _REUSED_FIELDS = b'"attempts":0,"cached":true,"error":'
 _CALLED_ONCE = b'"attempts":1,"cached":false,"error":'
 
 
-def reuse_key(target: dict[str, Any], plan: Plan, epoch: int) -> str:
-    """What decides every reply and verdict of a run; equal keys, equal rows."""
+def reuse_key(target: dict[str, Any], endpoint: ModelEndpoint, plan: Plan, epoch: int) -> str:
+    """What decides every reply and verdict of a run (``target``: its description in the
+    results; ``endpoint``: what the client calls, e.g. tutor-api's model string with its
+    policy version); equal keys, equal rows."""
     identity = {
         # the endpoint's concurrency limit changes how fast, not what is asked
         "target": {k: v for k, v in target.items() if k != "max_concurrency"},
+        "endpoint": endpoint.model_dump(mode="json", exclude={"max_concurrency"}),
         "params": plan.params.model_dump(mode="json", exclude_none=True),
         "epoch": epoch,
         "tasks": [

@@ -100,7 +100,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
                 lookup[f"{task.name}{KEY_SEP}{item.id}"] = (task, item)
 
         eligible = ctx.job.attempts == 1 and not (params.no_cache or params.judge)
-        reuse_as = reuse_key(target.describe, plan, params.epoch)
+        reuse_as = reuse_key(target.describe, target.endpoint, plan, params.epoch)
         # an identical earlier run: copy its scored items (every reply still cached)
         reuse = (
             await find_reusable(store, reuse_as, plan.total)
