@@ -3,6 +3,7 @@ of scored rows (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -137,10 +138,10 @@ async def test_rows_are_copied_only_when_every_reply_is_still_cached(
             }
         )
         paths = {"results": tmp_path / "results.json", "items": tmp_path / "items.jsonl"}
+        paths["items"].write_bytes(jsonl(rows))  # as a run writes them: items, then results
         paths["results"].write_bytes(
             orjson.dumps({"run_id": "source", "counts": {"items": 3, "errors": 0}})
         )
-        paths["items"].write_bytes(jsonl(rows))
         await store.remember("k", "source", paths)
 
         found = await find_reusable(store, "k", total=3)
@@ -183,6 +184,11 @@ async def test_rows_are_copied_only_when_every_reply_is_still_cached(
         assert not await store.copy_reused("third", "source", total=3)
         assert await store.all("third") == []
 
+        # another run replaced items.jsonl but never wrote its results: not reusable
+        os.utime(paths["items"], ns=(2**62, 2**62))
+        assert await find_reusable(store, "k", total=3) is None
+        os.utime(paths["items"], ns=(0, 0))
+        assert await find_reusable(store, "k", total=3) is not None
         # the files now describe another run: not reusable
         paths["results"].write_bytes(
             orjson.dumps({"run_id": "later", "counts": {"items": 3, "errors": 0}})

@@ -109,10 +109,17 @@ async def find_reusable(store: ItemStore, key: str, total: int) -> Reuse | None:
     found = await store.reusable(key)
     if found is None:
         return None
-    results = read_results(Path(found.results_path), found.run_id)
+    results_path, items_path = Path(found.results_path), Path(found.items_path)
+    results = read_results(results_path, found.run_id)
     if results is None:
+        return None
+    # a run writes items.jsonl, then the results: a newer items file is another run's
+    try:
+        if items_path.stat().st_mtime_ns > results_path.stat().st_mtime_ns:
+            return None
+    except OSError:
         return None
     counts = results.get("counts") or {}
     if counts.get("items") != total or counts.get("errors") != 0:
         return None
-    return Reuse(found.run_id, results, Path(found.items_path))
+    return Reuse(found.run_id, results, items_path)
