@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -102,23 +103,41 @@ def test_two_workers_share_one_queue_and_run_each_job_once(
     tmp_path: Path, dataset_mirror: Path
 ) -> None:
     workers = {"eval-worker": 0, "data-worker": 2, "trainer-worker": 0}
+    # one job at a time per worker, the jobs sent at once: while one worker runs a job the
+    # other takes the next (with more slots, the first worker to wake could take them all)
+    env = {"DATA_SERVICE_WORKER_MAX_JOBS": "1"}
     with (
-        make_stack(tmp_path, dataset_mirror, workers=workers) as stack,
+        make_stack(tmp_path, dataset_mirror, workers=workers, env=env) as stack,
         httpx.Client(base_url=stack.url("data-service"), timeout=30) as data,
     ):
-        ids = []
-        for i in range(12):
+        # both workers listen before the jobs come (on a slow machine one can still be
+        # importing while the other has run every job)
+        _wait_until_ready(stack, ("data-worker", "data-worker-1"))
+
+        def submit(i: int) -> str:
             split = "test" if i % 2 else "train"
             response = data.post(
                 "/jobs", json={"kind": "count_rows", "params": {"dataset": "math", "split": split}}
             )
             assert response.status_code == 202
-            ids.append(response.json()["id"])
+            return str(response.json()["id"])
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            ids = list(pool.map(submit, range(12)))
         finished = [wait_job(data, f"/jobs/{job_id}") for job_id in ids]
         assert all(job["status"] == "succeeded" for job in finished)
         assert all(job["attempts"] == 1 for job in finished), [j["attempts"] for j in finished]
         owners = {job_id: _owner(stack, job_id) for job_id in ids}
         assert len(set(owners.values())) == 2, f"one worker took every job: {owners}"
+
+
+def _wait_until_ready(stack: Stack, names: tuple[str, ...], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    for name in names:
+        log = stack.root / "logs" / f"{name}.log"
+        while not (log.exists() and "worker ready on queue" in log.read_text()):
+            assert time.monotonic() < deadline, f"{name} not ready after {timeout_s} s"
+            time.sleep(0.2)
 
 
 def _owner(stack: Stack, job_id: str) -> str:
