@@ -99,8 +99,11 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             for item in task.items:
                 lookup[f"{task.name}{KEY_SEP}{item.id}"] = (task, item)
 
+        # only a fresh, cache-using run without a judge reuses or becomes a source
         eligible = ctx.job.attempts == 1 and not (params.no_cache or params.judge)
-        reuse_as = reuse_key(target.describe, target.endpoint, plan, params.epoch)
+        reuse_as = (
+            reuse_key(target.describe, target.endpoint, plan, params.epoch) if eligible else ""
+        )
         # an identical earlier run: copy its scored items (every reply still cached)
         reuse = (
             await find_reusable(store, reuse_as, plan.total)
