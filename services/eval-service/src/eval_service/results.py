@@ -355,7 +355,11 @@ def write_outputs(
 ) -> dict[str, Path]:
     """The run's results and every item, written where :func:`output_paths` says."""
     paths = output_paths(outputs_dir, label)
-    # orjson: items.jsonl holds every prompt and reply; the stdlib encoder was ~10% of a
-    # cached re-run
-    write_files(paths, results, b"".join(orjson.dumps(item_record(it)) + b"\n" for it in items))
+    write_files(paths, results, items_jsonl(items))
     return paths
+
+
+def items_jsonl(items: Sequence[ItemLike]) -> bytes:
+    """items.jsonl: one :func:`item_record` per line. orjson: it holds every prompt and reply,
+    and the stdlib encoder was ~10% of a cached re-run."""
+    return b"".join(orjson.dumps(item_record(it)) + b"\n" for it in items)

@@ -30,10 +30,10 @@ from eval_service.results import (
     ItemLike,
     LiveCounts,
     build_results,
+    items_jsonl,
     output_paths,
     reused_results,
     write_files,
-    write_outputs,
 )
 from eval_service.reuse import find_reusable, reuse_key, stage_reused_items
 from eval_service.schemas import BenchmarkParams
@@ -243,9 +243,7 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         )
         phase("aggregate_s")
         results["timing"]["phases"] = phases
-        paths = write_outputs(
-            Path(settings.outputs_dir), params.label or target.name, results, items
-        )
+        write_files(paths, results, items_jsonl(items))
         return results, paths
 
     # the last batch may still be being stored: aggregate the rows in memory meanwhile, then
