@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
-from tutorlab.devstack import SERVICES, Stack, free_port
+from tutorlab.devstack import SERVICES, Stack, free_ports
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -105,7 +105,7 @@ def main() -> None:
         raise SystemExit("set TUTORLAB_DATASET_MIRROR (GSM8K/MATH mirror directory)")
 
     root = Path(tempfile.mkdtemp(prefix="tutorlab-bench-"))
-    ports = {name: free_port() for name in [*SERVICES, "simulator"]}
+    ports = free_ports([*SERVICES, "simulator"])
     stack = Stack(
         root=root,
         redis_url=args.redis_url,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tutorlab.devstack import SERVICES, Stack, free_port
+from tutorlab.devstack import SERVICES, Stack, free_ports
 
 from tests.support import REDIS_URL, unique
 
 
 def make_stack(root: Path, mirror: Path, **kwargs: object) -> Stack:
-    ports = {name: free_port() for name in [*SERVICES, "simulator"]}
+    ports = free_ports([*SERVICES, "simulator"])
     env = {
         "TUTORLAB_QUEUE_PREFIX": unique("e2e"),
         # a killed worker's job is taken over quickly in tests

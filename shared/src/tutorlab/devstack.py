@@ -6,13 +6,14 @@ same processes a deployment runs. ``python -m tutorlab.devstack`` starts it in t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +36,20 @@ SIMULATOR_PORT = 8090
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(["port"])["port"]
+
+
+def free_ports(names: Iterable[str]) -> dict[str, int]:
+    """A free port per name, all different: the sockets stay bound until every port is chosen
+    (ports picked one at a time can repeat; two services on one port pass each other's
+    readiness check, and the one that lost the bind exits unnoticed)."""
+    with contextlib.ExitStack() as held:
+        ports = {}
+        for name in names:
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports[name] = int(sock.getsockname()[1])
+        return ports
 
 
 @dataclass
