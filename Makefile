@@ -19,10 +19,10 @@ install: ## install uv (if missing) and the locked dependencies
 	@uv sync --locked --quiet
 
 redis: ## make sure Redis answers at REDIS_URL (start redis-server if installed)
-	@uv run --quiet python -m tutorlab.redis_check --start "$(REDIS_URL)"
+	@uv run --quiet python -m tutorlab.dev.redis_check --start "$(REDIS_URL)"
 
 demo: install redis ## start everything against the simulator and run the quick benchmark
-	@uv run --quiet python -m tutorlab.demo
+	@uv run --quiet python -m tutorlab.dev.demo
 
 dev: install redis ## run all services, workers and the simulator in the foreground (honcho)
 	@uv run honcho -f Procfile start

@@ -1,6 +1,6 @@
 """Eval throughput: GSM8K test (1,319 items) through the real services against the simulator.
 
-Starts every service, worker and the simulator as processes (tutorlab.devstack), sets the
+Starts every service, worker and the simulator as processes (tutorlab.dev.devstack), sets the
 simulator to a fixed latency, and for each concurrency reports submit-to-done wall time against
 the floor ceil(items / concurrency) × latency, CPU ms per item summed over the TutorLab processes
 (services + workers, not the simulator), peak RSS, and a warm-cache re-run.
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
-from tutorlab.devstack import SERVICES, Stack, free_ports
+from tutorlab.dev.devstack import SERVICES, Stack, free_ports
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from tutorlab.devstack import free_port
+from tutorlab.dev.devstack import free_port
 from tutorlab.jobs.arq_worker import WakeableWorker
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table

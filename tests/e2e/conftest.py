@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tutorlab.devstack import SERVICES, Stack, free_ports
+from tutorlab.dev.devstack import SERVICES, Stack, free_ports
 
 from tests.support import REDIS_URL, unique
 

@@ -20,7 +20,7 @@ import pytest
 from eval_service.catalog import load_catalog
 from eval_service.items import ItemLoader, select
 from tutorlab.cli.main import app as cli_app
-from tutorlab.devstack import Stack
+from tutorlab.dev.devstack import Stack
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.e2e

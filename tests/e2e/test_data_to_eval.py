@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tutorlab.devstack import Stack
+from tutorlab.dev.devstack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tutorlab.devstack import Stack
+from tutorlab.dev.devstack import Stack
 
 from tests.e2e.test_benchmarks import items_of, results_of, submit, wait
 

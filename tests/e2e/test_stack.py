@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tutorlab.devstack import WORKERS, Stack
+from tutorlab.dev.devstack import WORKERS, Stack
 
 from tests.e2e.conftest import make_stack
 

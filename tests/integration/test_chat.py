@@ -13,7 +13,7 @@ import httpx
 import pytest
 from tutor_api.app import create_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.devstack import free_port
+from tutorlab.dev.devstack import free_port
 from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table

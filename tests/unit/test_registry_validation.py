@@ -23,7 +23,7 @@ from tutorlab.contracts.endpoints import (
     ModelEndpointUpdate,
     ModelParams,
 )
-from tutorlab.devstack import free_port
+from tutorlab.dev.devstack import free_port
 from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table

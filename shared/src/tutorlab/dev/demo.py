@@ -12,7 +12,7 @@ import httpx
 from rich.console import Console
 
 from tutorlab.cli.bench import metrics_table
-from tutorlab.devstack import SERVICES, SIMULATOR_PORT, Stack
+from tutorlab.dev.devstack import SERVICES, SIMULATOR_PORT, Stack
 
 console = Console()
 

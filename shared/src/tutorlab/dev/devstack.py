@@ -1,7 +1,7 @@
 """Run the whole stack locally as real processes: the four services, three workers, simulator.
 
 Used by ``make demo``, the end-to-end tests and the load benchmark, so all three exercise the
-same processes a deployment runs. ``python -m tutorlab.devstack`` starts it in the foreground.
+same processes a deployment runs. ``python -m tutorlab.dev.devstack`` starts it in the foreground.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""``python -m tutorlab.redis_check [--start] URL``: does Redis answer? Start a local one if asked
-and ``redis-server`` is installed; otherwise say how to get one."""
+"""``python -m tutorlab.dev.redis_check [--start] URL``: does Redis answer? Start a local one if
+asked and ``redis-server`` is installed; otherwise say how to get one."""
 
 from __future__ import annotations
 
