@@ -57,7 +57,7 @@ def planted_jsonl() -> tuple[bytes, dict[int, str]]:
         json.dumps({**GOOD, "response": "  "}),  # 3 empty response
         json.dumps({k: v for k, v in GOOD.items() if k != "grade"}),  # 4 missing grade
         json.dumps({**GOOD, "prompt": "Student: x\nMode: lecture"}),  # 5 unknown mode
-        json.dumps({**GOOD, "grade": "3"}),  # 6 mistyped grade
+        json.dumps({**GOOD, "grade": "third"}),  # 6 mistyped grade ("3" is valid)
         json.dumps(GOOD),  # 7 duplicate of line 1
         json.dumps({**GOOD, "response": "word " * 5000}),  # 8 too long
         json.dumps(

@@ -72,11 +72,23 @@ def test_bad_values_are_each_reported_with_their_field() -> None:
 
 
 def test_no_type_coercion() -> None:
-    assert (("grade",), "int_type") in _errors(_seed(grade="5"))
+    assert (("grade",), "grade_type") in _errors(_seed(grade="five"))
     assert (("grade",), "int_type") in _errors(_seed(grade=5.0))
     assert (("grade",), "int_type") in _errors(_seed(grade=True))
     assert (("mode",), "literal_error") in _errors(_seed(mode="shout"))
     assert (("topic_tags",), "empty_tag") in _errors(_seed(topic_tags=[" "]))
+
+
+def test_a_grade_written_as_digits_is_that_number() -> None:
+    """The seed's lines say ``"grade": "6"``; they parse as written, as the number."""
+    assert parse_example(_seed(grade="6")).grade == 6
+    assert parse_example(_seed(grade="06")).grade == 6
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello?"}]
+    assert parse_example({"messages": messages, "grade": "12", "topic_tags": []}).grade == 12
+    for bad in ("six", "6.5", " 6", "6 ", "", "-6", "+6", "٦"):
+        assert _errors(_seed(grade=bad)) == [(("grade",), "grade_type")], bad
+    assert _errors(_seed(grade="13")) == [(("grade",), "less_than_equal")]
+    assert _errors(_seed(grade="0")) == [(("grade",), "greater_than_equal")]
 
 
 def test_mode_must_agree_with_prompt() -> None:

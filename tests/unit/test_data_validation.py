@@ -37,7 +37,7 @@ PLANTED: dict[int, tuple[str, set[tuple[str | None, str]]]] = {
     3: ('{"prompt": "Student: hi\\nMode: hint", ', {(None, "invalid_json")}),
     4: ("[1, 2, 3]", {(None, "not_object")}),
     5: (_without("response"), {("response", "missing_field")}),
-    6: (_line(grade="5"), {("grade", "wrong_type")}),
+    6: (_line(grade="fifth"), {("grade", "wrong_type")}),
     7: (_line(response="   "), {("response", "empty_response")}),
     8: (_line(prompt="Student: hi\nMode: shout"), {("prompt", "unknown_mode")}),
     9: (_line(prompt="free form", mode="yell"), {("mode", "unknown_mode")}),
@@ -108,7 +108,34 @@ def test_problems_are_in_line_order_and_messages_say_what_is_wrong() -> None:
     assert "grade 0 is outside 1..12" in report.problems_on(10)[0].message
     assert "'yell'" in report.problems_on(9)[0].message
     assert "over the limit of 4096" in report.problems_on(11)[0].message
-    assert "got str" in report.problems_on(6)[0].message
+    assert "grade 'fifth' is not a whole number" in report.problems_on(6)[0].message
+
+
+def test_grades_written_as_strings() -> None:
+    """``"grade": "6"`` (the seed's form) is valid; other strings are problems naming ``grade``
+    and their line; a digit string out of 1..12 is out of range like the number."""
+    lines = [
+        _line(grade="6"),
+        _line(grade="six", response="a"),
+        _line(grade="6.5", response="b"),
+        _line(grade="13", response="c"),
+        _line(grade="", response="d"),
+        _line(grade=" 6", response="e"),
+        _line(grade=6),  # the same example as line 1
+    ]
+    report = validate_jsonl(lines)
+    assert [(p.line, p.field, p.code) for p in report.problems] == [
+        (2, "grade", "wrong_type"),
+        (3, "grade", "wrong_type"),
+        (4, "grade", "grade_out_of_range"),
+        (5, "grade", "wrong_type"),
+        (6, "grade", "wrong_type"),
+        (7, None, "duplicate"),
+    ]
+    assert report.n_valid == 1
+    assert "'6.5' is not a whole number" in report.problems_on(3)[0].message
+    assert "grade 13 is outside 1..12" in report.problems_on(4)[0].message
+    assert report.problems_on(7)[0].duplicate_of == 1
 
 
 def test_counts_by_mode_and_format_cover_valid_lines_only() -> None:

@@ -3,7 +3,9 @@
 
 The seed prompt reads ``"Student: <message>\\nMode: <mode>"``; when ``mode`` is not given it is
 parsed from the prompt. Models are strict (no type coercion, no unknown fields) so that a bad
-line is reported, never silently repaired.
+line is reported, never silently repaired. One documented exception: ``grade`` may be a string of
+ASCII digits (the seed writes ``"grade": "6"``); it is read as that whole number. Any other string
+(``"six"``, ``"6.5"``, ``" 6"``, ``""``) is reported.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ MODES: tuple[str, ...] = ("hint", "explain", "check", "solve")
 Role = Literal["system", "user", "assistant"]
 
 _PROMPT_RE = re.compile(r"\AStudent: (?P<message>.*)\nMode: (?P<mode>[^\n]*?)\s*\Z", re.S)
+_GRADE_DIGITS = re.compile(r"[0-9]+")
 
 Grade = Annotated[int, Field(ge=GRADE_MIN, le=GRADE_MAX)]
 
@@ -49,6 +52,22 @@ class _Base(BaseModel):
     mode: Mode | None = None
     id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _grade_from_digits(cls, value: Any) -> Any:
+        """The seed's ``"grade": "6"`` is the number 6; a string that is not all ASCII digits is
+        refused here, not guessed at (no spaces, signs, decimals or words)."""
+        if not isinstance(value, str):
+            return value
+        if _GRADE_DIGITS.fullmatch(value):
+            return int(value)
+        raise PydanticCustomError(
+            "grade_type",
+            "grade {value} is not a whole number: give {low}..{high} as a number or as a string "
+            'of digits such as "6"',
+            {"value": repr(value), "low": GRADE_MIN, "high": GRADE_MAX},
+        )
 
     @field_validator("topic_tags")
     @classmethod

@@ -77,6 +77,8 @@ def _problems_from(exc: ValidationError, line: int) -> list[Problem]:
             code = "unknown_mode" if loc == ("mode",) else "invalid_value"
             if len(loc) == 3 and loc[0] == "messages" and loc[2] == "role":
                 code = "invalid_role"
+        elif kind == "grade_type":
+            code = "wrong_type"  # a grade string that is not digits; its message says so
         elif kind.endswith("_type") or kind == "model_attributes_type":
             code = "wrong_type"
         elif kind.startswith(("empty_", "unknown_", "invalid_", "mode_")):
@@ -88,7 +90,7 @@ def _problems_from(exc: ValidationError, line: int) -> list[Problem]:
             message = f"grade {error.get('input')!r} is outside {GRADE_MIN}..{GRADE_MAX}"
         elif code == "unknown_mode" and loc == ("mode",):
             message = f"mode {error.get('input')!r} is not one of {', '.join(MODES)}"
-        elif code == "wrong_type":
+        elif code == "wrong_type" and kind != "grade_type":
             message = f"{message} (got {type(error.get('input')).__name__})"
         problems.append(Problem(line=line, field=field, code=code, message=message))
     return problems
@@ -121,7 +123,8 @@ def validate_jsonl(
     the first. ``lines``: a path (``str`` or ``Path``) or an iterable of lines.
 
     Reported per line: blank line, undecodable UTF-8, bad JSON, not an object, missing / unknown
-    / mistyped fields, empty prompt or response, unknown mode, grade out of 1..12, invalid
+    / mistyped fields (a grade may be a digit string, ``"6"``), empty prompt or response, unknown
+    mode, grade out of 1..12, invalid
     messages, an example longer than ``max_tokens`` (``token_estimator``, default chars/4), and
     exact duplicates (the later line, naming the earlier one).
     """
@@ -193,6 +196,8 @@ def _check_line(
                 message=f"about {tokens} tokens, over the limit of {max_tokens}",
             )
         )
+    if example is not None:  # "grade": "6" and "grade": 6 are the same example
+        data = {**data, "grade": example.grade}
     key = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     first = seen.setdefault(key, line)
     if first != line:
