@@ -8,13 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
-from tutorlab.curriculum.tagging import (
-    RuleTagger,
-    TagResult,
-    default_tagger,
-    subject_agreement,
-    tag_problem,
-)
+from data_service.tagging_report import subject_agreement
+from tutorlab.curriculum.tagging import RuleTagger, TagResult, default_tagger, tag_problem
 from tutorlab.curriculum.taxonomy import load_taxonomy
 from tutorlab.datasets.records import DatasetRecord, gsm8k_record, math_record
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tutorlab.cache import ResponseCache
 from tutorlab.contracts.endpoints import ModelParams
-from tutorlab.curriculum.tagging import default_tagger, subject_agreement
+from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.curriculum.taxonomy import Taxonomy
 from tutorlab.datasets.records import DatasetRecord
 from tutorlab.fanout import FanoutOutcome, FanoutRequest, fan_out
@@ -27,6 +27,7 @@ from data_service.items import rule_tags
 from data_service.llm_tagger import LLM_TAGGER_VERSION, UnusableReply, parse_reply, tagging_messages
 from data_service.model_access import ModelAccess
 from data_service.models import DatasetTagging, DatasetVersion
+from data_service.tagging_report import subject_agreement
 
 CHUNK = 500
 
