@@ -72,7 +72,14 @@ async def _postgres_database() -> str | None:
     return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        # a server, so an integration test wherever it sits: ``pytest tests/unit -m "not
+        # integration"`` runs with no database server and no Redis
+        pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.integration]),
+    ]
+)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh database: a SQLite file, and a PostgreSQL database when one is reachable."""
     if request.param == "sqlite":

@@ -1,5 +1,6 @@
-"""The whole stack as real processes: register the simulator, chat in each mode, run jobs, and
-two workers on one queue sharing jobs with none run twice."""
+"""The whole stack as real processes: register the simulator, chat in each mode, run a job, and
+two workers on one queue sharing jobs with none run twice (data-service and its workers run
+with the test-only ``count_rows`` kind for that)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import httpx
 import pytest
 from tutorlab.dev.devstack import WORKERS, Stack
 
+from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import make_stack
+from tests.e2e.with_count_rows import COMMANDS
 
 pytestmark = pytest.mark.e2e
 
@@ -56,14 +59,6 @@ def test_register_chat_in_every_mode_and_job_round_trip(stack: Stack, tutor: htt
             assert body["prompt_version"].startswith("tutor-policy/")
             assert body["usage"]["total_tokens"] > 0
 
-    with httpx.Client(base_url=stack.url("data-service"), timeout=30) as data:
-        submitted = data.post(
-            "/jobs", json={"kind": "count_rows", "params": {"dataset": "gsm8k", "split": "train"}}
-        )
-        assert submitted.status_code == 202
-        job = wait_job(data, submitted.headers["location"])
-        assert job["status"] == "succeeded" and job["result"]["rows"] == 7473
-
     with httpx.Client(base_url=stack.url("trainer-service"), timeout=30) as trainer:
         submitted = trainer.post(
             "/jobs",
@@ -71,14 +66,6 @@ def test_register_chat_in_every_mode_and_job_round_trip(stack: Stack, tutor: htt
         )
         job = wait_job(trainer, submitted.headers["location"])
         assert job["status"] == "succeeded" and job["result"]["total_steps"] == 16
-
-    with httpx.Client(base_url=stack.url("eval-service"), timeout=30) as evals:
-        submitted = evals.post(
-            "/jobs", json={"kind": "probe_model", "params": {"model": "sim-ollama"}}
-        )
-        job = wait_job(evals, submitted.headers["location"])
-        assert job["status"] == "succeeded", job
-        assert job["result"]["latency_ms"] > 0
 
 
 def test_every_worker_passes_its_health_check(stack: Stack) -> None:
@@ -105,9 +92,9 @@ def test_two_workers_share_one_queue_and_run_each_job_once(
     workers = {"eval-worker": 0, "data-worker": 2, "trainer-worker": 0}
     # one job at a time per worker, the jobs sent at once: while one worker runs a job the
     # other takes the next (with more slots, the first worker to wake could take them all)
-    env = {"DATA_SERVICE_WORKER_MAX_JOBS": "1"}
+    env = {"DATA_SERVICE_WORKER_MAX_JOBS": "1", "PYTHONPATH": str(REPO_ROOT)}
     with (
-        make_stack(tmp_path, dataset_mirror, workers=workers, env=env) as stack,
+        make_stack(tmp_path, dataset_mirror, workers=workers, env=env, commands=COMMANDS) as stack,
         httpx.Client(base_url=stack.url("data-service"), timeout=30) as data,
     ):
         # both workers listen before the jobs come (on a slow machine one can still be

@@ -14,7 +14,6 @@ import pytest
 from tutor_api.app import create_app
 from tutor_api.config import TutorApiSettings
 from tutorlab.dev.devstack import free_port
-from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table
 from tutorlab.tutoring import PROMPT_VERSION
@@ -77,7 +76,7 @@ async def tutor(migrated_template: Path, tmp_path: Path) -> AsyncIterator[httpx.
         model_attempt_timeout_s=10,
         model_deadline_s=20,
     )
-    async with app_client(create_app(settings, queue=InMemoryJobQueue()), timeout=30) as client:
+    async with app_client(create_app(settings), timeout=30) as client:
         yield client
 
 

@@ -13,7 +13,6 @@ import pytest
 from data_service.app import create_app
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.jobs.queue import InMemoryJobQueue
 
 from tests.integration.data_support import data_settings, run_job, shared_hf_cache
 from tests.support import app_client, migrate
@@ -138,7 +137,7 @@ async def test_llm_tagger_through_registry_fanout_and_cache(
     await migrate("tutor-api", tutor_db)
     settings = data_settings(data_db, redis_url, dataset_mirror, tmp_path / "d", hf_cache)
     model_transport, calls = tagger_double()
-    tutor_app = create_tutor_app(TutorApiSettings(database_url=tutor_db), queue=InMemoryJobQueue())
+    tutor_app = create_tutor_app(TutorApiSettings(database_url=tutor_db))
     async with app_client(tutor_app) as tutor, app_client(create_app(settings)) as client:
         registered = await tutor.post(
             "/models",

@@ -13,7 +13,6 @@ import pytest
 from data_service.app import create_app
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.scoring import answer_revealed, score_math_response, socratic_step
 from tutorlab.tutoring import PROMPT_VERSION, system_prompt, training_prompt
 from tutorlab_sim import SimConfig
@@ -204,7 +203,7 @@ async def test_teacher_data_from_the_simulator(
     await migrate("tutor-api", tutor_db)
     settings = data_settings(data_db, redis_url, small_mirror, tmp_path / "d", hf_cache)
     sim_app = create_sim_app(SimConfig(dataset_mirror=small_mirror, **SIM))
-    tutor_app = create_tutor_app(TutorApiSettings(database_url=tutor_db), queue=InMemoryJobQueue())
+    tutor_app = create_tutor_app(TutorApiSettings(database_url=tutor_db))
     worker: dict[str, Any] = {
         "registry_transport": httpx.ASGITransport(app=tutor_app),
         "model_transport": httpx.ASGITransport(app=sim_app),

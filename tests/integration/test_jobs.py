@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from data_service.app import create_app as create_data_app
 from data_service.config import DataServiceSettings
-from data_service.worker import worker_settings as data_worker_settings
 from pydantic import BaseModel
 from tutorlab.db import create_engine, session_factory
 from tutorlab.jobs.arq_worker import build_worker_settings
@@ -20,6 +18,8 @@ from tutorlab.jobs.runtime import JobContext, JobKind, WorkerRuntime, execute
 from tutorlab.jobs.store import JobStore
 from tutorlab.service import ServiceSpec, create_service_app
 
+from tests.job_kinds import data_service_app as create_data_app
+from tests.job_kinds import data_worker_settings
 from tests.support import app_client, migrate, run_worker, unique
 
 pytestmark = pytest.mark.integration

@@ -24,7 +24,6 @@ from tutorlab.contracts.endpoints import (
     ModelParams,
 )
 from tutorlab.dev.devstack import free_port
-from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table
 
@@ -213,7 +212,7 @@ async def api(db_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         model_max_attempts=1,
         model_attempt_timeout_s=5,
     )
-    async with app_client(create_app(settings, queue=InMemoryJobQueue())) as client:
+    async with app_client(create_app(settings)) as client:
         yield client
 
 

@@ -14,7 +14,7 @@ from tutorlab.service import ServiceSpec, ServiceState, create_service_app
 from data_service.config import DataServiceSettings
 from data_service.dataset_store import DatasetStore
 from data_service.items import ItemIndex
-from data_service.jobs import KINDS
+from data_service.jobs import JOB_PREFIX, KINDS
 from data_service.routes import datasets, tagging, training_sets
 from data_service.training_sets import TrainingSetStore
 
@@ -32,7 +32,7 @@ async def _startup(state: ServiceState) -> None:
 SPEC = ServiceSpec(
     name="data-service",
     title="TutorLab data-service",
-    job_prefix="dat",
+    job_prefix=JOB_PREFIX,
     routers=(datasets.router, tagging.router, training_sets.router),
     job_kinds=KINDS,
     on_startup=(_startup,),

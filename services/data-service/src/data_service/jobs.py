@@ -11,8 +11,10 @@ from data_service.build_jobs import (
     build_teacher,
 )
 from data_service.dataset_import import DownloadParams, download_dataset
-from data_service.mirror_count import CountRowsParams, count_rows
 from data_service.tag_jobs import TagDatasetParams, tag_dataset
+
+#: ids of this service's jobs start with it (``dat_…``); the service and its worker both use it
+JOB_PREFIX = "dat"
 
 KINDS: dict[str, JobKind] = {
     kind.name: kind
@@ -41,6 +43,5 @@ KINDS: dict[str, JobKind] = {
             build_teacher,
             "distillation data: a teacher model's replies that pass the eval scorers",
         ),
-        JobKind("count_rows", CountRowsParams, count_rows, "count a mirror dataset file's rows"),
     )
 }

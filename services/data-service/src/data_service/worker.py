@@ -10,10 +10,9 @@ from tutorlab.jobs.arq_worker import ResourcesHook, build_worker_settings, run_w
 from tutorlab.registry_client import RegistryClient
 from tutorlab.settings import ServiceSettings
 
-from data_service.app import SPEC
 from data_service.config import DataServiceSettings
 from data_service.dataset_store import DatasetStore
-from data_service.jobs import KINDS
+from data_service.jobs import JOB_PREFIX, KINDS
 from data_service.model_access import ModelAccess
 
 
@@ -56,7 +55,7 @@ def worker_settings(
     return build_worker_settings(
         settings or DataServiceSettings(),
         KINDS,
-        SPEC.job_prefix,
+        JOB_PREFIX,
         on_startup=startup,
         on_shutdown=shutdown,
     )

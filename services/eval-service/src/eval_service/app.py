@@ -12,7 +12,7 @@ from tutorlab.service import ServiceSpec, ServiceState, create_service_app
 
 from eval_service.config import EvalServiceSettings
 from eval_service.item_store import ItemStore
-from eval_service.jobs import KINDS
+from eval_service.jobs import JOB_PREFIX, KINDS
 from eval_service.routes import benchmarks, comparisons, score
 
 
@@ -34,7 +34,7 @@ async def _shutdown(state: ServiceState) -> None:
 SPEC = ServiceSpec(
     name="eval-service",
     title="TutorLab eval-service",
-    job_prefix="bench",
+    job_prefix=JOB_PREFIX,
     routers=(benchmarks.router, comparisons.router, score.router),
     job_kinds=KINDS,
     on_startup=(_startup,),

@@ -12,10 +12,9 @@ from tutorlab.registry_client import RegistryClient
 from tutorlab.scoring import MathVerifier
 from tutorlab.settings import ServiceSettings
 
-from eval_service.app import SPEC
 from eval_service.config import EvalServiceSettings
 from eval_service.item_store import ItemStore
-from eval_service.jobs import KINDS
+from eval_service.jobs import JOB_PREFIX, KINDS
 from eval_service.scorers import Scorer
 
 
@@ -51,7 +50,7 @@ def worker_settings(settings: EvalServiceSettings | None = None) -> type:
     return build_worker_settings(
         settings or EvalServiceSettings(),
         KINDS,
-        SPEC.job_prefix,
+        JOB_PREFIX,
         on_startup=_startup,
         on_shutdown=_shutdown,
     )

@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from tutorlab.jobs.queue import JobQueue
 from tutorlab.service import ServiceSpec, ServiceState, create_service_app
 
 from tutor_api.config import TutorApiSettings
@@ -29,7 +28,6 @@ async def _shutdown(state: ServiceState) -> None:
 SPEC = ServiceSpec(
     name="tutor-api",
     title="TutorLab tutor-api",
-    job_prefix="tut",
     routers=(models.router, chat.router),
     on_startup=(_startup,),
     on_shutdown=(_shutdown,),
@@ -39,10 +37,7 @@ SPEC = ServiceSpec(
 def create_app(
     settings: TutorApiSettings | None = None,
     *,
-    queue: JobQueue | None = None,
     http: httpx.AsyncClient | None = None,
     extras: dict[str, Any] | None = None,
 ) -> FastAPI:
-    return create_service_app(
-        SPEC, settings or TutorApiSettings(), queue=queue, http=http, extras=extras
-    )
+    return create_service_app(SPEC, settings or TutorApiSettings(), http=http, extras=extras)

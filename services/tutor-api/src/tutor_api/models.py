@@ -1,4 +1,4 @@
-"""tutor-api tables: the model registry (and, shared by every service, the jobs table)."""
+"""tutor-api tables: the model registry. tutor-api runs no jobs, so it has no jobs table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 from tutorlab.contracts.endpoints import ModelEndpoint
-from tutorlab.jobs.models import Job, aware, utcnow
+from tutorlab.jobs.models import aware, utcnow
 
 
 class ModelEndpointRow(SQLModel, table=True):
@@ -45,4 +45,4 @@ class ModelEndpointRow(SQLModel, table=True):
         return f"{self.name}@{aware(self.updated_at)}"
 
 
-TABLES = (Job.__tablename__, ModelEndpointRow.__tablename__)
+TABLES = (ModelEndpointRow.__tablename__,)

@@ -65,6 +65,9 @@ class Stack:
     workers: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(WORKERS, 1))
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     log_dir: Path | None = None
+    #: by process name, the arguments after the interpreter that replace ``-m <module>`` (tests
+    #: run a service and its worker with job kinds that exist only for tests)
+    commands: dict[str, list[str]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -110,11 +113,11 @@ class Stack:
         }
         self._spawn("simulator", [sys.executable, "-m", "tutorlab_sim"], sim_env)
         for name, (module, _, _) in SERVICES.items():
-            self._spawn(name, [sys.executable, "-m", module], env)
+            self._spawn(name, [sys.executable, *self.commands.get(name, ["-m", module])], env)
         self.wait_ready(timeout_s)
-        for name, target in WORKERS.items():
+        for name in WORKERS:
             for index in range(self.workers.get(name, 1)):
-                self.start_worker(name, target, index, env)
+                self.start_worker(name, index=index, env=env)
         return self
 
     def start_worker(
@@ -125,7 +128,8 @@ class Stack:
         env: dict[str, str] | None = None,
     ) -> str:
         key = f"{name}-{index}" if index else name
-        self._spawn(key, [sys.executable, "-m", target or WORKERS[name]], env or self.environment())
+        args = ["-m", target] if target else self.commands.get(name, ["-m", WORKERS[name]])
+        self._spawn(key, [sys.executable, *args], env or self.environment())
         return key
 
     def wait_ready(self, timeout_s: float) -> None:

@@ -30,15 +30,27 @@ StartupHook = Callable[[ServiceState], Awaitable[None]]
 
 @dataclass
 class ServiceSpec:
-    """What makes one service different from the others."""
+    """What makes one service different from the others.
+
+    A service with ``job_kinds`` gets the jobs API, a job store (its ids start with
+    ``job_prefix``) and the arq queue; one without gets none of them and needs no Redis.
+    """
 
     name: str
     title: str
-    job_prefix: str
     routers: Sequence[APIRouter] = ()
     job_kinds: Mapping[str, JobKind] = field(default_factory=dict)
+    job_prefix: str = ""
     on_startup: Sequence[StartupHook] = ()
     on_shutdown: Sequence[StartupHook] = ()
+
+    def __post_init__(self) -> None:
+        if self.job_kinds and not self.job_prefix:
+            raise ValueError(f"{self.name}: a service with job kinds needs a job_prefix")
+
+    @property
+    def runs_jobs(self) -> bool:
+        return bool(self.job_kinds)
 
 
 def create_service_app(
@@ -49,10 +61,13 @@ def create_service_app(
     http: httpx.AsyncClient | None = None,
     extras: dict[str, Any] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with health, readiness, the jobs API and the service's own routers.
+    """A FastAPI app with health, readiness, the jobs API (when the service runs jobs) and the
+    service's own routers.
 
     ``queue`` and ``http`` are injectable (tests pass an in-memory queue or an ASGI transport).
     """
+    if queue is not None and not spec.runs_jobs:
+        raise ValueError(f"{spec.name} runs no jobs: it takes no queue")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,11 +77,12 @@ def create_service_app(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            queue=queue or ArqJobQueue(settings.redis_url, settings.queue_name),
-            jobs=JobStore(sessions, spec.job_prefix),
             http=http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)),
             extras=dict(extras or {}),
         )
+        if spec.runs_jobs:
+            state.job_queue = queue or ArqJobQueue(settings.redis_url, settings.queue_name)
+            state.job_store = JobStore(sessions, spec.job_prefix)
         app.state.service = state
         for hook in spec.on_startup:
             await hook(state)
@@ -75,7 +91,8 @@ def create_service_app(
         finally:
             for hook in spec.on_shutdown:
                 await hook(state)
-            await state.queue.close()
+            if state.job_queue is not None:
+                await state.job_queue.close()
             if http is None:
                 await state.http.aclose()
             await engine.dispose()
@@ -90,7 +107,8 @@ def create_service_app(
 
     @app.get("/readyz", tags=["health"])
     async def readyz() -> JSONResponse:
-        """Database and Redis reachable; 503 naming whichever is not."""
+        """What the service uses is reachable: its database, and Redis when it runs jobs (the
+        queue); 503 naming whichever is not."""
         state: ServiceState = app.state.service
         checks: dict[str, str] = {}
 
@@ -101,9 +119,10 @@ def create_service_app(
             except Exception as exc:
                 checks[name] = f"unreachable: {type(exc).__name__}: {exc}"[:300]
 
-        await asyncio.gather(
-            check("database", lambda: ping(state.engine)), check("redis", state.queue.ping)
-        )
+        probes = [check("database", lambda: ping(state.engine))]
+        if state.job_queue is not None:
+            probes.append(check("redis", state.job_queue.ping))
+        await asyncio.gather(*probes)
         failing = [name for name, value in checks.items() if value != "ok"]
         if failing:
             return JSONResponse(
@@ -116,7 +135,7 @@ def create_service_app(
             )
         return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
 
-    if spec.job_kinds:
+    if spec.runs_jobs:
         app.include_router(jobs_router(spec.job_kinds))
     for router in spec.routers:
         app.include_router(router)

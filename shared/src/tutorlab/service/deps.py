@@ -18,13 +18,30 @@ from tutorlab.settings import ServiceSettings
 
 @dataclass
 class ServiceState:
+    """What the lifespan builds for one service. ``job_queue`` and ``job_store`` are ``None`` for
+    a service that runs no jobs (tutor-api): it needs no Redis and has no jobs table."""
+
     settings: ServiceSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    queue: JobQueue
-    jobs: JobStore
     http: httpx.AsyncClient
+    job_queue: JobQueue | None = None
+    job_store: JobStore | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def queue(self) -> JobQueue:
+        """The job queue; asking a service that runs no jobs for it is a programming error."""
+        if self.job_queue is None:
+            raise RuntimeError(f"{self.settings.service_name} runs no jobs: it has no job queue")
+        return self.job_queue
+
+    @property
+    def jobs(self) -> JobStore:
+        """The job store; asking a service that runs no jobs for it is a programming error."""
+        if self.job_store is None:
+            raise RuntimeError(f"{self.settings.service_name} runs no jobs: it has no job store")
+        return self.job_store
 
 
 def service_state(request: Request) -> ServiceState:

@@ -16,6 +16,8 @@ from tutorlab.migrations import owned_by
 
 from tests.support import migrate
 
+pytestmark = pytest.mark.integration
+
 SERVICES = ["tutor-api", "eval-service", "data-service", "trainer-service"]
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from eval_service.item_store import ItemStore
 from eval_service.models import BenchmarkItem
 from tutorlab.db import create_engine, session_factory
 
 from tests.support import migrate
+
+pytestmark = pytest.mark.integration
 
 
 def item(item_id: str, **extra: object) -> dict[str, object]:
