@@ -9,14 +9,15 @@ import httpx
 import typer
 from rich.console import Console
 
+from tutorlab.settings import DEFAULT_PORTS
+
 console = Console()
 err_console = Console(stderr=True)
 
+#: service -> (environment variable with its URL, the URL when that is unset)
 DEFAULT_URLS = {
-    "tutor-api": ("TUTOR_API_URL", "http://127.0.0.1:8000"),
-    "eval-service": ("EVAL_SERVICE_URL", "http://127.0.0.1:8001"),
-    "data-service": ("DATA_SERVICE_URL", "http://127.0.0.1:8002"),
-    "trainer-service": ("TRAINER_SERVICE_URL", "http://127.0.0.1:8003"),
+    name: (f"{name.replace('-', '_').upper()}_URL", f"http://127.0.0.1:{DEFAULT_PORTS[name]}")
+    for name in ("tutor-api", "eval-service", "data-service", "trainer-service")
 }
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from tutorlab.cli.bench import metrics_table
 from tutorlab.dev.devstack import SERVICES, SIMULATOR_PORT, Stack
+from tutorlab.settings import DEFAULT_PORTS
 
 console = Console()
 
@@ -30,7 +31,7 @@ def main() -> int:
         )
         return 2
     home = Path(os.environ.get("TUTORLAB_HOME", "var/demo")).resolve()
-    ports = {name: _port(prefix, default) for name, (_, prefix, default) in SERVICES.items()}
+    ports = {name: _port(prefix, DEFAULT_PORTS[name]) for name, (_, prefix) in SERVICES.items()}
     ports["simulator"] = int(os.environ.get("TUTORLAB_SIM_PORT", SIMULATOR_PORT))
     stack = Stack(
         root=home,

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import httpx
 
+from tutorlab.settings import DEFAULT_PORTS
+
 SERVICES = {
-    # name: (module, env prefix, default port)
-    "tutor-api": ("tutor_api", "TUTOR_API_", 8000),
-    "eval-service": ("eval_service", "EVAL_SERVICE_", 8001),
-    "data-service": ("data_service", "DATA_SERVICE_", 8002),
-    "trainer-service": ("trainer_service", "TRAINER_SERVICE_", 8003),
+    # name: (module, env prefix); default ports: tutorlab.settings.DEFAULT_PORTS
+    "tutor-api": ("tutor_api", "TUTOR_API_"),
+    "eval-service": ("eval_service", "EVAL_SERVICE_"),
+    "data-service": ("data_service", "DATA_SERVICE_"),
+    "trainer-service": ("trainer_service", "TRAINER_SERVICE_"),
 }
 WORKERS = {
     # name: module run with ``python -m``
@@ -32,7 +34,7 @@ WORKERS = {
     "data-worker": "data_service.worker",
     "trainer-worker": "trainer_service.worker",
 }
-SIMULATOR_PORT = 8090
+SIMULATOR_PORT = DEFAULT_PORTS["simulator"]
 
 
 def free_port() -> int:
@@ -86,7 +88,7 @@ class Stack:
         )
         if self.dataset_mirror is not None:
             env["TUTORLAB_DATASET_MIRROR"] = str(self.dataset_mirror)
-        for name, (_, prefix, _) in SERVICES.items():
+        for name, (_, prefix) in SERVICES.items():
             env[f"{prefix}PORT"] = str(self.ports[name])
             env.pop(f"{prefix}DATABASE_URL", None)
         env.update(self.env)
@@ -101,8 +103,8 @@ class Stack:
         )
 
     def start(self, timeout_s: float = 90.0) -> Stack:
-        for name, (_, _, default) in SERVICES.items():
-            self.ports.setdefault(name, default)
+        for name in SERVICES:
+            self.ports.setdefault(name, DEFAULT_PORTS[name])
         self.ports.setdefault("simulator", SIMULATOR_PORT)
         env = self.environment()
         sim_env = {
@@ -112,7 +114,7 @@ class Stack:
             **self.sim_env,
         }
         self._spawn("simulator", [sys.executable, "-m", "tutorlab_sim"], sim_env)
-        for name, (module, _, _) in SERVICES.items():
+        for name, (module, _) in SERVICES.items():
             self._spawn(name, [sys.executable, *self.commands.get(name, ["-m", module])], env)
         self.wait_ready(timeout_s)
         for name in WORKERS:
