@@ -213,6 +213,10 @@ def test_json_configs_are_validated_with_lines() -> None:
         '  "training": {"batch_size": -4}\n}'
     )
     assert [(f, line) for f, line, _ in problems_of(bad, "json")] == [("training.batch_size", 4)]
+    tabbed = '{\n\t"model": {"base_model": "qwen3:8b"},\n\t"bogus": 1\n}'
+    assert [(f, line) for f, line, _ in problems_of(tabbed)] == [("bogus", 3)]
+    twice = '{"model": {"base_model": "qwen3:8b"},\n "model": {"base_model": "qwen3:4b"}}'
+    assert [(f, line) for f, line, _ in problems_of(twice)] == [("model", 2)]
     [(field, line, message)] = problems_of('{\n  "model": {"base_model": "qwen3:8b"},\n}', "json")
     assert field == "config" and line == 3 and message.startswith("invalid JSON")
 

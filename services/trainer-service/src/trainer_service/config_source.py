@@ -103,6 +103,9 @@ def _walk(
             line = key_node.start_mark.line + 1
             if child in lines:
                 duplicates.append((child, lines[child], line))
+                # the later value is the one YAML keeps: forget the earlier one's fields
+                for known in [k for k in lines if k[: len(child)] == child]:
+                    del lines[known]
             lines[child] = line
             _walk(value_node, child, lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
@@ -136,7 +139,9 @@ def read_source(text: str, fmt: ConfigFormat | None = None) -> SourceText:
                 [ConfigProblem(field="config", message=f"invalid JSON: {exc.msg}", line=exc.lineno)]
             ) from exc
         try:
-            lines, duplicates = _compose_lines(text)
+            # JSON strings cannot hold a raw tab, so tabs are layout: YAML refuses them as
+            # indentation, spaces keep every line where it was
+            lines, duplicates = _compose_lines(text.replace("\t", " "))
         except yaml.YAMLError:
             lines, duplicates = {}, []
     else:
