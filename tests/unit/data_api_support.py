@@ -12,6 +12,10 @@ from typing import Any
 import httpx
 from data_service.app import create_app
 from data_service.config import DataServiceSettings
+from data_service.dataset_sources import LoadedSplit
+from data_service.dataset_store import DatasetStore
+from tutorlab.datasets.records import DatasetRecord
+from tutorlab.db import create_engine, session_factory
 from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table
@@ -81,3 +85,28 @@ def planted_jsonl() -> tuple[bytes, dict[int, str]]:
         8: "too_long",
     }
     return ("\n".join(lines) + "\n").encode(), expected
+
+
+async def seed_test_sets(
+    settings: DataServiceSettings, gsm8k: list[str], math: list[str] | None = None
+) -> None:
+    """Store small GSM8K test and MATH test versions through the dataset store (no worker), so
+    the contamination check has its references."""
+    engine = create_engine(settings.database_url)
+    try:
+        store = DatasetStore(session_factory(engine), settings.data_dir)
+        for name, questions in (("gsm8k", gsm8k), ("math", math or [])):
+            records = [
+                DatasetRecord(
+                    id=f"{name}-test-{i:05d}",
+                    dataset=name,
+                    split="test",
+                    question=question,
+                    answer="1",
+                    solution="1",
+                )
+                for i, question in enumerate(questions)
+            ]
+            await store.save(LoadedSplit(name, "test", "mirror", records))
+    finally:
+        await engine.dispose()

@@ -134,7 +134,8 @@ class ValidatePathRequest(BaseModel):
 
 class TrainingSetSummary(BaseModel):
     id: str
-    builder: str
+    builder: str = Field(description="socratic | teacher | upload")
+    name: str | None = Field(default=None, description="an uploaded set's name")
     sha256: str
     train_rows: int
     eval_rows: int
@@ -148,6 +149,7 @@ class TrainingSetSummary(BaseModel):
         return cls(
             id=row.id,
             builder=row.builder,
+            name=row.card.get("name"),
             sha256=row.sha256,
             train_rows=row.train_rows,
             eval_rows=row.eval_rows,
@@ -164,6 +166,13 @@ class TrainingSetPublic(TrainingSetSummary):
     @classmethod
     def of(cls, row: TrainingSet) -> TrainingSetPublic:
         return cls(**TrainingSetSummary.of(row).model_dump(), card=row.card)
+
+
+class TrainingSetCreated(TrainingSetPublic):
+    """``POST /training-sets``: the set, and whether this request created it (False: the same
+    content was already a set, returned as it was)."""
+
+    created: bool
 
 
 def training_set_links(set_id: str) -> dict[str, str]:

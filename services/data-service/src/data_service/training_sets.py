@@ -14,10 +14,10 @@ import asyncio
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -240,33 +240,96 @@ def _process(
     return _Processed(kept, dedup, report, contaminated_ids, train, evals, split_info)
 
 
-def _counts(examples: Sequence[TutorExample]) -> dict[str, Any]:
+class Tagged(Protocol):
+    """What the card counts: a built example or a parsed uploaded one."""
+
+    @property
+    def mode(self) -> str | None: ...
+    @property
+    def grade(self) -> int: ...
+    @property
+    def topic_tags(self) -> Sequence[str]: ...
+
+
+def example_counts(examples: Sequence[Tagged]) -> dict[str, Any]:
+    """Examples by mode (``unspecified`` when none), grade and primary (first) topic."""
     topics: Counter[str] = Counter()
     for e in examples:
         if e.topic_tags:
             topics[e.topic_tags[0]] += 1
+    modes = Counter(e.mode or "unspecified" for e in examples)
     return {
         "examples": len(examples),
-        "by_mode": dict(sorted(Counter(e.mode for e in examples).items())),
+        "by_mode": dict(sorted(modes.items())),
         "by_grade": {str(g): n for g, n in sorted(Counter(e.grade for e in examples).items())},
         "by_topic": dict(topics.most_common()),
     }
 
 
-def _write_files(directory: Path, processed: _Processed) -> dict[str, dict[str, Any]]:
+def contamination_summary(
+    report: ContaminationReport | None,
+    *,
+    ngram: int,
+    references: list[dict[str, Any]],
+    missing: list[str],
+    dropped: bool,
+) -> dict[str, Any]:
+    """The card's ``contamination`` block (at most ``MAX_FLAGGED_IN_CARD`` flagged examples)."""
+    summary: dict[str, Any] = {
+        "ngram": ngram,
+        "references": references,
+        "missing_references": missing,
+        "checked": 0,
+        "flagged": 0,
+        "dropped": dropped,
+        "examples": [],
+    }
+    if report is not None:
+        summary.update(
+            checked=report.n_checked,
+            flagged=report.n_flagged,
+            examples=[
+                f.model_dump(include={"id", "test_id", "overlap_ngrams", "sample"})
+                for f in report.flagged[:MAX_FLAGGED_IN_CARD]
+            ],
+        )
+    return summary
+
+
+async def save_training_set(
+    sessions: async_sessionmaker[AsyncSession], directory: Path, row: TrainingSet
+) -> None:
+    """Write the row's card as ``card.json`` beside the set's files, then upsert the row."""
+    card = json.dumps(row.card, indent=2).encode() + b"\n"
+    await asyncio.to_thread(write_atomic, directory / "card.json", card)
+    async with sessions() as session:
+        await session.merge(row)
+        await session.commit()
+
+
+def write_set_files(
+    directory: Path, rows: Mapping[tuple[str, str], Sequence[dict[str, Any]]]
+) -> dict[str, dict[str, Any]]:
+    """Write each (part, format)'s rows as JSONL; the card's ``files`` (name, rows, sha256)."""
     files: dict[str, dict[str, Any]] = {}
-    for part, examples in (("train", processed.train), ("eval", processed.eval)):
-        for fmt, pattern in FORMATS.items():
-            form = prompt_form if fmt == "prompt" else messages_form
-            data = to_jsonl(form(e) for e in examples)
-            name = pattern.format(part=part)
-            write_atomic(directory / name, data)
-            files[f"{part}" if fmt == "prompt" else f"{part}_messages"] = {
-                "file": name,
-                "rows": len(examples),
-                "sha256": sha256_bytes(data),
-            }
+    for (part, fmt), lines in rows.items():
+        data = to_jsonl(lines)
+        name = FORMATS[fmt].format(part=part)
+        write_atomic(directory / name, data)
+        files[part if fmt == "prompt" else f"{part}_messages"] = {
+            "file": name,
+            "rows": len(lines),
+            "sha256": sha256_bytes(data),
+        }
     return files
+
+
+def _write_files(directory: Path, processed: _Processed) -> dict[str, dict[str, Any]]:
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for part, examples in (("train", processed.train), ("eval", processed.eval)):
+        rows[part, "prompt"] = [prompt_form(e) for e in examples]
+        rows[part, "messages"] = [messages_form(e) for e in examples]
+    return write_set_files(directory, rows)
 
 
 def set_checksum(files: dict[str, dict[str, Any]]) -> str:
@@ -304,25 +367,13 @@ async def finish_training_set(
             + "; ".join(f"line {p.line}: {p.field or ''} {p.message}" for p in problems)
         )
     checksum = set_checksum(files)
-    contamination: dict[str, Any] = {
-        "ngram": common.contamination_ngram,
-        "references": reference_versions,
-        "missing_references": missing,
-        "checked": 0,
-        "flagged": 0,
-        "dropped": common.drop_contaminated,
-        "examples": [],
-    }
-    if processed.contamination is not None:
-        report = processed.contamination
-        contamination.update(
-            checked=report.n_checked,
-            flagged=report.n_flagged,
-            examples=[
-                f.model_dump(include={"id", "test_id", "overlap_ngrams", "sample"})
-                for f in report.flagged[:MAX_FLAGGED_IN_CARD]
-            ],
-        )
+    contamination = contamination_summary(
+        processed.contamination,
+        ngram=common.contamination_ngram,
+        references=reference_versions,
+        missing=missing,
+        dropped=common.drop_contaminated,
+    )
     card: dict[str, Any] = {
         "id": set_id,
         "builder": data.builder,
@@ -336,9 +387,9 @@ async def finish_training_set(
         "counts": {
             "generated": len(data.examples),
             "kept": len(processed.kept),
-            "train": _counts(processed.train),
-            "eval": _counts(processed.eval),
-            "all": _counts(processed.train + processed.eval),
+            "train": example_counts(processed.train),
+            "eval": example_counts(processed.eval),
+            "all": example_counts(processed.train + processed.eval),
         },
         "dedup": processed.dedup,
         "contamination": contamination,
@@ -347,9 +398,6 @@ async def finish_training_set(
         "files": files,
         **data.extra_card,
     }
-    await asyncio.to_thread(
-        write_atomic, directory / "card.json", json.dumps(card, indent=2).encode() + b"\n"
-    )
     row = TrainingSet(
         id=set_id,
         builder=data.builder,
@@ -361,9 +409,7 @@ async def finish_training_set(
         card=card,
         job_id=job_id,
     )
-    async with sessions() as session:
-        await session.merge(row)
-        await session.commit()
+    await save_training_set(sessions, directory, row)
     return {
         "training_set": set_id,
         "sha256": checksum,

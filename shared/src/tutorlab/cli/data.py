@@ -7,9 +7,11 @@ validator); every other command talks to data-service over REST.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
 from rich.table import Table
 
@@ -311,16 +313,81 @@ def build_teacher(
     _print_set_result(_submit("/training-sets/build/teacher", body, wait, url))
 
 
+def _form_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _rejection_printer(file: Path) -> Callable[[httpx.Response], None]:
+    """A response hook: a 422 for bad lines prints one ``FILE:LINE: field: message (code)`` a
+    line, as ``validate`` does, before the command fails with the summary."""
+
+    def hook(response: httpx.Response) -> None:
+        if response.status_code != 422:
+            return
+        response.read()
+        try:
+            body = response.json()
+        except ValueError:
+            return
+        problems = body.get("detail") if isinstance(body, dict) else None
+        for problem in problems if isinstance(problems, list) else []:
+            if isinstance(problem, dict) and "line" in problem:
+                where = f" {problem['field']}:" if problem.get("field") != "line" else ""
+                err_console.print(
+                    f"{file}:{problem['line']}:{where} {problem['msg']} "
+                    f"[dim]({problem['code']})[/dim]",
+                    highlight=False,
+                )
+
+    return hook
+
+
+@app.command("upload")
+def upload(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="training JSONL"),
+    name: str | None = typer.Option(None, help="the set's name (default: the file's name)"),
+    description: str | None = typer.Option(None, help="what the set is for"),
+    eval_fraction: float = typer.Option(
+        0.0, min=0.0, max=0.49, help="hold out this share as eval (0: every example is train)"
+    ),
+    seed: int = SeedOption,
+    max_tokens: int = typer.Option(4096, min=16, help="longest example allowed (token estimate)"),
+    keep_contaminated: bool = KeepOption,
+    allow_missing_references: bool = MissingRefsOption,
+    url: str | None = UrlOption,
+) -> None:
+    """Make a training set of your own JSONL (validated and checked for test-set overlap).
+
+    The same content uploaded again is the same set (its id is printed again)."""
+    fields = _common(seed, eval_fraction, keep_contaminated, allow_missing_references)
+    fields.update(max_tokens=max_tokens, name=name, description=description)
+    form = {key: _form_value(value) for key, value in fields.items() if value is not None}
+    with client(SERVICE, url, timeout=300) as http, file.open("rb") as handle:
+        http.event_hooks["response"].append(_rejection_printer(file))
+        files = {"file": (file.name, handle, "application/x-ndjson")}
+        response = request(http, "POST", "/training-sets", data=form, files=files)
+    body = response.json()
+    card = body["card"]
+    verb = "created" if body["created"] else "already there (same content)"
+    contamination = card["contamination"]
+    console.print(
+        f"training set [bold]{body['id']}[/bold] {verb}: {body['train_rows']} train, "
+        f"{body['eval_rows']} eval, {contamination['flagged']} contaminated "
+        f"({'dropped' if contamination['dropped'] else 'kept'}), sha256 {body['sha256'][:12]}"
+    )
+
+
 @app.command("sets")
 def sets(url: str | None = UrlOption) -> None:
-    """Built training sets, newest first."""
+    """Training sets (built and uploaded), newest first."""
     with client(SERVICE, url) as http:
         rows = request(http, "GET", "/training-sets").json()
-    table = Table("id", "builder", "train", "eval", "prompt version", "sha256", "created")
+    table = Table("id", "builder", "name", "train", "eval", "prompt version", "sha256", "created")
     for row in rows:
         table.add_row(
             row["id"],
             row["builder"],
+            row.get("name") or "",
             str(row["train_rows"]),
             str(row["eval_rows"]),
             row["prompt_version"],

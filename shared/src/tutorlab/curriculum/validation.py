@@ -7,15 +7,18 @@ import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from tutorlab.curriculum.taxonomy import GRADE_MAX, GRADE_MIN
-from tutorlab.curriculum.training_format import MODES, example_text, parse_example
+from tutorlab.curriculum.training_format import MODES, Example, example_text, parse_example
 
 TokenEstimator = Callable[[str], int]
+#: called with (line number, the decoded object with ``grade`` as an int, the parsed example)
+ExampleSink = Callable[[int, dict[str, Any], Example], None]
 
 #: pydantic error types -> our problem codes (custom codes from training_format pass through)
 _CODE_BY_TYPE = {
@@ -96,10 +99,13 @@ def _problems_from(exc: ValidationError, line: int) -> list[Problem]:
     return problems
 
 
-def _iter_lines(source: Iterable[str] | str | os.PathLike[str]) -> Iterator[tuple[str | None, str]]:
+Source = Iterable[str] | str | os.PathLike[str] | bytes
+
+
+def _iter_lines(source: Source) -> Iterator[tuple[str | None, str]]:
     """(text or None when undecodable, error message) per physical line."""
-    if isinstance(source, str | os.PathLike):
-        data = Path(source).read_bytes()
+    if isinstance(source, str | os.PathLike | bytes):
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
         raw_lines = data.split(b"\n")
         if raw_lines and raw_lines[-1] == b"":
             raw_lines.pop()  # the newline that ends the last line opens no new line
@@ -114,13 +120,16 @@ def _iter_lines(source: Iterable[str] | str | os.PathLike[str]) -> Iterator[tupl
 
 
 def validate_jsonl(
-    lines: Iterable[str] | str | os.PathLike[str],
+    lines: Source,
     *,
     max_tokens: int = 4096,
     token_estimator: TokenEstimator | None = None,
+    on_example: ExampleSink | None = None,
 ) -> ValidationReport:
     """Check every line of a training JSONL and report every problem found, never stopping at
-    the first. ``lines``: a path (``str`` or ``Path``) or an iterable of lines.
+    the first. ``lines``: a path (``str`` or ``Path``), the file's bytes, or an iterable of
+    lines. ``on_example`` receives every valid line as it is parsed, so a caller that keeps the
+    examples does not parse the file twice.
 
     Reported per line: blank line, undecodable UTF-8, bad JSON, not an object, missing / unknown
     / mistyped fields (a grade may be a digit string, ``"6"``), empty prompt or response, unknown
@@ -135,14 +144,15 @@ def validate_jsonl(
     formats: Counter[str] = Counter()
     n_lines = n_valid = 0
     for n_lines, (text, decode_error) in enumerate(_iter_lines(lines), start=1):
-        line_problems = _check_line(n_lines, text, decode_error, seen, max_tokens, estimator)
-        if isinstance(line_problems, tuple):
-            example_mode, example_format = line_problems
-            modes[example_mode] += 1
-            formats[example_format] += 1
+        checked = _check_line(n_lines, text, decode_error, seen, max_tokens, estimator)
+        if isinstance(checked, _Valid):
+            modes[checked.example.mode or "unspecified"] += 1
+            formats["messages" if "messages" in checked.data else "prompt_response"] += 1
             n_valid += 1
+            if on_example is not None:
+                on_example(n_lines, checked.data, checked.example)
         else:
-            problems.extend(line_problems)
+            problems.extend(checked)
     return ValidationReport(
         ok=not problems,
         n_lines=n_lines,
@@ -153,6 +163,12 @@ def validate_jsonl(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Valid:
+    data: dict[str, Any]
+    example: Example
+
+
 def _check_line(
     line: int,
     text: str | None,
@@ -160,8 +176,8 @@ def _check_line(
     seen: dict[str, int],
     max_tokens: int,
     estimator: TokenEstimator,
-) -> list[Problem] | tuple[str, str]:
-    """The line's problems, or (mode, format) when it is a valid example."""
+) -> list[Problem] | _Valid:
+    """The line's problems, or the valid example (and its object, grade as an int)."""
     if text is None:
         return [Problem(line=line, field=None, code="invalid_encoding", message=decode_error)]
     if not text.strip():
@@ -212,5 +228,4 @@ def _check_line(
         )
     if found or example is None:
         return found
-    fmt = "messages" if "messages" in data else "prompt_response"
-    return (example.mode or "unspecified", fmt)
+    return _Valid(data, example)
