@@ -1,6 +1,6 @@
 """Training-set builders end to end: API + real worker; the Socratic builder from a small GSM8K
-train (with one planted test problem), and teacher data from the model simulator behind a real
-tutor-api registry."""
+train (with one planted test problem), teacher data from the model simulator behind a real
+tutor-api registry, and a user's own JSONL (upload and path) checked against the real test sets."""
 
 from __future__ import annotations
 
@@ -265,3 +265,102 @@ async def test_teacher_data_from_the_simulator(
             client, settings, path, {**body, "teacher": "ghost"}, expect="failed", **worker
         )
         assert "model 'ghost' is not registered" in unknown["error"]
+
+
+def seed_form(message: str, grade: str, mode: str = "hint", **extra: Any) -> dict[str, Any]:
+    """A line as the seed writes it: ``grade`` a string."""
+    return {
+        "prompt": f"Student: {message}\nMode: {mode}",
+        "response": "What do you know, and what are you asked to find?",
+        "grade": grade,
+        "topic_tags": ["arithmetic.multiplication_division"],
+        **extra,
+    }
+
+
+async def test_a_users_jsonl_becomes_a_set(
+    database_url: str,
+    redis_url: str,
+    small_mirror: Path,
+    dataset_mirror: Path,
+    tmp_path: Path,
+    hf_cache: Path,
+) -> None:
+    """An upload and the same file by path in the mirror: validated, checked against the real
+    GSM8K test and MATH test versions (a copied test problem is caught), served by id."""
+    await migrate("data-service", database_url)
+    mirror = link_mirror(small_mirror, tmp_path / "mirror")
+    settings = data_settings(database_url, redis_url, mirror, tmp_path / "data", hf_cache)
+    test_problem = json.loads((dataset_mirror / "gsm8k/test.jsonl").read_text().splitlines()[5])[
+        "question"
+    ]
+    rows = [
+        seed_form("A box holds 6 rows of 4 eggs. How many eggs?", "3", id="eggs"),
+        seed_form("Share 36 stickers among 4 friends equally.", "4", mode="explain"),
+        seed_form(test_problem, "5", id="copied"),
+        {
+            "messages": [
+                {"role": "user", "content": "I got 7 x 8 = 54. Is that right?"},
+                {"role": "assistant", "content": "What is 7 x 8 if you add 7 x 4 twice?"},
+            ],
+            "grade": "3",
+            "topic_tags": ["arithmetic.multiplication_division"],
+            "mode": "check",
+        },
+    ]
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    async with app_client(create_app(settings)) as client:
+        refused = await client.post("/training-sets", files={"file": ("ours.jsonl", data)})
+        assert refused.status_code == 409 and "require_references" in refused.json()["error"]
+        await import_all(client, settings)
+        current = {(v["name"], v["split"]): v["id"] for v in (await client.get("/datasets")).json()}
+
+        created = await client.post(
+            "/training-sets", files={"file": ("ours.jsonl", data)}, data={"name": "ours"}
+        )
+        assert created.status_code == 201, created.text
+        body = created.json()
+        set_id, card = body["id"], body["card"]
+        contamination = card["contamination"]
+        assert {r["version"] for r in contamination["references"]} == {
+            current["gsm8k", "test"],
+            current["math", "test"],
+        }
+        assert (contamination["checked"], contamination["flagged"]) == (4, 1)
+        [flagged] = contamination["examples"]
+        assert (flagged["id"], flagged["line"], flagged["test_id"]) == (
+            "copied",
+            3,
+            "gsm8k-test-00005",
+        )
+        assert (body["train_rows"], body["eval_rows"]) == (3, 0)
+        assert card["counts"]["all"]["by_grade"] == {"3": 2, "4": 1}
+        assert card["counts"]["all"]["by_mode"] == {"check": 1, "explain": 1, "hint": 1}
+
+        train = read_jsonl(await download(client, set_id, "train"))
+        assert [r.get("id") for r in train] == ["eggs", None, None]
+        assert [r["grade"] for r in train] == [3, 4, 3]
+        chats = read_jsonl(await download(client, set_id, "train", "messages"))
+        assert chats[0]["messages"][0]["content"] == system_prompt("hint", 3)
+        assert training_prompt(chats[1]["messages"][1]["content"], "explain") == train[1]["prompt"]
+        assert chats[2]["messages"] == rows[3]["messages"]
+        valid = await client.post(
+            "/training-sets/validate", json={"path": f"training_sets/{set_id}/train.jsonl"}
+        )
+        assert valid.json()["ok"] is True and valid.json()["n_valid"] == 3
+
+        (mirror / "team").mkdir()
+        (mirror / "team" / "sft.jsonl").write_bytes(data)
+        by_path = await client.post(
+            "/training-sets", json={"path": str(mirror / "team" / "sft.jsonl"), "name": "again"}
+        )
+        assert by_path.status_code == 200 and by_path.json()["id"] == set_id
+        assert by_path.json()["created"] is False and by_path.json()["name"] == "ours"
+        # the mirror's own files are symlinks to the shared mirror: they resolve outside it
+        linked = await client.post(
+            "/training-sets", json={"path": str(mirror / "gsm8k" / "test.jsonl"), "name": "x"}
+        )
+        assert linked.status_code == 422 and linked.json()["error"].startswith("path:")
+
+        listed = (await client.get("/training-sets", params={"builder": "upload"})).json()
+        assert [(s["id"], s["name"]) for s in listed] == [(set_id, "ours")]
