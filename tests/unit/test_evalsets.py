@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
+from typing import TypeAlias
 
 import pytest
 from eval_service.evalsets import (
@@ -53,7 +54,7 @@ SAFETY_CATEGORIES = (
 )
 
 
-AnyItem = TutoringEntry | SafetyItem | OverRefusalItem
+AnyItem: TypeAlias = TutoringEntry | SafetyItem | OverRefusalItem
 
 
 def _raw(name: str) -> bytes:
