@@ -31,6 +31,21 @@ class JobCancelled(Exception):
     """Raised inside a handler when the job's cancel flag is set."""
 
 
+class JobFailed(Exception):
+    """Raised by a handler to fail its job on purpose, with what it produced anyway.
+
+    A failure the handler can name (a benchmark past its error threshold, an input that was
+    never imported) is an outcome, not a crash: the runtime records ``message`` as the job's
+    error and ``result`` as its result, once, and logs one line without a traceback. The
+    job is not run again.
+    """
+
+    def __init__(self, message: str, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.result = result
+
+
 class JobLost(Exception):
     """Raised when another worker took the job over (this worker's lease expired)."""
 
@@ -147,6 +162,16 @@ async def _run_claimed(runtime: WorkerRuntime, job_id: str) -> str:
             await runtime.store.finish(job_id, runtime.worker_id, JobStatus.cancelled)
             log.info("job %s cancelled", job_id)
             return "cancelled"
+        except JobFailed as failed:
+            await runtime.store.finish(
+                job_id,
+                runtime.worker_id,
+                JobStatus.failed,
+                result=failed.result,
+                error=failed.message,
+            )
+            log.warning("job %s failed: %s", job_id, failed.message)
+            return "failed"
         except asyncio.CancelledError:
             if beat.done():  # the lease was lost: another worker owns the job now
                 return "lost"
