@@ -11,9 +11,10 @@ from eval_service.items import EvalItem, ItemLoader
 from eval_service.plan import (
     Plan,
     PlanError,
-    build_plan,
+    assemble_plan,
     effective_params,
     messages_for,
+    plan_tasks,
     request_params,
     task_names,
 )
@@ -35,6 +36,12 @@ def endpoint(**params: object) -> ModelEndpoint:
         model="qwen3:8b",
         params=ModelParams.model_validate(params),
     )
+
+
+async def build_plan(params: BenchmarkParams, endpoint: ModelEndpoint, loader: ItemLoader) -> Plan:
+    """The plan a run makes: its tasks' items, then the endpoint's params (as the runner does,
+    which loads the items while it resolves the endpoint)."""
+    return assemble_plan(params, endpoint, await plan_tasks(params, loader))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,13 @@ from eval_service.comparison import ComparisonError, RunSide, compare_sides
 from eval_service.items import EvalItem
 from eval_service.models import BenchmarkItem
 from eval_service.plan import Plan, TaskPlan, config_hash
-from eval_service.results import build_results, slugify, write_outputs
+from eval_service.results import (
+    build_results,
+    items_jsonl,
+    output_paths,
+    slugify,
+    write_files,
+)
 from eval_service.stats import wilson_interval
 from tutorlab.contracts.endpoints import ModelParams
 
@@ -228,13 +234,14 @@ def test_breakdowns_timing_usage_and_provenance() -> None:
     }
 
 
-def test_write_outputs_slug_and_one_line_per_item(tmp_path: Path) -> None:
+def test_output_files_slug_and_one_line_per_item(tmp_path: Path) -> None:
     assert slugify("qwen3:8b-baseline") == "qwen3_8b-baseline"
     assert slugify("tinker://run/weights/step 10") == "tinker_run_weights_step_10"
     assert slugify("..") == "model"
     rows = synthetic_rows()
     results = results_for(rows)
-    paths = write_outputs(tmp_path, "qwen3:8b-baseline", results, rows)
+    paths = output_paths(tmp_path, "qwen3:8b-baseline")
+    write_files(paths, results, items_jsonl(rows))
     folder = tmp_path / "benchmarks" / "qwen3_8b-baseline"
     assert paths == {
         "results": folder / "benchmark_results.json",

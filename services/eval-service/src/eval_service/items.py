@@ -17,7 +17,7 @@ import httpx
 from tutorlab.datasets.mirror import MirrorError, load_mirror
 from tutorlab.datasets.records import DatasetRecord
 
-from eval_service.catalog import Catalog, TaskSpec
+from eval_service.catalog import TaskSpec
 
 log = logging.getLogger("eval_service.items")
 
@@ -225,8 +225,3 @@ def select(items: Sequence[EvalItem], limit: int | None, seed: int) -> list[Eval
         return list(items)
     chosen = random.Random(f"{seed}:{items[0].task}").sample(range(len(items)), limit)
     return [items[i] for i in sorted(chosen)]
-
-
-def catalog_prompt(catalog: Catalog, task: TaskSpec) -> tuple[str | None, str]:
-    template = catalog.prompts[task.prompt]
-    return template.template, template.version

@@ -111,10 +111,6 @@ def assemble_plan(params: BenchmarkParams, endpoint: ModelEndpoint, planned: Pla
     )
 
 
-async def build_plan(params: BenchmarkParams, endpoint: ModelEndpoint, loader: ItemLoader) -> Plan:
-    return assemble_plan(params, endpoint, await plan_tasks(params, loader))
-
-
 def user_text(task: TaskSpec, item: EvalItem) -> str:
     """What the model is asked: the math prompt around a question, or the student's message."""
     if task.scorer in MATH_SCORERS:

@@ -350,15 +350,6 @@ def write_files(paths: dict[str, Path], results: dict[str, Any], items: bytes | 
     _atomic_write(paths["results"], orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def write_outputs(
-    outputs_dir: Path, label: str, results: dict[str, Any], items: Sequence[ItemLike]
-) -> dict[str, Path]:
-    """The run's results and every item, written where :func:`output_paths` says."""
-    paths = output_paths(outputs_dir, label)
-    write_files(paths, results, items_jsonl(items))
-    return paths
-
-
 def items_jsonl(items: Sequence[ItemLike]) -> bytes:
     """items.jsonl: one :func:`item_record` per line. orjson: it holds every prompt and reply,
     and the stdlib encoder was ~10% of a cached re-run."""
