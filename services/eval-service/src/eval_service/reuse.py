@@ -12,6 +12,7 @@ cache and had no judge. ``rescore`` on a request skips reuse.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -20,10 +21,13 @@ from typing import Any
 
 import orjson
 from tutorlab.contracts.endpoints import ModelEndpoint
+from tutorlab.fanout import FanoutStats
 from tutorlab.scoring import RULES_VERSION, SCORER_VERSION
 
 from eval_service.item_store import ItemStore
 from eval_service.plan import Plan
+from eval_service.schemas import BenchmarkParams
+from eval_service.targets import Target
 
 #: the per-run fields of an items.jsonl line (``item_record`` writes them in this order; quotes
 #: inside strings are escaped, so only the line's own fields match): a reused item was served
@@ -53,6 +57,14 @@ def reuse_key(target: dict[str, Any], endpoint: ModelEndpoint, plan: Plan, epoch
         "scorers": [SCORER_VERSION, RULES_VERSION],
     }
     return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def run_reuse_key(params: BenchmarkParams, attempt: int, target: Target, plan: Plan) -> str | None:
+    """The key a run may reuse an earlier run under, or become its source: only a first
+    attempt that uses the cache and has no judge has one (None otherwise)."""
+    if attempt != 1 or params.no_cache or params.judge:
+        return None
+    return reuse_key(target.describe, target.endpoint, plan, params.epoch)
 
 
 def reused_items_file(source: Path, total: int) -> bytes | None:
@@ -123,3 +135,58 @@ async def find_reusable(store: ItemStore, key: str, total: int) -> Reuse | None:
     if counts.get("items") != total or counts.get("errors") != 0:
         return None
     return Reuse(found.run_id, results, items_path)
+
+
+@dataclass
+class Reused:
+    """A run that copied an identical earlier run's scored rows: the earlier run's id and
+    results, and its items file marked as served from the cache, staged beside this run's
+    (None when it could not be used: the items file is then written from the copied rows)."""
+
+    source: str
+    results: dict[str, Any]
+    items_file: Path | None
+    #: every item counted as requested and served from the cache
+    stats: FanoutStats
+
+
+async def copy_earlier_run(
+    store: ItemStore, run_id: str, key: str, total: int, paths: dict[str, Path]
+) -> Reused | None:
+    """Copy the rows of the run recorded under ``key`` into ``run_id`` and make ``run_id`` the
+    key's source, in one commit; None, and nothing copied, when there is no such run or any
+    of its rows' replies left the cache. The rows are copied in the database's thread while
+    another marks the items file: both mostly off the GIL."""
+    reuse = await find_reusable(store, key, total)
+    if reuse is None:
+        return None
+    staged = paths["items"].with_name(f".{run_id}.items.jsonl")
+    try:
+        copied, ready = await asyncio.gather(
+            store.copy_reused(run_id, reuse.source, total, remember=(key, paths)),
+            asyncio.to_thread(stage_reused_items, reuse.items_path, total, staged),
+        )
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    if not copied:
+        staged.unlink(missing_ok=True)
+        return None
+    stats = FanoutStats(requested=total, cached=total)
+    return Reused(reuse.source, reuse.results, staged if ready else None, stats)
+
+
+async def offer_as_source(
+    store: ItemStore,
+    key: str | None,
+    run_id: str,
+    *,
+    stored_every_item: bool,
+    results: dict[str, Any],
+    paths: dict[str, Path],
+) -> None:
+    """Make the run the one later identical runs copy, when it may be: it has a reuse key,
+    stored every item itself and none failed. (A run that reused another was recorded as the
+    key's source with its copy.)"""
+    if key is not None and stored_every_item and results["counts"]["errors"] == 0:
+        await store.remember(key, run_id, paths)

@@ -108,12 +108,15 @@ async def resolve_target(
     retry: RetryPolicy | None = None,
     concurrency: int | None = None,
     registered: ModelEndpoint | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    tutor_api_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Target:
     """Fetch the endpoint from the registry (REST), unless ``registered`` (the model's
     registration read when the job was submitted) gives it, and build its client.
 
     ``concurrency`` (a job's override) replaces the registered ``max_concurrency`` for this
-    client: the client's own connection pool and semaphore are sized from it.
+    client: the client's own connection pool and semaphore are sized from it. ``transport``
+    (a model endpoint's) and ``tutor_api_transport`` swap the network for tests.
     """
 
     async def lookup(name: str) -> ModelEndpoint:
@@ -138,7 +141,11 @@ async def resolve_target(
             api_key_env=_KEY_ENV if api_key else None,
         )
         client = TutorApiClient(
-            endpoint, model=active, retry=retry, env={_KEY_ENV: api_key} if api_key else {}
+            endpoint,
+            model=active,
+            retry=retry,
+            transport=tutor_api_transport,
+            env={_KEY_ENV: api_key} if api_key else {},
         )
         return Target(
             "tutor-api",
@@ -153,7 +160,53 @@ async def resolve_target(
     sized = (
         endpoint.model_copy(update={"max_concurrency": concurrency}) if concurrency else endpoint
     )
-    return Target("model", model, build_client(sized, retry=retry), sized, _describe(endpoint))
+    return Target(
+        "model",
+        model,
+        build_client(sized, retry=retry, transport=transport),
+        sized,
+        _describe(endpoint),
+    )
+
+
+@dataclass
+class TargetResolver:
+    """What a worker resolves benchmark targets (and judges) with: the registry it asks,
+    tutor-api's URL and key, and the transports tests mount apps on (None: the network)."""
+
+    registry: RegistryClient
+    tutor_api_url: str
+    api_key: str | None = None
+    #: model endpoints' transport (the simulator in tests)
+    model_transport: httpx.AsyncBaseTransport | None = None
+    #: tutor-api's, for a run through its ``/chat``
+    tutor_api_transport: httpx.AsyncBaseTransport | None = None
+
+    async def resolve(
+        self,
+        target: str,
+        model: str | None,
+        *,
+        retry: RetryPolicy | None = None,
+        concurrency: int | None = None,
+        registered: ModelEndpoint | None = None,
+    ) -> Target:
+        """:func:`resolve_target` with this worker's registry, key and transports."""
+        return await resolve_target(
+            target,
+            model,
+            registry=self.registry,
+            tutor_api_url=self.tutor_api_url,
+            api_key=self.api_key,
+            retry=retry,
+            concurrency=concurrency,
+            registered=registered,
+            transport=self.model_transport,
+            tutor_api_transport=self.tutor_api_transport,
+        )
+
+    async def aclose(self) -> None:
+        await self.registry.aclose()
 
 
 def _describe(endpoint: ModelEndpoint) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from tutorlab.db import session_factory
-from tutorlab.jobs.arq_worker import build_worker_settings, run_worker_main
+from tutorlab.jobs.arq_worker import ResourcesHook, build_worker_settings, run_worker_main
 from tutorlab.registry_client import RegistryClient
 from tutorlab.scoring import MathVerifier
 from tutorlab.settings import ServiceSettings
@@ -16,43 +16,83 @@ from eval_service.config import EvalServiceSettings
 from eval_service.item_store import ItemStore
 from eval_service.jobs import JOB_PREFIX, KINDS
 from eval_service.scorers import Scorer
+from eval_service.targets import TargetResolver
 
 
-async def _startup(settings: ServiceSettings, resources: dict[str, Any]) -> None:
-    assert isinstance(settings, EvalServiceSettings)
-    sessions = session_factory(resources["engine"])
-    verifier = MathVerifier(
-        workers=settings.math_verify_workers, timeout_s=settings.math_verify_timeout_s
+def resources_hooks(
+    *,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    model_transport: httpx.AsyncBaseTransport | None = None,
+    data_transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[ResourcesHook, ResourcesHook]:
+    """Start-up and shut-down hooks that give benchmark jobs their stores, targets and scorer.
+
+    The transports are for tests: tutor-api (the registry, and ``/chat`` for a run through
+    it), the model servers and the data-service mounted in process.
+    """
+
+    async def startup(settings: ServiceSettings, resources: dict[str, Any]) -> None:
+        assert isinstance(settings, EvalServiceSettings)
+        sessions = session_factory(resources["engine"])
+        verifier = MathVerifier(
+            workers=settings.math_verify_workers, timeout_s=settings.math_verify_timeout_s
+        )
+        # spawn the math-verify processes now: they import and warm up while the worker waits
+        # for jobs, instead of stalling the first MATH batch of the first job for seconds
+        await asyncio.to_thread(verifier.start)
+        api_key = settings.api_key_value()
+        registry = RegistryClient(
+            settings.tutor_api_url, api_key=api_key, transport=registry_transport
+        )
+        resources.update(
+            sessions=sessions,
+            items=ItemStore(sessions),
+            targets=TargetResolver(
+                registry,
+                settings.tutor_api_url,
+                api_key,
+                model_transport=model_transport,
+                tutor_api_transport=registry_transport,
+            ),
+            data_http=httpx.AsyncClient(
+                base_url=settings.data_service_url, timeout=30.0, transport=data_transport
+            )
+            if settings.use_data_service
+            else None,
+            verifier=verifier,
+            scorer=Scorer(verifier),
+        )
+
+    async def shutdown(settings: ServiceSettings, resources: dict[str, Any]) -> None:
+        targets: TargetResolver | None = resources.get("targets")
+        if targets is not None:
+            await targets.aclose()
+        if resources.get("data_http") is not None:
+            await resources["data_http"].aclose()
+        if resources.get("verifier") is not None:
+            resources["verifier"].close()
+
+    return startup, shutdown
+
+
+def worker_settings(
+    settings: EvalServiceSettings | None = None,
+    *,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    model_transport: httpx.AsyncBaseTransport | None = None,
+    data_transport: httpx.AsyncBaseTransport | None = None,
+) -> type:
+    startup, shutdown = resources_hooks(
+        registry_transport=registry_transport,
+        model_transport=model_transport,
+        data_transport=data_transport,
     )
-    # spawn the math-verify processes now: they import and warm up while the worker waits for
-    # jobs, instead of stalling the first MATH batch of the first job for seconds
-    await asyncio.to_thread(verifier.start)
-    resources.update(
-        sessions=sessions,
-        items=ItemStore(sessions),
-        registry=RegistryClient(settings.tutor_api_url, api_key=settings.api_key_value()),
-        data_http=httpx.AsyncClient(base_url=settings.data_service_url, timeout=30.0)
-        if settings.use_data_service
-        else None,
-        verifier=verifier,
-        scorer=Scorer(verifier),
-    )
-
-
-async def _shutdown(settings: ServiceSettings, resources: dict[str, Any]) -> None:
-    await resources["registry"].aclose()
-    if resources.get("data_http") is not None:
-        await resources["data_http"].aclose()
-    resources["verifier"].close()
-
-
-def worker_settings(settings: EvalServiceSettings | None = None) -> type:
     return build_worker_settings(
         settings or EvalServiceSettings(),
         KINDS,
         JOB_PREFIX,
-        on_startup=_startup,
-        on_shutdown=_shutdown,
+        on_startup=startup,
+        on_shutdown=shutdown,
     )
 
 
