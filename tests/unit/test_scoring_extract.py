@@ -10,6 +10,7 @@ from tutorlab.scoring import (
     stated_answers,
     strip_thinking,
 )
+from tutorlab.scoring._latex import brace_pairs
 from tutorlab.scoring.extract import boxed_answers
 
 CASES: list[tuple[str, str | None, ExtractionRule | None]] = [
@@ -102,3 +103,14 @@ def test_stated_answers_ignore_numbers_in_passing() -> None:
     text = "We have 48 clips. The answer is 72. Final answer: 72"
     assert stated_answers(text) == ["72", "72"]
     assert stated_answers("Half of 48 is 24. What next?") == []
+
+
+def test_brace_pairs_match_nested_groups_skip_escapes_and_leave_unclosed_out() -> None:
+    text = r"\boxed{\frac{1}{2}} \{ \boxed{3 \boxed{"
+    pairs = brace_pairs(text)
+    first = text.index("{")
+    assert text[first : pairs[first] + 1] == r"{\frac{1}{2}}"
+    assert [(text[o], text[c]) for o, c in pairs.items()] == [("{", "}")] * 3
+    # the escaped \{ pairs with nothing; the last two groups never close
+    assert len(pairs) == 3 and max(pairs) < text.index(r"\{")
+    assert boxed_answers(text) == [r"\frac{1}{2}"]

@@ -18,20 +18,23 @@ _MATH_SPAN = re.compile(
 _BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 
 
-def closing_brace(text: str, open_index: int) -> int | None:
-    """Index of the ``}`` that closes the ``{`` at ``open_index``, or None when the group is
-    unclosed (a truncated answer). Escaped braces (``\\{``) do not count; the regex skips
-    everything else at C speed, so a long reply costs little."""
-    depth = 0
-    for match in _BRACE_OR_ESCAPE.finditer(text, open_index):
+def brace_pairs(text: str) -> dict[int, int]:
+    """Index of each ``{`` mapped to the index of the ``}`` that closes it; an unclosed ``{`` (a
+    truncated answer) is absent. Escaped braces (``\\{``) do not count.
+
+    One pass for the whole text: finding each group's close by scanning from its opening costs
+    the rest of the text per group, and a reply of thousands of unclosed ``\\boxed{`` took
+    seconds (quadratic). The regex skips everything but braces and escapes at C speed.
+    """
+    pairs: dict[int, int] = {}
+    opened: list[int] = []
+    for match in _BRACE_OR_ESCAPE.finditer(text):
         token = match.group()
         if token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-            if depth == 0:
-                return match.start()
-    return None
+            opened.append(match.start())
+        elif token == "}" and opened:
+            pairs[opened.pop()] = match.start()
+    return pairs
 
 
 @lru_cache(maxsize=32)
@@ -52,13 +55,15 @@ def command_arguments(text: str, names: tuple[str, ...]) -> list[tuple[int, int,
         return []
     pattern = _command_pattern(names, r"(?![A-Za-z])")
     found: list[tuple[int, int, str]] = []
+    pairs: dict[int, int] | None = None
     pos = 0
     while (match := pattern.search(text, pos)) is not None:
         pos = i = match.end()
         while i < len(text) and text[i] in " \t":
             i += 1
         if i < len(text) and text[i] == "{":
-            close = closing_brace(text, i)
+            pairs = brace_pairs(text) if pairs is None else pairs
+            close = pairs.get(i)
             if close is not None:
                 found.append((match.start(), close + 1, text[i + 1 : close]))
                 pos = close + 1
@@ -75,9 +80,11 @@ def unwrap_commands(text: str, names: tuple[str, ...]) -> str:
         return text
     pattern = _command_pattern(names, r"\s*\{")
     cuts: list[tuple[int, int]] = []
+    pairs: dict[int, int] | None = None
     for match in pattern.finditer(text):
         cuts.append((match.start(), match.end()))
-        close = closing_brace(text, match.end() - 1)
+        pairs = brace_pairs(text) if pairs is None else pairs
+        close = pairs.get(match.end() - 1)
         if close is not None:
             cuts.append((close, close + 1))
     if not cuts:
