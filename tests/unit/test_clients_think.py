@@ -1,9 +1,10 @@
-"""split_think and its streaming twin ThinkSplitter."""
+"""split_think and its streaming twin ThinkSplitter; a separate reasoning field merged in."""
 
 from __future__ import annotations
 
 import pytest
 from tutorlab.clients import ThinkSplitter, split_think
+from tutorlab.clients.think import ReasoningStream, reply_and_reasoning
 
 CASES = [
     # (raw model output, expected reply, expected reasoning)
@@ -82,3 +83,26 @@ def test_stream_splitter_flushes_a_held_partial_tag_as_text() -> None:
     splitter = ThinkSplitter()
     assert splitter.feed("<th") == ("", "")
     assert splitter.flush() == ("<th", "")
+
+
+def test_a_separate_reasoning_field_wins_over_a_think_block() -> None:
+    assert reply_and_reasoning("\n\nThe answer is 4.", " add 2 and 2 ") == (
+        "The answer is 4.",
+        "add 2 and 2",
+    )
+    assert reply_and_reasoning("<think>mine</think>Hi", "") == ("Hi", "mine")
+    assert reply_and_reasoning("<think>mine</think>Hi", "  ") == ("Hi", "mine")
+    assert reply_and_reasoning("Hi", None) == ("Hi", None)
+
+
+def test_reasoning_stream_merges_field_deltas_and_drops_the_gap_before_the_reply() -> None:
+    merged = ReasoningStream()
+    assert merged.feed("", "Let me") == ("", "Let me")
+    assert merged.feed(None, " think.") == ("", " think.")
+    assert merged.feed("\n\n", None) == ("", "")
+    assert merged.feed("  Answer", None) == ("Answer", "")
+    assert merged.feed(" is 5", None) == (" is 5", "")
+    assert merged.flush() == ("", "")
+    inline = ReasoningStream()
+    assert inline.feed("<think>a</think>b", None) == ("b", "a")
+    assert inline.feed(3, 4) == ("", "")  # not text: ignored

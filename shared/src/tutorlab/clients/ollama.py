@@ -17,7 +17,7 @@ from tutorlab.clients.errors import AttemptFailure
 from tutorlab.clients.framing import ndjson_lines
 from tutorlab.clients.payload import Messages, wire_messages
 from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
-from tutorlab.clients.think import ThinkSplitter, split_think
+from tutorlab.clients.think import ReasoningStream, reply_and_reasoning
 from tutorlab.clients.wire import dumps, loads_line, malformed
 from tutorlab.contracts.chat import Usage
 from tutorlab.contracts.endpoints import ModelParams
@@ -104,11 +104,7 @@ class OllamaClient(EndpointClient[tuple[dict[str, Any], dict[str, Any]]]):
                 f"error from endpoint: {_error_text(data['error'])}", retryable=False
             )
         message = data["message"]
-        text, reasoning = split_think(message.get("content") or "")
-        thinking = message.get("thinking")
-        if thinking:
-            reasoning = thinking.strip() or reasoning
-            text = text.lstrip()
+        text, reasoning = reply_and_reasoning(message.get("content") or "", message.get("thinking"))
         return (
             text,
             reasoning,
@@ -137,8 +133,7 @@ def _parse_tags(data: Any) -> list[str]:
 
 async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChunk, None]:
     """ChatChunks from Ollama's NDJSON; an ``{"error": …}`` line fails the call."""
-    splitter = ThinkSplitter()
-    strip_text = False  # after thinking deltas, drop whitespace before the reply
+    merged = ReasoningStream()
     async with aclosing(ndjson_lines(chunks)) as lines:
         async for line in lines:
             try:
@@ -154,18 +149,9 @@ async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChu
             message = data.get("message")
             text = reasoning = ""
             if type(message) is dict:
-                content = message.get("content")
-                if content and type(content) is str:
-                    text, reasoning = splitter.feed(content)
-                thinking = message.get("thinking")
-                if thinking and type(thinking) is str:
-                    reasoning = thinking + reasoning
-                    strip_text = True
-                if strip_text and text:
-                    text = text.lstrip()
-                    strip_text = not text
+                text, reasoning = merged.feed(message.get("content"), message.get("thinking"))
             if data.get("done"):
-                tail_text, tail_reasoning = splitter.flush()
+                tail_text, tail_reasoning = merged.flush()
                 yield ChatChunk(
                     text + tail_text,
                     (reasoning + tail_reasoning) or None,

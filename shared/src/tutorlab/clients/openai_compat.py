@@ -18,7 +18,7 @@ from tutorlab.clients.errors import AttemptFailure
 from tutorlab.clients.framing import sse_data
 from tutorlab.clients.payload import Messages, wire_messages
 from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
-from tutorlab.clients.think import ThinkSplitter, split_think
+from tutorlab.clients.think import ReasoningStream, reply_and_reasoning
 from tutorlab.clients.wire import dumps, loads_line, malformed
 from tutorlab.contracts.chat import Usage
 from tutorlab.contracts.endpoints import ModelParams
@@ -100,11 +100,9 @@ class OpenAICompatClient(EndpointClient[dict[str, Any]]):
             raise AttemptFailure(f"error from endpoint: {error}", retryable=False)
         choice = data["choices"][0]
         message = choice["message"]
-        text, reasoning = split_think(message.get("content") or "")
-        field = _reasoning_field(message)
-        if field:
-            reasoning = str(field).strip() or reasoning
-            text = text.lstrip()
+        text, reasoning = reply_and_reasoning(
+            message.get("content") or "", _reasoning_field(message)
+        )
         return (
             text,
             reasoning,
@@ -135,11 +133,10 @@ async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChu
     Usage comes from the final chunk with empty ``choices``. A stream that ends without
     ``[DONE]`` is accepted only if a finish_reason arrived (usage may then be missing).
     """
-    splitter = ThinkSplitter()
+    merged = ReasoningStream()
     finish_reason: str | None = None
     usage: Usage | None = None
     completed = False
-    strip_text = False  # after a separate reasoning field, drop whitespace before the reply
     async with aclosing(sse_data(chunks)) as events:
         async for event in events:
             if event == b"[DONE]":
@@ -165,16 +162,7 @@ async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChu
             text = reasoning = ""
             delta = choice.get("delta")
             if type(delta) is dict:
-                content = delta.get("content")
-                if content and type(content) is str:
-                    text, reasoning = splitter.feed(content)
-                field = _reasoning_field(delta)
-                if field and type(field) is str:
-                    reasoning = field + reasoning
-                    strip_text = True
-                if strip_text and text:
-                    text = text.lstrip()
-                    strip_text = not text
+                text, reasoning = merged.feed(delta.get("content"), _reasoning_field(delta))
             if choice.get("finish_reason"):
                 finish_reason = choice["finish_reason"]
             if text or reasoning:
@@ -183,7 +171,7 @@ async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChu
         raise AttemptFailure(
             "stream ended without a finish_reason or [DONE] (connection cut?)", retryable=True
         )
-    tail_text, tail_reasoning = splitter.flush()
+    tail_text, tail_reasoning = merged.flush()
     yield ChatChunk(
         tail_text, tail_reasoning or None, True, finish_reason, usage or make_usage(None, None)
     )

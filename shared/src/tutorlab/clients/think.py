@@ -1,6 +1,14 @@
-"""Separate Qwen3's ``<think>…</think>`` reasoning from the reply, whole or while streaming."""
+"""Separate Qwen3's ``<think>…</think>`` reasoning from the reply, whole or while streaming.
+
+Servers that parse the reasoning out themselves send it in a field of its own (Ollama's
+``thinking``, vLLM's and others' ``reasoning_content`` / ``reasoning``): :func:`reply_and_reasoning`
+and :class:`ReasoningStream` merge that field with whatever ``<think>`` block the content holds,
+the same way for every client.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 OPEN = "<think>"
 CLOSE = "</think>"
@@ -110,3 +118,44 @@ class ThinkSplitter:
         if self._state in (_THINK, _THINK_LEAD):
             return "", buf.rstrip()
         return "", ""
+
+
+def reply_and_reasoning(content: str, reasoning_field: Any) -> tuple[str, str | None]:
+    """``(reply, reasoning)`` of a whole message: a separate reasoning field, when it says
+    anything, wins over a ``<think>`` block in the content (and the reply then starts at its
+    first non-space character)."""
+    text, reasoning = split_think(content)
+    if reasoning_field:
+        reasoning = str(reasoning_field).strip() or reasoning
+        text = text.lstrip()
+    return text, reasoning
+
+
+class ReasoningStream:
+    """:func:`reply_and_reasoning` for streamed deltas: ``feed(content, reasoning_field)`` of
+    each delta returns ``(text, reasoning)`` deltas; ``flush()`` at the end of the stream.
+
+    After a delta with a separate reasoning field, the whitespace before the reply is dropped.
+    """
+
+    __slots__ = ("_splitter", "_strip")
+
+    def __init__(self) -> None:
+        self._splitter = ThinkSplitter()
+        self._strip = False
+
+    def feed(self, content: Any, reasoning_field: Any) -> tuple[str, str]:
+        text = reasoning = ""
+        if content and type(content) is str:
+            text, reasoning = self._splitter.feed(content)
+        if reasoning_field and type(reasoning_field) is str:
+            reasoning = reasoning_field + reasoning
+            self._strip = True
+        if self._strip and text:
+            text = text.lstrip()
+            self._strip = not text
+        return text, reasoning
+
+    def flush(self) -> tuple[str, str]:
+        """What is still held back when the stream ends."""
+        return self._splitter.flush()
