@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import kubernetes_validate
 import pytest
 import yaml
 from tutorlab.settings import DEFAULT_PORTS, GLOBAL_ENV, ServiceSettings
+from tutorlab_sim.config import SimConfig
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -39,7 +41,6 @@ K8S_OVERLAYS = sorted(p.parent for p in (K8S / "overlays").glob("*/kustomization
 BIN = Path(sys.executable).parent
 
 TUTORLAB_IMAGE = "tutorlab"
-SIM_FALLBACK_PORT = 8090
 
 
 @dataclass(frozen=True)
@@ -195,10 +196,6 @@ def console_scripts() -> frozenset[str]:
 
 
 def simulator_default_port() -> int:
-    try:
-        from tutorlab_sim.config import SimConfig
-    except ImportError:
-        return SIM_FALLBACK_PORT
     return int(SimConfig.model_fields["port"].default)
 
 
@@ -340,9 +337,8 @@ def test_compose_simulator_runs_on_its_default_port(monkeypatch: pytest.MonkeyPa
     assert [container_port(p) for p in service["ports"]] == [port]
     assert f"127.0.0.1:{port}/healthz" in healthcheck_text(service)
 
-    config = pytest.importorskip("tutorlab_sim.config")
     isolated_env(monkeypatch, env)
-    sim = config.SimConfig()
+    sim = SimConfig()
     assert (sim.host, sim.port, sim.dataset_mirror) == ("0.0.0.0", port, Path("/datasets"))
 
 
@@ -807,9 +803,6 @@ def test_kustomize_renders_the_overlays() -> None:
 
 
 def test_k8s_manifests_match_the_kubernetes_schemas() -> None:
-    kv = pytest.importorskip(
-        "kubernetes_validate", reason="kubernetes-validate not installed: schemas not checked"
-    )
     patches = {
         (path.parent / ref).resolve()
         for path in kustomizations()
@@ -820,6 +813,6 @@ def test_k8s_manifests_match_the_kubernetes_schemas() -> None:
         if path.name == "kustomization.yaml" or path.resolve() in patches:
             continue
         for doc in load_docs(path):
-            kv.validate(doc, "1.30.0", strict=True)
+            kubernetes_validate.validate(doc, "1.30.0", strict=True)
             checked += 1
     assert checked >= 15
