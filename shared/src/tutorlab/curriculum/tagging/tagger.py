@@ -146,58 +146,25 @@ class RuleTagger:
         dataset: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> TagResult:
-        if not isinstance(question, str):
-            raise TypeError("question must be a string")
-        if grade is not None and (
-            isinstance(grade, bool)
-            or not isinstance(grade, int)
-            or not GRADE_MIN <= grade <= GRADE_MAX
-        ):
-            raise ValueError(f"grade must be an integer in {GRADE_MIN}..{GRADE_MAX}, got {grade!r}")
+        """Topic tags (most relevant first) and a grade for one problem: cues from the question,
+        the solution (weaker) and calculation notes; MATH metadata (``subject``, ``level``) when
+        given; ``grade`` pins the grade instead of estimating it."""
+        _check_inputs(question, grade)
         dataset_key = dataset.lower() if dataset else None
         metadata = metadata or {}
         latex = dataset_key in MATH_DATASETS or (
             dataset_key != "gsm8k" and looks_like_latex(question, solution)
         )
         scores = _Scores()
-        q = prepare(question, latex=latex, question=True)
-        self._collect(q, scores, factor=1.0, prefix="")
-        calcs = list(q.calcs)
-        n_equals = 0
-        if solution:
-            s = prepare(solution, latex=latex, question=False)
-            self._collect(s, scores, factor=SOLUTION_WEIGHT, prefix="solution: ")
-            calcs += s.calcs
-            n_equals = sum(seg.count("=") for seg in s.segments) if latex else 0
-            if s.equations >= 2:
-                scores.add("algebra.equations", "solution: solved with equations", 0.7)
-        if not calcs and isinstance(metadata.get("calculations"), list):
-            calcs = [str(c) for c in metadata["calculations"]]
-        self._collect_calcs(calcs, scores)
+        q, calcs, n_equals = self._collect_problem(question, solution, latex, metadata, scores)
+        totals, tags = self._select_with_subject(scores, metadata)
 
-        subject_mapping = None
-        subject = metadata.get("subject")
-        if isinstance(subject, str):
-            subject_mapping = self.taxonomy.subject_mapping(subject)
-
-        totals = scores.totals()
-        tags = self._select(totals)
-        if subject_mapping is not None and not any(
-            self.taxonomy.covers(t, tag) for tag in tags for t in subject_mapping.topics
-        ):
-            primary = subject_mapping.primary
-            scores.add(primary, f"metadata subject {subject!r}", 2.0)
-            totals = scores.totals()
-            tags = self._select(totals, force=primary)
-
-        features = _Features(
-            steps=self._steps(calcs, n_equals, q),
-            max_number=q.numbers.max_abs,
-        )
         source: GradeSource
         if grade is not None:
             out_grade, source = grade, "pinned"
         else:
+            steps = self._steps(calcs, n_equals, q)
+            features = _Features(steps=steps, max_number=q.numbers.max_abs)
             out_grade, source = self._estimate_grade(tags, totals, features, dataset_key, metadata)
 
         evidence = {tag: [label for label in scores.cues[tag]][:8] for tag in tags}
@@ -220,6 +187,32 @@ class RuleTagger:
         )
 
     # -------------------------------------------------------------- cue collection
+
+    def _collect_problem(
+        self,
+        question: str,
+        solution: str | None,
+        latex: bool,
+        metadata: Mapping[str, Any],
+        scores: _Scores,
+    ) -> tuple[Prepared, list[str], int]:
+        """Cues of the question, the solution and the calculation notes, into ``scores``; returns
+        the prepared question, the calculations and the ``=`` count of the solution's math."""
+        q = prepare(question, latex=latex, question=True)
+        self._collect(q, scores, factor=1.0, prefix="")
+        calcs = list(q.calcs)
+        n_equals = 0
+        if solution:
+            s = prepare(solution, latex=latex, question=False)
+            self._collect(s, scores, factor=SOLUTION_WEIGHT, prefix="solution: ")
+            calcs += s.calcs
+            n_equals = sum(seg.count("=") for seg in s.segments) if latex else 0
+            if s.equations >= 2:
+                scores.add("algebra.equations", "solution: solved with equations", 0.7)
+        if not calcs and isinstance(metadata.get("calculations"), list):
+            calcs = [str(c) for c in metadata["calculations"]]
+        self._collect_calcs(calcs, scores)
+        return q, calcs, n_equals
 
     def _collect(self, prep: Prepared, scores: _Scores, *, factor: float, prefix: str) -> None:
         for match in self._keyword_re.finditer(prep.lowered):
@@ -285,6 +278,23 @@ class RuleTagger:
 
     # -------------------------------------------------------------- selection and grade
 
+    def _select_with_subject(
+        self, scores: _Scores, metadata: Mapping[str, Any]
+    ) -> tuple[dict[str, float], list[str]]:
+        """Topic totals and tags; a MATH subject label none of the tags falls under adds its
+        primary topic as a cue and forces it among the tags."""
+        totals = scores.totals()
+        tags = self._select(totals)
+        subject = metadata.get("subject")
+        mapping = self.taxonomy.subject_mapping(subject) if isinstance(subject, str) else None
+        if mapping is not None and not any(
+            self.taxonomy.covers(t, tag) for tag in tags for t in mapping.topics
+        ):
+            scores.add(mapping.primary, f"metadata subject {subject!r}", 2.0)
+            totals = scores.totals()
+            tags = self._select(totals, force=mapping.primary)
+        return totals, tags
+
     def _select(self, totals: Mapping[str, float], force: str | None = None) -> list[str]:
         if not totals:
             return [force] if force else []
@@ -341,6 +351,17 @@ class RuleTagger:
             d_lo, d_hi = DATASET_GRADES[dataset]
             estimate = min(max(estimate, d_lo), d_hi)
         return min(max(estimate, GRADE_MIN), GRADE_MAX), "estimated"
+
+
+def _check_inputs(question: object, grade: object) -> None:
+    """A question that is not text, or a pinned grade outside the taxonomy's range, is refused
+    here rather than tagged wrongly."""
+    if not isinstance(question, str):
+        raise TypeError("question must be a string")
+    if grade is not None and (
+        isinstance(grade, bool) or not isinstance(grade, int) or not GRADE_MIN <= grade <= GRADE_MAX
+    ):
+        raise ValueError(f"grade must be an integer in {GRADE_MIN}..{GRADE_MAX}, got {grade!r}")
 
 
 @lru_cache(maxsize=1)
