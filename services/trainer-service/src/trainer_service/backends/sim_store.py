@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .protocol import BackendError
-from .tinker_paths import CheckpointKind, CheckpointPath, check_name
+from .tinker_paths import CheckpointKind, CheckpointPath, check_name, check_ttl
 
 
 @dataclass
@@ -50,8 +50,7 @@ class CheckpointStore:
         meta: dict[str, Any],
         ttl_s: int | None,
     ) -> CheckpointPath:
-        if ttl_s is not None and ttl_s <= 0:
-            raise BackendError(f"ttl_s: must be positive (got {ttl_s})")
+        check_ttl(ttl_s)
         path = CheckpointPath(run_id, kind, check_name(name))
         self.sweep()
         npz, meta_file = self._files(path)

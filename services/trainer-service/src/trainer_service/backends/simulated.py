@@ -34,7 +34,7 @@ from .sim_model import TokenModel, Weights, empty_weights, weights_from_arrays
 from .sim_requests import PendingResult, RequestQueue, RunEvent
 from .sim_sampling import Decoder, StopRule, prompt_logprobs, sample
 from .sim_store import CheckpointStore
-from .tinker_paths import CheckpointPath, check_name, is_checkpoint_path
+from .tinker_paths import CheckpointPath, check_name, check_ttl, is_checkpoint_path
 
 T = TypeVar("T")
 
@@ -279,6 +279,7 @@ class SimulatedRun:
         self, op: str, kind: Any, name: str, ttl_s: int | None, *, optimizer: bool
     ) -> str:
         check_name(name)
+        check_ttl(ttl_s)
 
         def compute() -> str:
             arrays = self._model.state_arrays(optimizer=optimizer)

@@ -40,6 +40,21 @@ def is_checkpoint_path(model: str) -> bool:
     return model.startswith("tinker://")
 
 
+#: Tinker's bounds on a checkpoint's TTL: an hour to ten years
+MIN_TTL_S = 3600
+MAX_TTL_S = 10 * 365 * 24 * 3600
+
+
+def check_ttl(ttl_s: int | None) -> int | None:
+    """A checkpoint TTL within Tinker's bounds (None: kept until deleted), or BackendError.
+
+    The simulated backend applies the same bounds, so a config that works there works on Tinker.
+    """
+    if ttl_s is not None and not MIN_TTL_S <= ttl_s <= MAX_TTL_S:
+        raise BackendError(f"ttl_s: {ttl_s} s is outside Tinker's bounds (3600 s to 10 years)")
+    return ttl_s
+
+
 def check_name(name: str) -> str:
     """A checkpoint name, or BackendError saying what is allowed."""
     if not _NAME.match(name):
