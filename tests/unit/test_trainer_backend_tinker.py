@@ -22,6 +22,7 @@ from trainer_service.backends import (
     BackendConfigError,
     BackendError,
     SimulatedBackend,
+    SimulatedLatencies,
     TinkerBackend,
     TrainingBackend,
     check_api_key,
@@ -250,6 +251,11 @@ def named(calls: list[tuple[str, Any]]) -> list[str]:
     return [name for name, _ in calls]
 
 
+def last(connector: FakeConnector) -> Any:
+    """The latest SDK call, as (method, arguments)."""
+    return connector.calls[-1]
+
+
 # ---- the key --------------------------------------------------------------------------------
 
 
@@ -347,7 +353,7 @@ async def test_training_calls_map_onto_the_sdk_and_pipeline() -> None:
         "Qwen/Qwen3-8B", lora_rank=32, seed=7, metadata={"training_id": "t-1"}
     )
     assert run.run_id == "session-1:train:0" and run.base_model == "Qwen/Qwen3-8B"
-    assert connector.calls[-1] == (
+    assert last(connector) == (
         "create_lora_training_client",
         ("Qwen/Qwen3-8B", 32, 7, {"training_id": "t-1"}),
     )
@@ -357,7 +363,7 @@ async def test_training_calls_map_onto_the_sdk_and_pipeline() -> None:
     optim = await run.submit_optim_step(adam)
     # both were sent before either finished
     assert named(connector.calls)[-2:] == ["forward_backward", "optim_step"]
-    assert connector.calls[-2][1] == (2, "cross_entropy") and connector.calls[-1][1] is adam
+    assert connector.calls[-2][1] == (2, "cross_entropy") and last(connector)[1] is adam
     output = types.ForwardBackwardOutput("ArrayRecord", [], {"loss:sum": 1.25})
     sdk.pending[0].set_result(output)
     sdk.pending[1].set_result(types.OptimStepResponse(metrics={}))
@@ -365,22 +371,22 @@ async def test_training_calls_map_onto_the_sdk_and_pipeline() -> None:
     assert isinstance(await optim, types.OptimStepResponse)
 
     assert (await run.forward([datum()])).metrics["loss:sum"] == 3.5
-    assert connector.calls[-1] == ("forward", (1, "cross_entropy"))
+    assert last(connector) == ("forward", (1, "cross_entropy"))
     path = await run.save_state("step-10", ttl_s=7 * 24 * 3600)
     assert path == "tinker://session-1:train:0/weights/step-10"
-    assert connector.calls[-1] == ("save_state", ("step-10", 604800))
+    assert last(connector) == ("save_state", ("step-10", 604800))
     final = await run.save_sampler_weights("final")
     assert final == "tinker://session-1:train:0/sampler_weights/final"
-    assert connector.calls[-1] == ("save_weights_for_sampler", ("final", None))
+    assert last(connector) == ("save_weights_for_sampler", ("final", None))
     with pytest.raises(BackendError, match="ttl_s"):
         await run.save_state("short", ttl_s=60)  # Tinker's minimum is an hour
 
     sampler = await run.sampler()
-    assert connector.calls[-1][0] == "save_weights_and_get_sampling_client"
+    assert last(connector)[0] == "save_weights_and_get_sampling_client"
     params = types.SamplingParams(max_tokens=4, temperature=1.0)
     response = await sampler.sample(types.ModelInput.from_ints([1, 2]), 3, params)
     assert response.sequences[0].tokens == [7, 8]
-    assert connector.calls[-1] == ("sample", ("ephemeral:session-1:train:0", [1, 2], 3, params))
+    assert last(connector) == ("sample", ("ephemeral:session-1:train:0", [1, 2], 3, params))
     assert await sampler.compute_logprobs(types.ModelInput.from_ints([1, 2])) == [None, -0.25]
 
 
@@ -389,19 +395,19 @@ async def test_resume_and_samplers_map_onto_the_sdk() -> None:
     backend = TinkerBackend(api_key=KEY, connector=connector)
     state = "tinker://session-0:train:3/weights/step-40"
     run = await backend.resume_run(state)
-    assert connector.calls[-1] == ("create_training_client_from_state_with_optimizer", state)
+    assert last(connector) == ("create_training_client_from_state_with_optimizer", state)
     assert run.base_model == "Qwen/Qwen3-8B"
     with pytest.raises(BackendError, match="resumes only from a weights/ path"):
         await backend.resume_run("tinker://session-0:train:3/sampler_weights/final")
     sampler_path = "tinker://session-0:train:3/sampler_weights/final"
     await backend.sampler_for(sampler_path)
-    assert connector.calls[-1] == ("create_sampling_client", (sampler_path, None))
+    assert last(connector) == ("create_sampling_client", (sampler_path, None))
     await backend.sampler_for("Qwen/Qwen3-8B")
-    assert connector.calls[-1] == ("create_sampling_client", (None, "Qwen/Qwen3-8B"))
+    assert last(connector) == ("create_sampling_client", (None, "Qwen/Qwen3-8B"))
     with pytest.raises(BackendConfigError, match="not offered"):
         await backend.sampler_for("Qwen/Qwen3-999B")
     await backend.aclose()
-    assert connector.calls[-1] == ("close", "success")
+    assert last(connector) == ("close", "success")
 
 
 async def test_sdk_failures_become_backend_errors() -> None:
@@ -461,7 +467,15 @@ def test_make_backend(tmp_path: Path) -> None:
     assert isinstance(simulated, SimulatedBackend) and simulated.vocab_size == 64
     with pytest.raises(BackendConfigError, match="state_dir"):
         make_backend("simulated")
-    real = make_backend("tinker", api_key=KEY, connector=FakeConnector())
+    timed = make_backend("simulated", state_dir=tmp_path, forward_backward_s=0.5, sample_s=2.0)
+    assert isinstance(timed, SimulatedBackend)
+    assert timed.latencies == SimulatedLatencies(forward_backward=0.5, sample=2.0)
+    with pytest.raises(BackendConfigError, match="sample: a latency cannot be negative"):
+        make_backend("simulated", state_dir=tmp_path, sample_s=-1.0)
+    # a caller may pass its simulated settings whatever the kind
+    real = make_backend(
+        "tinker", api_key=KEY, connector=FakeConnector(), state_dir=tmp_path, sample_s=2.0
+    )
     assert isinstance(real, TinkerBackend) and real.name == "tinker"
     with pytest.raises(BackendConfigError, match="TINKER_API_KEY is not set"):
         make_backend("tinker", api_key=None)

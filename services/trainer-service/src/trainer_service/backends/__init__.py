@@ -31,6 +31,11 @@ def make_backend(
     base_url: str | None = None,
     state_dir: Path | None = None,
     latencies: SimulatedLatencies | None = None,
+    forward_backward_s: float = 0.0,
+    optim_step_s: float = 0.0,
+    forward_s: float = 0.0,
+    sample_s: float = 0.0,
+    save_s: float = 0.0,
     connect_timeout_s: float = 60.0,
     connector: TinkerConnector | None = None,
     **simulated: Any,
@@ -39,11 +44,15 @@ def make_backend(
 
     ``tinker``: ``api_key`` (the caller reads TINKER_API_KEY from the environment or .env; a
     missing or malformed key raises BackendConfigError naming it), optional ``base_url``,
-    ``connect_timeout_s`` and ``connector`` (tests). ``simulated``: ``state_dir`` (required:
-    checkpoints live there, so a restarted worker can resume), ``latencies``, and any other
+    ``connect_timeout_s`` and ``connector`` (tests); the simulated backend's settings
+    (``state_dir``, latencies) are ignored, so a caller can pass its settings whatever the kind.
+    ``simulated``: ``state_dir`` (required: checkpoints live there, so a restarted worker can
+    resume), the latencies (``latencies``, or the seconds ``forward_backward_s``,
+    ``optim_step_s``, ``forward_s``, ``sample_s``, ``save_s``), and any other
     :class:`SimulatedBackend` option by keyword (``vocab_size``, ``lr_scale``, ``decode``,
     ``models``, ``seed`` …).
     """
+    seconds = (forward_backward_s, optim_step_s, forward_s, sample_s, save_s)
     if kind == "tinker":
         if simulated:
             raise BackendConfigError(
@@ -60,6 +69,14 @@ def make_backend(
             raise BackendConfigError(
                 "state_dir: the simulated backend keeps its checkpoints on disk; give a directory"
             )
+        if latencies is not None and any(seconds):
+            raise BackendConfigError(
+                "latencies: give a SimulatedLatencies or the seconds, not both"
+            )
+        try:
+            latencies = latencies or SimulatedLatencies(*seconds)
+        except ValueError as exc:
+            raise BackendConfigError(str(exc)) from exc
         return SimulatedBackend(state_dir, latencies=latencies, **simulated)
     raise BackendConfigError(f"backend: {kind!r} is not one of tinker, simulated")
 

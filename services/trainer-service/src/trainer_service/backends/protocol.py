@@ -78,9 +78,7 @@ class TrainingRun(Protocol):
         ``metrics``, e.g. ``loss:sum``)."""
         ...
 
-    async def submit_optim_step(
-        self, adam: types.AdamParams
-    ) -> Awaitable[types.OptimStepResponse]:
+    async def submit_optim_step(self, adam: types.AdamParams) -> Awaitable[types.OptimStepResponse]:
         """Queue an optimizer step over the accumulated gradients."""
         ...
 

@@ -95,7 +95,8 @@ class Weights:
         total = np.exp(logits - peak[:, None].astype(DTYPE)).sum(axis=1, dtype=np.float64)
         if n_inactive:
             total += n_inactive * np.exp(-peak)
-        return peak + np.log(total)
+        log_z: npt.NDArray[np.float64] = peak + np.log(total)
+        return log_z
 
     def copy(self) -> Weights:
         return Weights(
@@ -141,7 +142,8 @@ class PositionBatch:
     @property
     def live(self) -> npt.NDArray[np.bool_]:
         """Positions that carry a loss (and so a gradient)."""
-        return self.scale != 0
+        live: npt.NDArray[np.bool_] = self.scale != 0
+        return live
 
     def losses(self, logprobs: npt.NDArray[np.float64], sl: slice) -> npt.NDArray[np.float64]:
         """Per-position loss: ``-w * logp`` or ``-advantage * exp(logp - logp_sampler)``."""

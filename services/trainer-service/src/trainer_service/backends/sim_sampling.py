@@ -124,7 +124,8 @@ def _log_z(weights: Weights, logits: npt.NDArray[np.float64]) -> npt.NDArray[np.
     total = np.exp(logits - peak[:, None]).sum(axis=1)
     if n_inactive:
         total += n_inactive * np.exp(-peak)
-    return peak + np.log(total)
+    log_z: npt.NDArray[np.float64] = peak + np.log(total)
+    return log_z
 
 
 def _draw(

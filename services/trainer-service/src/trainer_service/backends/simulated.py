@@ -20,7 +20,7 @@ import asyncio
 import time
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -84,7 +84,7 @@ class SimulatedSampler:
         self._requests = 0
 
     def _check_prompt(self, prompt: types.ModelInput, extra: int) -> list[int]:
-        tokens = datum_tokens(types.Datum(model_input=prompt), 0).tolist()
+        tokens: list[int] = datum_tokens(types.Datum(model_input=prompt), 0).tolist()
         if not tokens:
             raise BackendError("prompt: empty")
         vocab = self._weights.vocab_size
@@ -355,7 +355,7 @@ class SimulatedBackend:
         model = self._models.get(base_model)
         return model.max_context_length if model else None
 
-    async def timed(self, compute: Any, latency_s: float) -> Any:
+    async def timed(self, compute: Callable[[], T], latency_s: float) -> T:
         """Run ``compute`` in a worker thread while ``latency_s`` elapses; both must finish."""
         result, _ = await asyncio.gather(asyncio.to_thread(compute), asyncio.sleep(latency_s))
         return result
