@@ -281,3 +281,27 @@ async def test_the_deadline_also_cuts_a_running_attempt() -> None:
     assert transport.calls == 1
     assert "before the 0.02 s deadline" in caught.value.cause
     assert time.sleeps == []
+
+
+async def test_a_stream_gives_its_concurrency_slot_back_however_it_ends() -> None:
+    time = FakeTime()
+    one_slot = OPENAI.model_copy(update={"max_concurrency": 1})
+    transport = ScriptedTransport(
+        httpx.Response(200, content=wire("openai_chat_stream.sse")),
+        httpx.Response(200, content=b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\n'),
+        httpx.Response(200, content=wire("openai_chat.json")),
+    )
+    client = build_client(one_slot, transport=transport, retry=time.policy())
+    slots = client._wire._slots  # type: ignore[attr-defined]
+    stream = client.stream(MESSAGES)
+    first = await anext(stream)  # type: ignore[call-overload]
+    assert not first.done and slots.locked()
+    await stream.aclose()  # type: ignore[attr-defined]  # abandoned after its first chunk
+    assert not slots.locked()
+    # cut after part of the reply: not retried, and the slot is free again
+    with pytest.raises(ModelEndpointError, match="after part of the reply") as caught:
+        [chunk async for chunk in client.stream(MESSAGES)]
+    assert caught.value.retryable is True and not slots.locked()
+    assert (await client.chat(MESSAGES)).text
+    await client.aclose()
+    assert transport.calls == 3

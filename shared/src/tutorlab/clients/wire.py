@@ -21,8 +21,7 @@ import functools
 import json
 import os
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, Protocol, TypeVar
@@ -45,6 +44,8 @@ from tutorlab.contracts.endpoints import ModelEndpoint
 
 T = TypeVar("T")
 Decoder = Callable[[AsyncIterator[bytes]], AsyncGenerator[ChatChunk, None]]
+#: what one attempt fails with: a failure it names, its time limit, or the transport's error
+_ATTEMPT_ERRORS = (AttemptFailure, TimeoutError, httpx.RequestError, aiohttp.ClientError)
 
 _REDACTED = "[redacted]"
 _MAX_MESSAGE = 500
@@ -314,91 +315,153 @@ class EndpointHttp:
             )
         return delay
 
-    async def request(
-        self, method: str, path: str, body: bytes | None, parse: Callable[[Any], T]
-    ) -> tuple[T, float, int]:
-        """``parse(json)`` of the first successful attempt, its latency in ms, attempts made."""
-        url, where = self.url(path)
-        where = f"{method} {where}"
-        headers, key = self._headers("application/json")
+    def _failure(
+        self, exc: BaseException, limit: float, where: str, waiting_for: str
+    ) -> AttemptFailure:
+        """What an attempt's exception (one of ``_ATTEMPT_ERRORS``) says about retrying it."""
+        if isinstance(exc, AttemptFailure):
+            return exc
+        if isinstance(exc, TimeoutError):  # before aiohttp's errors: its timeouts are ours too
+            return self._timed_out(waiting_for, limit, where)
+        assert isinstance(exc, httpx.RequestError | aiohttp.ClientError)
+        failure = transport_failure(exc, where)
+        failure.__cause__ = exc
+        return failure
+
+    async def _retrying(
+        self,
+        where: str,
+        key: str | None,
+        waiting_for: str,
+        attempt: Callable[..., Awaitable[T]],
+        *args: Any,
+    ) -> T:
+        """``attempt(limit, attempts, *args)`` until one succeeds, with backoff between
+        attempts, within the policy's attempts and deadline (``limit``: the seconds that
+        attempt may take; ``attempts``: its number); returns its result, or raises the
+        ModelEndpointError of the last failure."""
         policy = self.retry
         deadline = policy.clock() + policy.deadline_s
-        attempt = 0
+        attempts = 0
         while True:
-            attempt += 1
+            attempts += 1
             limit = max(0.0, min(policy.attempt_timeout_s, deadline - policy.clock()))
             try:
-                async with self._slots:
-                    started = perf_counter()
-                    async with asyncio.timeout(limit):
-                        response = await self._attempt(method, path, url, headers, body)
-                    latency_ms = (perf_counter() - started) * 1000.0
-                if not response.is_success:
-                    raise status_failure(response)
-                try:
-                    data = orjson.loads(response.content)
-                except ValueError:
-                    raise malformed("JSON", f"HTTP {response.status_code}") from None
-                try:
-                    return parse(data), latency_ms, attempt
-                except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-                    raise malformed("response", f"{type(exc).__name__}: {exc}") from None
-            except AttemptFailure as exc:
-                failure = exc
-            except TimeoutError:
-                failure = self._timed_out("no complete response", limit, where)
-            except (httpx.RequestError, aiohttp.ClientError) as exc:
-                failure = transport_failure(exc, where)
-                failure.__cause__ = exc
-            delay = self._delay_or_raise(failure, attempt, deadline, key)
-            await policy.sleep(delay)
+                return await attempt(limit, attempts, *args)
+            except _ATTEMPT_ERRORS as exc:
+                failure = self._failure(exc, limit, where, waiting_for)
+            await policy.sleep(self._delay_or_raise(failure, attempts, deadline, key))
+
+    def request(
+        self, method: str, path: str, body: bytes | None, parse: Callable[[Any], T]
+    ) -> Awaitable[tuple[T, float, int]]:
+        """``parse(json)`` of the first successful attempt, its latency in ms, attempts made.
+
+        (A plain function returning the retry loop's coroutine: one frame less per request.)
+        """
+        url, where = self.url(path)
+        headers, key = self._headers("application/json")
+        return self._retrying(
+            f"{method} {where}",
+            key,
+            "no complete response",
+            self._complete,
+            method,
+            path,
+            url,
+            headers,
+            body,
+            parse,
+        )
+
+    async def _complete(
+        self,
+        limit: float,
+        attempts: int,
+        method: str,
+        path: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        parse: Callable[[Any], T],
+    ) -> tuple[T, float, int]:
+        """One attempt at a complete request, timed by ``limit``: the parsed 2xx body, its
+        latency in ms and ``attempts``."""
+        async with self._slots:
+            started = perf_counter()
+            async with asyncio.timeout(limit):
+                response = await self._attempt(method, path, url, headers, body)
+            latency_ms = (perf_counter() - started) * 1000.0
+        if not response.is_success:
+            raise status_failure(response)
+        try:
+            data = orjson.loads(response.content)
+        except ValueError:
+            raise malformed("JSON", f"HTTP {response.status_code}") from None
+        try:
+            return parse(data), latency_ms, attempts
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            raise malformed("response", f"{type(exc).__name__}: {exc}") from None
 
     async def stream(self, path: str, body: bytes, decode: Decoder) -> AsyncIterator[ChatChunk]:
         """The decoded chunks of a streamed POST.
 
-        Failures before the first chunk is yielded are retried like :meth:`request`; after
+        Failures before the first chunk is decoded are retried like :meth:`request`; after
         that the error is raised (``retryable`` tells whether re-sending could help).
         """
         url, where = self.url(path)
         where = f"POST {where}"
         headers, key = self._headers("text/event-stream, application/x-ndjson")
-        policy = self.retry
-        deadline = policy.clock() + policy.deadline_s
-        attempt = 0
-        while True:
-            attempt += 1
-            limit = max(0.0, min(policy.attempt_timeout_s, deadline - policy.clock()))
-            yielded = False
-            try:
-                async with self._slots:
-                    async with asyncio.timeout(limit):
-                        response = await self._send(
-                            "POST", url, headers, body, self._stream_extensions
-                        )
-                    try:
-                        if not response.is_success:
-                            await response.aread()
-                            raise status_failure(response)
-                        async with aclosing(decode(response.aiter_bytes())) as chunks:
-                            async for chunk in chunks:
-                                yielded = True
-                                yield chunk
-                        return
-                    finally:
-                        await response.aclose()
-            except AttemptFailure as exc:
-                failure = exc
-            except TimeoutError:
-                failure = self._timed_out("no response", limit, where)
-            except (httpx.RequestError, aiohttp.ClientError) as exc:
-                failure = transport_failure(exc, where)
-                failure.__cause__ = exc
-            if yielded:
-                raise self._error(
-                    failure, attempt, key, " (after part of the reply had been streamed)"
-                )
-            delay = self._delay_or_raise(failure, attempt, deadline, key)
-            await policy.sleep(delay)
+        opened = await self._retrying(
+            where, key, "no response", self._open_stream, url, headers, body, decode
+        )
+        response, chunks, first, limit, attempts = opened
+        failure: AttemptFailure | None = None
+        try:
+            if first is not None:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+        except _ATTEMPT_ERRORS as exc:
+            failure = self._failure(exc, limit, where, "no response")
+        finally:
+            await chunks.aclose()
+            await response.aclose()
+            self._slots.release()
+        if failure is not None:
+            note = " (after part of the reply had been streamed)"
+            raise self._error(failure, attempts, key, note)
+
+    async def _open_stream(
+        self,
+        limit: float,
+        attempts: int,
+        url: httpx.URL,
+        headers: dict[str, str],
+        body: bytes,
+        decode: Decoder,
+    ) -> tuple[httpx.Response, AsyncGenerator[ChatChunk, None], ChatChunk | None, float, int]:
+        """One attempt at a stream, up to its first decoded chunk (``limit`` times the wait
+        for the response's headers). Once it returns, the caller holds the response, the
+        decoder and one of the endpoint's concurrency slots, and releases them."""
+        await self._slots.acquire()
+        response: httpx.Response | None = None
+        chunks: AsyncGenerator[ChatChunk, None] | None = None
+        try:
+            async with asyncio.timeout(limit):
+                response = await self._send("POST", url, headers, body, self._stream_extensions)
+            if not response.is_success:
+                await response.aread()
+                raise status_failure(response)
+            chunks = decode(response.aiter_bytes())
+            return response, chunks, await anext(chunks, None), limit, attempts
+        except BaseException:
+            if chunks is not None:
+                await chunks.aclose()
+            if response is not None:
+                await response.aclose()
+            self._slots.release()
+            raise
 
     async def _attempt(
         self, method: str, path: str, url: httpx.URL, headers: dict[str, str], body: bytes | None
