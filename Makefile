@@ -9,7 +9,7 @@ export REDIS_URL TUTORLAB_DATASET_MIRROR
 
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help install redis demo dev test lint format up down bench clean
+.PHONY: help install redis demo dev test unit lint format up down bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,13 +27,18 @@ demo: install redis ## start everything against the simulator and run the quick 
 dev: install redis ## run all services, workers and the simulator in the foreground (honcho)
 	@uv run honcho -f Procfile start
 
-test: install redis ## run the whole test suite (unit, integration, e2e)
-	@uv run pytest -q
+test: install redis ## run the whole test suite (unit, integration, e2e); print the coverage total
+	@uv run pytest -q --cov --cov-report=
+	@echo "coverage (code run in the test process; e2e's service processes not measured):" \
+		"$$(uv run --quiet coverage report --format=total)%"
 
-lint: install ## ruff (lint + format check) and mypy
+unit: install ## the unit tier only: needs no Redis and no database server
+	@uv run pytest -q tests/unit -m "not integration"
+
+lint: install ## ruff (lint + format check) and mypy (strict on the code, the tests checked too)
 	@uv run ruff check .
 	@uv run ruff format --check .
-	@uv run mypy shared/src services/*/src sim/src
+	@uv run mypy
 
 format: install ## apply ruff's formatting and safe fixes
 	@uv run ruff format .
@@ -48,5 +53,5 @@ up: ## docker compose up (needs a Docker engine; add --profile ollama for Ollama
 down: ## docker compose down
 	docker compose down
 
-clean: ## remove runtime output (var/, outputs/)
-	rm -rf var outputs
+clean: ## remove runtime output (var/, outputs/) and coverage data
+	rm -rf var outputs .coverage .coverage.*

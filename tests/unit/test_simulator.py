@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from tutorlab_sim import SimConfig, create_app
 from tutorlab_sim.faults import FaultInjector
 
@@ -762,10 +763,10 @@ def test_config_reads_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def test_main_runs_uvicorn_with_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from tutorlab_sim import __main__ as entry
+    from tutorlab_sim.__main__ import main
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setenv("TUTORLAB_DATASET_MIRROR", str(tmp_path))
-    monkeypatch.setattr(entry.uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
-    entry.main(["--port", "9123", "--host", "0.0.0.0"])
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    main(["--port", "9123", "--host", "0.0.0.0"])
     assert calls == [{"host": "0.0.0.0", "port": 9123, "log_level": "warning", "access_log": False}]

@@ -92,7 +92,8 @@ class ContaminationIndex:
             return maybe
         pos = np.searchsorted(self._hashes, values[maybe])
         pos = np.minimum(pos, len(self._hashes) - 1)
-        return maybe[self._hashes[pos] == values[maybe]]
+        present: np.ndarray = maybe[self._hashes[pos] == values[maybe]]
+        return present
 
     def _owners_of(self, value: int) -> np.ndarray:
         lo = np.searchsorted(self._hashes, np.uint64(value), side="left")

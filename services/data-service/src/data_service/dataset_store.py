@@ -128,7 +128,7 @@ class DatasetStore:
             if existing is not None and existing.current:
                 return SaveOutcome(existing, "unchanged")
             await session.exec(
-                update(DatasetVersion)  # type: ignore[call-overload]
+                update(DatasetVersion)
                 .where(
                     col(DatasetVersion.name) == row.name,
                     col(DatasetVersion.split) == row.split,

@@ -62,7 +62,7 @@ class ItemStore:
     async def _remember(
         session: AsyncSession, key: str, run_id: str, paths: dict[str, Path]
     ) -> None:
-        await session.exec(delete(ReusableRun).where(col(ReusableRun.key) == key))  # type: ignore[call-overload]
+        await session.exec(delete(ReusableRun).where(col(ReusableRun.key) == key))
         session.add(
             ReusableRun(
                 key=key,
@@ -105,7 +105,7 @@ class ItemStore:
         )
         async with self.sessions() as session:
             try:
-                result = await session.exec(insert(items).from_select(names, rows))  # type: ignore[call-overload]
+                result = await session.exec(insert(items).from_select(names, rows))
             except IntegrityError:  # the run has items already: it is no copy
                 await session.rollback()
                 return False

@@ -31,10 +31,10 @@ class ModelEndpointRow(SQLModel, table=True):
     def to_endpoint(self) -> ModelEndpoint:
         return ModelEndpoint(
             name=self.name,
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             base_url=self.base_url,
             model=self.model,
-            params=self.params,  # type: ignore[arg-type]
+            params=self.params,
             max_concurrency=self.max_concurrency,
             api_key_env=self.api_key_env,
             metadata=self.meta,

@@ -62,7 +62,9 @@ def watch(run_id: str, url: str | None, interval: float = 1.0) -> dict[str, Any]
         started = time.monotonic()
         first_done: int | None = None
         while True:
-            run = request(http, "GET", f"/benchmarks/{run_id}", params={"wait_s": interval}).json()
+            run: dict[str, Any] = request(
+                http, "GET", f"/benchmarks/{run_id}", params={"wait_s": interval}
+            ).json()
             done, total = run["progress"]["done"], run["progress"]["total"]
             if first_done is None and run["status"] == "running":
                 first_done, started = done, time.monotonic()

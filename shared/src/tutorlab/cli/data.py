@@ -30,7 +30,7 @@ WaitOption = typer.Option(False, "--wait", help="wait for the job, with a progre
 
 def _submit(path: str, body: dict[str, Any], wait: bool, url: str | None) -> dict[str, Any]:
     with client(SERVICE, url) as http:
-        job = request(http, "POST", path, json=body).json()
+        job: dict[str, Any] = request(http, "POST", path, json=body).json()
     console.print(f"job [bold]{job['id']}[/bold] {job['status']}")
     if not wait:
         console.print(f"[dim]follow it with: tutorlab jobs wait {job['id']}[/dim]")

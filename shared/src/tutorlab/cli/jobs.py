@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -50,7 +51,9 @@ def show(job_id: str, service: str | None = ServiceOption) -> None:
         console.print_json(data=request(http, "GET", f"/jobs/{job_id}").json())
 
 
-def wait_for(job_id: str, service: str, interval: float = 0.5, quiet: bool = False) -> dict:
+def wait_for(
+    job_id: str, service: str, interval: float = 0.5, quiet: bool = False
+) -> dict[str, Any]:
     """Poll until the job ends, drawing a progress bar; return the final record."""
     with (
         client(service) as http,
@@ -65,7 +68,7 @@ def wait_for(job_id: str, service: str, interval: float = 0.5, quiet: bool = Fal
     ):
         task = progress.add_task(job_id, total=None, status="queued")
         while True:
-            job = request(http, "GET", f"/jobs/{job_id}").json()
+            job: dict[str, Any] = request(http, "GET", f"/jobs/{job_id}").json()
             total = job["progress"]["total"]
             progress.update(
                 task, completed=job["progress"]["done"], total=total, status=job["status"]

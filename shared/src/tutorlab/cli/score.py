@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -13,7 +14,7 @@ from tutorlab.cli.http import console, err_console, fail
 from tutorlab.datasets.mirror import MirrorError, load_mirror
 from tutorlab.datasets.records import DatasetRecord
 from tutorlab.scoring import MathVerifier
-from tutorlab.scoring.offline import parse_lines, score_rows, summarize
+from tutorlab.scoring.offline import LineProblem, parse_lines, score_rows, summarize
 from tutorlab.scoring.tasks import TASK_SCORERS
 
 
@@ -41,7 +42,7 @@ def score(
     rows, problems = parse_lines(input_path.read_text(encoding="utf-8").splitlines())
     records = _lookup(task, mirror or os.environ.get("TUTORLAB_DATASET_MIRROR"))
 
-    async def run() -> tuple[list[dict], list]:
+    async def run() -> tuple[list[dict[str, Any]], list[LineProblem]]:
         verifier = MathVerifier(workers=2) if task == "math" else None
         try:
             return await score_rows(task, rows, verifier=verifier, lookup=records.get)

@@ -132,5 +132,5 @@ class ModelEndpoint(ModelEndpointBase):
     model_config = ConfigDict(extra="ignore")
 
     name: str
-    base_url: str  # type: ignore[assignment]
+    base_url: str
     active: bool = False

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from tutorlab.datasets.records import DATASET_SPLITS, DatasetRecord, gsm8k_record, math_record
 
@@ -16,7 +17,7 @@ class MirrorError(Exception):
     pass
 
 
-def _read_jsonl(path: Path, digest: hashlib._Hash) -> list[dict]:  # type: ignore[name-defined]
+def _read_jsonl(path: Path, digest: hashlib._Hash) -> list[dict[str, Any]]:
     if not path.is_file():
         raise MirrorError(f"mirror file {path} not found")
     rows = []
@@ -63,7 +64,7 @@ def _load_mirror(
     digest = hashlib.sha256()
     if name == "gsm8k":
         rows = _read_jsonl(mirror / "gsm8k" / f"{split}.jsonl", digest)
-        socratic: list[dict] = []
+        socratic: list[dict[str, Any]] = []
         if split == "test" and (mirror / "gsm8k" / "test_socratic.jsonl").is_file():
             socratic = _read_jsonl(mirror / "gsm8k" / "test_socratic.jsonl", digest)
         records = [

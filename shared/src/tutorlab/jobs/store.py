@@ -118,7 +118,7 @@ class JobStore:
             .execution_options(synchronize_session=False)
         )
         async with self.sessions() as session:
-            result = await session.exec(statement)  # type: ignore[call-overload]
+            result = await session.exec(statement)
             await session.commit()
             return bool(result.rowcount)
 
@@ -147,7 +147,7 @@ class JobStore:
                 heartbeat_at=now,
                 updated_at=now,
                 started_at=func.coalesce(col(Job.started_at), literal(now, started_type)),
-                attempts=Job.attempts + 1,  # type: ignore[operator]
+                attempts=Job.attempts + 1,
             )
             .returning(Job)
             .execution_options(synchronize_session=False)
