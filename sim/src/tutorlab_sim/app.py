@@ -17,6 +17,7 @@ from tutorlab_sim.faults import FaultInjector
 from tutorlab_sim.generation import BadRequest, ChatCall, generate, prompt_tokens
 from tutorlab_sim.mirror import load_mirror
 from tutorlab_sim.replies import Responder
+from tutorlab_sim.request_fields import cut_off
 from tutorlab_sim.stats import SimStats
 
 SIMULATOR = "tutorlab-sim"
@@ -97,19 +98,17 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
                 elapsed = time.perf_counter_ns() - started
                 body = ollama_api.stream_lines(call, gen, prompt_count, elapsed, fault)
                 return Response(body, media_type=ollama_api.MEDIA_NDJSON)
+            elapsed = time.perf_counter_ns() - started
+            body = ollama_api.chat_body(call, gen, prompt_count, elapsed)
             if fault == "malformed":
-                body = ollama_api.malformed_body(call, gen, prompt_count)
-            else:
-                elapsed = time.perf_counter_ns() - started
-                body = ollama_api.chat_body(call, gen, prompt_count, elapsed)
+                body = cut_off(body)
             return Response(body, media_type=ollama_api.MEDIA_JSON)
         if call.stream:
             body = openai_api.stream_events(call, gen, prompt_count, fault)
             return Response(body, media_type=openai_api.MEDIA_SSE)
+        body = openai_api.chat_body(call, gen, prompt_count)
         if fault == "malformed":
-            body = openai_api.malformed_body(call, gen, prompt_count)
-        else:
-            body = openai_api.chat_body(call, gen, prompt_count)
+            body = cut_off(body)
         return Response(body, media_type=openai_api.MEDIA_JSON)
 
     @app.post("/api/chat", tags=["ollama"])

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from tutorlab_sim.generation import BadRequest, ChatCall, Generation, pieces
-from tutorlab_sim.replies import Message
+from tutorlab_sim.request_fields import chat_messages, int_field, json_object, model_name
 
 MEDIA_JSON = "application/json; charset=utf-8"
 MEDIA_NDJSON = "application/x-ndjson"
@@ -27,37 +27,11 @@ def error_body(message: str) -> bytes:
     return _dumps({"error": message}).encode()
 
 
-def _int_field(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"{name} must be an integer")
-    return value
-
-
 def parse_chat(body: Any) -> ChatCall:
     """Validate an ``/api/chat`` body; BadRequest names the first bad field."""
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
-    model = body.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise BadRequest("model is required" if model is None else "model must be a string")
-    raw_messages = body.get("messages")
-    if raw_messages is None:
-        raise BadRequest("messages is required")
-    if not isinstance(raw_messages, list):
-        raise BadRequest("messages must be a list")
-    messages: list[Message] = []
-    for i, message in enumerate(raw_messages):
-        if not isinstance(message, dict):
-            raise BadRequest(f"messages[{i}] must be an object")
-        role = message.get("role")
-        if role not in ROLES:
-            raise BadRequest(f"messages[{i}].role must be one of {', '.join(sorted(ROLES))}")
-        content = message.get("content")
-        if content is None:
-            content = ""
-        elif not isinstance(content, str):
-            raise BadRequest(f"messages[{i}].content must be a string")
-        messages.append((role, content))
+    body = json_object(body)
+    model = model_name(body)
+    messages = chat_messages(body, ROLES)
     stream = body.get("stream", True)
     if not isinstance(stream, bool):
         raise BadRequest("stream must be a boolean")
@@ -73,12 +47,12 @@ def parse_chat(body: Any) -> ChatCall:
         raise BadRequest("options must be an object")
     max_tokens: int | None = None
     if options.get("num_predict") is not None:
-        max_tokens = _int_field(options["num_predict"], "options.num_predict")
+        max_tokens = int_field(options["num_predict"], "options.num_predict")
         if max_tokens < 0:  # -1 (infinite) and -2 (fill the context) mean no limit
             max_tokens = None
     seed = 0
     if options.get("seed") is not None:
-        seed = _int_field(options["seed"], "options.seed")
+        seed = int_field(options["seed"], "options.seed")
     return ChatCall(model, messages, stream, think, max_tokens, seed)
 
 
@@ -149,9 +123,3 @@ def stream_lines(
     final = _final(call, gen, stamp, {"role": "assistant", "content": ""}, prompt_count, elapsed_ns)
     lines.append(_dumps(final) + "\n")
     return "".join(lines).encode()
-
-
-def malformed_body(call: ChatCall, gen: Generation, prompt_count: int) -> bytes:
-    """A 200 body that is not valid JSON: a reply cut off halfway."""
-    body = chat_body(call, gen, prompt_count, 1)
-    return body[: max(1, len(body) // 2)]

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from tutorlab_sim.generation import BadRequest, ChatCall, Generation, pieces
-from tutorlab_sim.replies import Message
+from tutorlab_sim.request_fields import chat_messages, int_field, json_object, model_name
 
 MEDIA_JSON = "application/json"
 MEDIA_SSE = "text/event-stream; charset=utf-8"
@@ -34,14 +34,6 @@ def _flag(value: Any, name: str) -> bool:
         return False
     if not isinstance(value, bool):
         raise BadRequest(f"{name} must be a boolean")
-    return value
-
-
-def _int_field(value: Any, name: str, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"{name} must be an integer")
-    if minimum is not None and value < minimum:
-        raise BadRequest(f"{name} must be at least {minimum}")
     return value
 
 
@@ -76,27 +68,11 @@ def _wants_thinking(body: dict[str, Any]) -> bool:
 
 def parse_chat(body: Any) -> ChatCall:
     """Validate a ``/v1/chat/completions`` body; BadRequest names the first bad field."""
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object")
-    model = body.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise BadRequest(
-            "model is required" if model is None else "model must be a non-empty string"
-        )
-    raw_messages = body.get("messages")
-    if raw_messages is None:
-        raise BadRequest("messages is required")
-    if not isinstance(raw_messages, list) or not raw_messages:
-        raise BadRequest("messages must be a non-empty list")
-    messages: list[Message] = []
-    for i, message in enumerate(raw_messages):
-        if not isinstance(message, dict):
-            raise BadRequest(f"messages[{i}] must be an object")
-        role = message.get("role")
-        if role not in ROLES:
-            raise BadRequest(f"messages[{i}].role must be one of {', '.join(sorted(ROLES))}")
-        content = _content(message.get("content"), f"messages[{i}].content")
-        messages.append(("system" if role == "developer" else role, content))
+    body = json_object(body)
+    model = model_name(body)
+    messages = chat_messages(
+        body, ROLES, _content, allow_empty=False, role_aliases={"developer": "system"}
+    )
     stream = _flag(body.get("stream"), "stream")
     include_usage = False
     options = body.get("stream_options")
@@ -107,9 +83,9 @@ def parse_chat(body: Any) -> ChatCall:
     max_tokens: int | None = None
     for name in ("max_completion_tokens", "max_tokens"):
         if body.get(name) is not None:
-            max_tokens = _int_field(body[name], name, minimum=1)
+            max_tokens = int_field(body[name], name, minimum=1)
             break
-    seed = 0 if body.get("seed") is None else _int_field(body["seed"], "seed")
+    seed = 0 if body.get("seed") is None else int_field(body["seed"], "seed")
     return ChatCall(model, messages, stream, _wants_thinking(body), max_tokens, seed, include_usage)
 
 
@@ -187,9 +163,3 @@ def stream_events(
         events.append(f'{head}[],"usage":{_dumps(_usage(prompt_count, gen))}}}\n\n')
     events.append("data: [DONE]\n\n")
     return "".join(events).encode()
-
-
-def malformed_body(call: ChatCall, gen: Generation, prompt_count: int) -> bytes:
-    """A 200 body that is not valid JSON: a reply cut off halfway."""
-    body = chat_body(call, gen, prompt_count)
-    return body[: max(1, len(body) // 2)]
