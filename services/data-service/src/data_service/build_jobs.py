@@ -10,8 +10,7 @@ from pydantic import Field
 from tutorlab.cache import ResponseCache
 from tutorlab.clients import ChatResult
 from tutorlab.contracts.endpoints import ModelParams
-from tutorlab.fanout import FanoutOutcome, fan_out
-from tutorlab.jobs.runtime import JobContext
+from tutorlab.jobs.runtime import JobContext, JobFailed
 from tutorlab.scoring import MathVerifier, score_math_response, score_math_responses
 
 from data_service.builders.socratic import BUILDER_VERSION, Problem, build_examples
@@ -128,7 +127,7 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
     params: TeacherBuildParams = ctx.params
     store: DatasetStore = ctx.resources["datasets"]
     access: ModelAccess = ctx.resources["models"]
-    endpoint = await access.endpoint(params.teacher)
+    endpoint = await access.endpoint(params.teacher, field="teacher")
     source = await tagged_sample(
         store, params.dataset, "train", params.source_version, params.max_problems, params.seed
     )
@@ -142,29 +141,21 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
     total = len(prompts)
     await ctx.progress(0, total)
 
+    outcomes, fanout = await access.ask_all(
+        endpoint,
+        fanout_requests(prompts, sampling),
+        cache=ResponseCache(ctx.resources["sessions"]),
+        progress=ctx.progress,
+        concurrency=params.concurrency,
+        epoch=params.epoch,
+    )
     results: dict[str, ChatResult] = {}
     errors: dict[str, str] = {}
-
-    async def on_batch(batch: list[FanoutOutcome]) -> None:
-        for outcome in batch:
-            if outcome.result is not None:
-                results[outcome.id] = outcome.result
-            else:
-                errors[outcome.id] = outcome.error or "request failed"
-        await ctx.progress(len(results) + len(errors), total)
-
-    client = access.client(endpoint)
-    try:
-        fanout = await fan_out(
-            client,
-            fanout_requests(prompts, sampling),
-            on_batch,
-            concurrency=params.concurrency or endpoint.max_concurrency,
-            cache=ResponseCache(ctx.resources["sessions"]),
-            epoch=params.epoch,
-        )
-    finally:
-        await client.aclose()
+    for outcome in outcomes.values():
+        if outcome.result is not None:
+            results[outcome.id] = outcome.result
+        else:
+            errors[outcome.id] = outcome.error or "request failed"
 
     judgements: dict[str, Judgement] = {}
     answered = [p for p in prompts if p.id in results]
@@ -225,8 +216,9 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
         rejected=outcome.rejected,
     )
     if not outcome.examples:
-        raise ValueError(
-            f"no teacher reply passed the scorers ({outcome.stats}); nothing to build a set from"
+        raise JobFailed(
+            f"no teacher reply passed the scorers ({outcome.stats}); nothing to build a set from",
+            result={"generation": outcome.stats},
         )
     return await finish_training_set(
         job_id=ctx.job_id,

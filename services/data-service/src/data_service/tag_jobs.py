@@ -19,8 +19,8 @@ from tutorlab.contracts.endpoints import ModelParams
 from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.curriculum.taxonomy import Taxonomy
 from tutorlab.datasets.records import DatasetRecord
-from tutorlab.fanout import FanoutOutcome, FanoutRequest, fan_out
-from tutorlab.jobs.runtime import JobContext
+from tutorlab.fanout import FanoutRequest
+from tutorlab.jobs.runtime import JobContext, JobFailed
 
 from data_service.dataset_store import DatasetStore
 from data_service.items import rule_tags
@@ -56,14 +56,16 @@ class TagDatasetParams(BaseModel):
 async def resolve_version(
     store: DatasetStore, name: str, split: str, version_id: str | None
 ) -> DatasetVersion:
+    """The version a job reads (``version_id``, else the current one); one that is not there
+    fails the job (JobFailed, naming it)."""
     if version_id is not None:
         version = await store.get_version(version_id)
         if version is None or (version.name, version.split) != (name, split):
-            raise LookupError(f"version: {version_id!r} is not a version of {name}/{split}")
+            raise JobFailed(f"version: {version_id!r} is not a version of {name}/{split}")
         return version
     version = await store.current(name, split)
     if version is None:
-        raise LookupError(
+        raise JobFailed(
             f"dataset {name}/{split} has not been imported: run POST /datasets/download first"
         )
     return version
@@ -154,25 +156,14 @@ async def _llm_rows(
     requests = [
         FanoutRequest(r["id"], tagging_messages(taxonomy, r["question"]), sampling) for r in records
     ]
-    outcomes: dict[str, FanoutOutcome] = {}
-
-    async def on_batch(batch: list[FanoutOutcome]) -> None:
-        for outcome in batch:
-            outcomes[outcome.id] = outcome
-        await ctx.progress(len(outcomes), len(records))
-
-    client = access.client(endpoint)
-    try:
-        stats = await fan_out(
-            client,
-            requests,
-            on_batch,
-            concurrency=params.concurrency or endpoint.max_concurrency,
-            cache=ResponseCache(ctx.resources["sessions"]),
-            epoch=params.epoch,
-        )
-    finally:
-        await client.aclose()
+    outcomes, stats = await access.ask_all(
+        endpoint,
+        requests,
+        cache=ResponseCache(ctx.resources["sessions"]),
+        progress=ctx.progress,
+        concurrency=params.concurrency,
+        epoch=params.epoch,
+    )
 
     rows: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
