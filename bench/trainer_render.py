@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from data_service.builders.socratic import Problem, build_examples
 from data_service.items import rule_tags
 from data_service.training_sets import prompt_form
-from trainer_service.rendering import Renderer
+from trainer_service.rendering import Rendered, Renderer
 from tutorlab.curriculum.training_format import Example, parse_example
 from tutorlab.datasets.records import gsm8k_record
 
@@ -74,6 +74,17 @@ def jinja_rate(renderer: Renderer, examples: list[Example], sample: int) -> floa
     return len(chats) / (time.perf_counter() - started)
 
 
+def verify(renderer: Renderer, examples: list[Example], rendered: list[Rendered]) -> int:
+    """How many examples differ from the tokenizer's own encoding of the template's text for
+    the whole chat (the rendered tokens + the template's final newline)."""
+    chats = [renderer.messages_for(e) for e in examples]
+    template = renderer.tokenizer.apply_chat_template
+    texts = [template(chat, tokenize=False, enable_thinking=False) for chat in chats]
+    encoded = renderer.tokenizer(texts, add_special_tokens=False)["input_ids"]
+    newline = renderer.tokenizer.encode("\n")
+    return sum(ids != [*r.tokens, *newline] for ids, r in zip(encoded, rendered, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mirror = ROOT.parent / "shared"
@@ -82,11 +93,15 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=2048)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jinja-sample", type=int, default=1000)
+    parser.add_argument(
+        "--verify", action="store_true", help="compare every example with the template's tokens"
+    )
     args = parser.parse_args()
 
     lines = timed("build the Socratic set (not timed)", lambda: socratic_lines(args.train_file))
     examples = timed("parse the JSONL lines", lambda: [parse_example(json.loads(x)) for x in lines])
     loaded = timed("load the tokenizer", lambda: Renderer.load(args.tokenizer))
+    print(f"piece encoder: {'on' if loaded.uses_piece_encoder else 'off (tokenizer only)'}")
     times = []
     for _ in range(args.repeat):
         renderer = Renderer(loaded.tokenizer, loaded.name)  # no chunks cached from a previous run
@@ -109,6 +124,9 @@ def main() -> None:
         f"  {len(rendered) / median:,.0f} examples/s, {tokens / median:,.0f} tokens/s; "
         f"{median / TARGET_S:.2f}x the {TARGET_S:.0f} s target"
     )
+    if args.verify:
+        differ = timed("verify against the template", lambda: verify(loaded, examples, rendered))
+        print(f"examples whose tokens differ from the template's: {differ}")
     if args.jinja_sample:
         rate = jinja_rate(loaded, examples, args.jinja_sample)
         print(

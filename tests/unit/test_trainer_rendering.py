@@ -13,7 +13,9 @@ import pytest
 from data_service.builders.socratic import Problem, build_examples
 from data_service.items import rule_tags
 from data_service.training_sets import prompt_form
+from tokenizers import Tokenizer, pre_tokenizers
 from trainer_service.rendering import DEFAULT_MODE, Renderer, RenderError
+from trainer_service.rendering.pieces import PieceEncoder
 from trainer_service.rendering.qwen3 import check_template
 from tutorlab.curriculum.training_format import Example, parse_example
 from tutorlab.datasets.records import gsm8k_record
@@ -138,6 +140,7 @@ EDGE_CASES: dict[str, list[dict[str, str]]] = {
         {"role": "user", "content": "5"},
         {"role": "assistant", "content": "Correct."},
     ],
+    "characters Python's Unicode tables lack": chat("is \u0378 a digit?", "No: \U000e0080 ?"),
     "long reply": chat("Explain fractions.", "A fraction has a numerator. " * 200),
 }
 
@@ -171,6 +174,45 @@ def test_the_prompt_ends_in_the_empty_think_block_with_weight_zero(renderer: Ren
     assert set(rendered.weights[rendered.prompt_length :]) == {1.0}
     assert rendered.tokens[-1] == renderer.stop_tokens[0]
     assert rendered.num_weighted == len(renderer.tokenizer.encode("How many groups of 4?")) + 1
+
+
+#: contexts that tell apart every character class the pre-tokenizer's regex distinguishes
+CONTEXTS = ("a{c}", "{c}a", "1{c}", " {c}x", "{c} ", "\n{c}", "{c}\n", "'{c}", "{c}{c}", "x{c}{c}1")
+
+
+def test_the_piece_encoder_tokenises_characters_as_the_tokenizer_does(renderer: Renderer) -> None:
+    """Every assigned character below U+3000 and a sample of the rest (CJK, emoji, math
+    letters, private use), each in contexts that exercise the regex: the same ids. The bench's
+    ``--verify`` compares the whole Socratic set."""
+    backend = renderer.tokenizer.backend_tokenizer
+    encoder = PieceEncoder.for_tokenizer(backend)
+    assert encoder is not None and renderer.uses_piece_encoder
+    points = [
+        *range(0x3000),
+        *range(0x3000, 0x10000, 13),
+        *range(0x1D400, 0x1D800, 3),
+        *range(0x1F300, 0x1FB00, 3),
+        *range(0x20000, 0x2A6E0, 499),
+        *range(0xF0000, 0xF0040),
+    ]
+    chars = [chr(p) for p in points if unicodedata.category(chr(p)) not in ("Cn", "Cs")]
+    texts = [
+        "|".join(context.format(c=c) for c in chars[i : i + 128] for context in CONTEXTS)
+        for i in range(0, len(chars), 128)
+    ]
+    texts.append("<|im_start|>user\n<think>x</think><|im_end|><|im_end|>\n<|fim_pad|>é")
+    expected = [e.ids for e in backend.encode_batch_fast(texts, add_special_tokens=False)]
+    assert [encoder.encode(text) for text in texts] == expected
+    assert encoder.encode("unassigned \u0378") is None  # left to the tokenizer
+
+
+def test_the_piece_encoder_is_only_used_for_a_tokenizer_built_like_qwen3s(
+    renderer: Renderer,
+) -> None:
+    other = Tokenizer.from_str(renderer.tokenizer.backend_tokenizer.to_str())
+    other.pre_tokenizer = pre_tokenizers.Whitespace()
+    assert PieceEncoder.for_tokenizer(other) is None
+    assert PieceEncoder.for_tokenizer(None) is None
 
 
 # ------------------------------------------------------------------ examples → messages
