@@ -291,9 +291,13 @@ async def test_resume_in_a_new_backend_continues_identically(tmp_path: Path) -> 
     run = await first.create_run(BASE, lora_rank=16, seed=9, metadata={"job": "j1"})
     for step in range(4):
         await train_step(run, batches[step % 2], "cross_entropy", 2e-4)
+        await run.sampler()  # RL refreshes its sampler every step
     path = await run.save_state("step-4", ttl_s=3600)
     assert path == f"tinker://{run.run_id}/weights/step-4"
     at_save = await run.forward(probe)
+    params = types.SamplingParams(max_tokens=8, stop=[])
+    prompt = types.ModelInput.from_ints([1000, 1001, 1002])
+    sampled = await (await run.sampler()).sample(prompt, 3, params)
     continued = [
         await train_step(run, batches[step % 2], "cross_entropy", 2e-4) for step in range(4, 7)
     ]
@@ -307,6 +311,8 @@ async def test_resume_in_a_new_backend_continues_identically(tmp_path: Path) -> 
     restored = await resumed.forward(probe)
     for a, b in zip(at_save.loss_fn_outputs, restored.loss_fn_outputs, strict=True):
         np.testing.assert_array_equal(a["logprobs"].to_numpy(), b["logprobs"].to_numpy())
+    resampled = await (await resumed.sampler()).sample(prompt, 3, params)
+    assert [s.tokens for s in resampled.sequences] == [s.tokens for s in sampled.sequences]
     replayed = [
         await train_step(resumed, batches[step % 2], "cross_entropy", 2e-4) for step in range(4, 7)
     ]
@@ -314,6 +320,19 @@ async def test_resume_in_a_new_backend_continues_identically(tmp_path: Path) -> 
     replayed_after = await resumed.forward(probe)
     for a, b in zip(after.loss_fn_outputs, replayed_after.loss_fn_outputs, strict=True):
         np.testing.assert_array_equal(a["logprobs"].to_numpy(), b["logprobs"].to_numpy())
+    # step numbers continue across the resume
+    assert {e.step for e in resumed.events if e.op == "optim_step"} == {4, 5, 6}
+
+    # and the comparison is sensitive: the same weights without Adam's moments diverge
+    forgetful = await second.resume_run(path)
+    for block in (forgetful._model.bias, forgetful._model.w_prev, forgetful._model.w_ctx):
+        block.m[:] = 0
+        block.v[:] = 0
+    diverged = [
+        await train_step(forgetful, batches[step % 2], "cross_entropy", 2e-4)
+        for step in range(4, 7)
+    ]
+    assert diverged[0] == continued[0] and diverged[1:] != continued[1:]
 
 
 async def test_returns_real_tinker_types_and_checkpoint_paths(tmp_path: Path) -> None:

@@ -91,31 +91,42 @@ def sample(
     policy an importance-sampling loss needs; at temperature 0 (greedy) they are the model's.
     """
     col_tokens = tokens_of_columns(weights)
+    stop_ids = np.fromiter(stop.token_ids, np.int64, len(stop.token_ids))
+    tokens = np.zeros((num_samples, max_tokens), np.int64)
+    logprobs = np.zeros((num_samples, max_tokens), np.float64)
+    lengths = np.zeros(num_samples, np.int64)
+    stopped = np.zeros(num_samples, bool)
     last3 = [-1, -1, *prompt][-3:]
     history = np.tile(np.asarray(last3, np.int64), (num_samples, 1))  # x[i-2], x[i-1], x[i]
-    out = [Sample([], [], "length") for _ in range(num_samples)]
     running = np.arange(num_samples)
-    for _ in range(max_tokens):
+    for t in range(max_tokens):
         if running.shape[0] == 0:
             break
         h = history[running]
         ctx = mix_context(h[:, 1], h[:, 0]) % weights.ctx_buckets
         logits = weights.logits(h[:, 2], ctx).astype(np.float64)
         if temperature > 0:
-            tokens, logps = _draw(weights, logits / temperature, col_tokens, rng)
+            new, new_logprobs = _draw(weights, logits / temperature, col_tokens, rng)
         else:
-            tokens, logps = _greedy(weights, logits, col_tokens)
-        keep = np.ones(running.shape[0], bool)
-        for j, seq in enumerate(running.tolist()):
-            s = out[seq]
-            s.tokens.append(int(tokens[j]))
-            s.logprobs.append(float(logps[j]))
-            if stop.hit(s.tokens):
-                s.stop_reason = "stop"
-                keep[j] = False
-        history[running] = np.column_stack([h[:, 1], h[:, 2], tokens])
-        running = running[keep]
-    return out
+            new, new_logprobs = _greedy(weights, logits, col_tokens)
+        tokens[running, t] = new
+        logprobs[running, t] = new_logprobs
+        lengths[running] = t + 1
+        hit = np.isin(new, stop_ids)
+        if stop.strings:
+            for j in np.flatnonzero(~hit).tolist():
+                hit[j] = stop.hit(tokens[running[j], : t + 1].tolist())
+        stopped[running[hit]] = True
+        history[running] = np.column_stack([h[:, 1], h[:, 2], new])
+        running = running[~hit]
+    return [
+        Sample(
+            tokens=tokens[i, : lengths[i]].tolist(),
+            logprobs=logprobs[i, : lengths[i]].tolist(),
+            stop_reason="stop" if stopped[i] else "length",
+        )
+        for i in range(num_samples)
+    ]
 
 
 def _log_z(weights: Weights, logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -128,55 +139,83 @@ def _log_z(weights: Weights, logits: npt.NDArray[np.float64]) -> npt.NDArray[np.
     return log_z
 
 
+Drawn = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
 def _draw(
     weights: Weights,
     logits: npt.NDArray[np.float64],
     col_tokens: npt.NDArray[np.int64],
     rng: np.random.Generator,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    log_z = _log_z(weights, logits)
-    cdf = np.cumsum(np.exp(logits - log_z[:, None]), axis=1)
+) -> Drawn:
+    """Inverse-CDF sampling; the unnormalised probabilities are computed once and in float32
+    (sampling needs no more precision; the returned logprobs are computed in float64)."""
+    n_inactive = weights.n_inactive
+    peak = logits.max(axis=1, initial=0.0 if n_inactive else -np.inf)
+    unnormalised = np.exp((logits - peak[:, None]).astype(np.float32))
+    total = unnormalised.sum(axis=1, dtype=np.float64)
+    if n_inactive:
+        total += n_inactive * np.exp(-peak)
+    log_z = peak + np.log(total)
+    cdf = np.cumsum(unnormalised, axis=1)
     u = np.asarray(rng.random((logits.shape[0],)), np.float64)
     # index n_active means "one of the inactive tokens" (the remaining mass)
-    choice = (cdf < u[:, None]).sum(axis=1)
-    if weights.n_inactive == 0:
+    choice = (cdf < (u * total)[:, None]).sum(axis=1)
+    if n_inactive == 0:
         choice = np.minimum(choice, weights.n_active - 1)
-    tokens = np.empty(logits.shape[0], np.int64)
-    logps = np.empty(logits.shape[0], np.float64)
-    for j, c in enumerate(choice.tolist()):
-        if c < weights.n_active:
-            tokens[j] = col_tokens[c]
-            logps[j] = logits[j, c] - log_z[j]
-        else:
-            tokens[j] = _inactive_token(weights, rng)
-            logps[j] = -log_z[j]
-    return tokens, logps
+    return _tokens_of(weights, logits, log_z, choice, col_tokens, rng)
 
 
 def _greedy(
     weights: Weights, logits: npt.NDArray[np.float64], col_tokens: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+) -> Drawn:
     log_z = _log_z(weights, logits)
-    best = logits.argmax(axis=1) if weights.n_active else np.zeros(logits.shape[0], np.int64)
-    tokens = np.empty(logits.shape[0], np.int64)
-    logps = np.empty(logits.shape[0], np.float64)
-    first_inactive = int(np.flatnonzero(weights.col_of_token < 0)[0]) if weights.n_inactive else -1
-    for j, c in enumerate(best.tolist()):
-        if weights.n_active and (weights.n_inactive == 0 or logits[j, c] >= 0):
-            tokens[j] = col_tokens[c]
-            logps[j] = logits[j, c] - log_z[j]
-        else:
-            tokens[j] = first_inactive
-            logps[j] = -log_z[j]
-    return tokens, logps
+    n = logits.shape[0]
+    choice = np.full(n, weights.n_active, np.int64)  # the inactive block (logit 0) by default
+    if weights.n_active:
+        best = logits.argmax(axis=1)
+        wins = (logits[np.arange(n), best] >= 0) | (weights.n_inactive == 0)
+        choice[wins] = best[wins]
+    return _tokens_of(weights, logits, log_z, choice, col_tokens, None)
 
 
-def _inactive_token(weights: Weights, rng: np.random.Generator) -> int:
-    """A uniformly drawn token that has no parameters (rejection: they are almost all tokens)."""
-    while True:
-        token = int(rng.integers(weights.vocab_size))
-        if weights.col_of_token[token] < 0:
-            return token
+def _tokens_of(
+    weights: Weights,
+    logits: npt.NDArray[np.float64],
+    log_z: npt.NDArray[np.float64],
+    choice: npt.NDArray[np.int64],
+    col_tokens: npt.NDArray[np.int64],
+    rng: np.random.Generator | None,
+) -> Drawn:
+    """The tokens and logprobs of the chosen columns; ``n_active`` stands for an inactive token,
+    drawn uniformly among them (or the first of them, greedy)."""
+    n = choice.shape[0]
+    tokens = np.empty(n, np.int64)
+    logprobs = -log_z.copy()
+    active = np.flatnonzero(choice < weights.n_active)
+    tokens[active] = col_tokens[choice[active]]
+    logprobs[active] += logits[active, choice[active]]
+    inactive = np.flatnonzero(choice >= weights.n_active)
+    if inactive.shape[0]:
+        tokens[inactive] = _inactive_tokens(weights, inactive.shape[0], rng)
+    return tokens, logprobs
+
+
+def _inactive_tokens(
+    weights: Weights, count: int, rng: np.random.Generator | None
+) -> npt.NDArray[np.int64]:
+    """``count`` uniform draws among the tokens without parameters (rejection sampling: they are
+    almost every token); without ``rng``, the first such token (greedy)."""
+    if rng is None:
+        return np.full(count, int(np.flatnonzero(weights.col_of_token < 0)[0]), np.int64)
+    found: list[npt.NDArray[np.int64]] = []
+    need = count
+    while need > 0:
+        draws = np.asarray(rng.integers(0, weights.vocab_size, 2 * need + 8), np.int64)
+        ok = draws[weights.col_of_token[draws] < 0][:need]
+        found.append(ok)
+        need -= ok.shape[0]
+    return np.concatenate(found)
 
 
 def prompt_logprobs(weights: Weights, prompt: Sequence[int]) -> list[float | None]:

@@ -179,7 +179,8 @@ class SimulatedRun:
         self.metadata = dict(metadata)
         self._model = model
         self._queue = RequestQueue(run_id, backend.events)
-        self._optim_submitted = 0
+        #: event ``step`` numbers continue across a resume
+        self._optim_submitted = model.adam_steps
         self._samplers_made = samplers_made
 
     @property
@@ -238,7 +239,10 @@ class SimulatedRun:
         def compute() -> types.OptimStepResponse:
             result = self._model.adam_step(adam, lr_scale)
             return types.OptimStepResponse(
-                metrics={"grad_norm": result.grad_norm, "learning_rate": result.learning_rate}
+                metrics={
+                    "grad_norm": result.grad_norm,
+                    "learning_rate_effective": result.learning_rate,
+                }
             )
 
         return self._queue.submit("optim_step", step, compute, self._backend.latencies.optim_step)
@@ -292,10 +296,12 @@ class SimulatedRun:
 
     async def sampler(self) -> SimulatedSampler:
         """An ephemeral sampler on the weights as they are once every queued request is done."""
-        index = self._samplers_made
-        self._samplers_made += 1
 
         def compute() -> SimulatedSampler:
+            # counted when it runs, in queue order, so a checkpoint saved before it does not
+            # count it (a resumed run then draws the same sampler seeds)
+            index = self._samplers_made
+            self._samplers_made += 1
             return SimulatedSampler(
                 self._backend,
                 self._model.weights().copy(),
