@@ -376,14 +376,24 @@ def test_a_bad_example_in_a_batch_is_named_by_index_and_id(renderer: Renderer) -
         renderer.render_examples([{**good, "grade": 13}])
 
 
-def test_a_tokenizer_whose_template_is_not_qwen3s_is_refused() -> None:
-    class OtherTemplate:
-        def apply_chat_template(self, conversation: Any, **kwargs: Any) -> str:
-            return "".join(f"[{m['role']}] {m['content']}\n" for m in conversation)
+class OtherTemplate:
+    def apply_chat_template(self, conversation: Any, **kwargs: Any) -> str:
+        return "".join(f"[{m['role']}] {m['content']}\n" for m in conversation)
 
-    assert check_template(OtherTemplate()) is not None
+
+class NoTemplate:
+    def apply_chat_template(self, conversation: Any, **kwargs: Any) -> str:
+        raise ValueError("tokenizer.chat_template is not set")
+
+
+@pytest.mark.parametrize(
+    ("tokenizer", "why"), [(OtherTemplate(), "the template gives"), (NoTemplate(), "is not set")]
+)
+def test_a_tokenizer_whose_template_is_not_qwen3s_is_refused(tokenizer: Any, why: str) -> None:
+    problem = check_template(tokenizer)
+    assert problem is not None and why in problem
     with pytest.raises(RenderError, match="other-model: not the Qwen3 chat template"):
-        Renderer(OtherTemplate(), "other-model")  # type: ignore[arg-type]
+        Renderer(tokenizer, "other-model")
 
 
 def test_tokenizers_load_once_per_process_and_a_missing_one_says_which(

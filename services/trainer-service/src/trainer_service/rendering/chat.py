@@ -15,9 +15,10 @@ Choices, and why:
   writes the policy prompt there itself; a team's own prompt is their choice); one without gets
   the policy prompt for its mode and grade.
 - **The reply's leading whitespace is dropped.** The chat template already drops leading newlines
-  of the final assistant turn, and the prompt ends in ``\\n\\n``: leading whitespace would be
-  tokenised together with that ``\\n\\n`` at inference, so no token sequence would both extend the
-  generation prompt and match the template.
+  of the final assistant turn, and the prompt ends in ``\\n\\n``: leading whitespace with a newline
+  in it (``" \\n"``, ``"\\t\\n"``) would be tokenised with that ``\\n\\n`` in the full chat, so
+  no token sequence would both extend the generation prompt and match the template. Dropping
+  all of it keeps the rule simple; a tutor's reply never starts with whitespace on purpose.
 """
 
 from __future__ import annotations

@@ -6,10 +6,14 @@ Train/serve parity is the point. The tokens a reply is trained after are the tok
 system prompt, the turns, and ``<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n`` (the empty
 think block is prompt, weight 0). The reply's tokens follow with weight 1, closed by ``<|im_end|>``
 (weight 1: the model must learn to stop). Prompt + reply + ``<|im_end|>`` is the template's full
-chat up to its final ``\\n`` (which belongs to the next turn, never sampled).
+chat up to its final ``\\n`` (which belongs to the next turn, never sampled). In a multi-turn chat
+only the last assistant message is weighted; earlier ones are context, as at inference.
 
-The batch path (:meth:`Renderer.render_examples`) builds the template's text in Python
-(:mod:`trainer_service.rendering.qwen3`) and tokenises it in batches, the repeated chunks once.
+Every path builds the template's text in Python (:mod:`trainer_service.rendering.qwen3`, checked
+against the tokenizer's own template at load), each distinct chunk of it (a system prompt, the
+generation header) tokenised once, and the text through :class:`PieceEncoder` (the tokenizer's
+own BPE without its slow regex engine) where that gives the tokenizer's ids, else the tokenizer.
+The tests and ``bench/trainer_render.py --verify`` compare the tokens with the template's.
 """
 
 from __future__ import annotations
@@ -149,7 +153,8 @@ class Renderer:
     def supervised(
         self, messages: Sequence[Mapping[str, Any]], max_length: int | None = None
     ) -> Rendered:
-        """Tokens and weights for a chat whose last message is the reply to train on."""
+        """Tokens and weights for a chat whose last message is the reply to train on, after a
+        user message; at most ``max_length`` tokens (the reply's tail is cut first)."""
         return self._render([messages], max_length, lambda _: "messages")[0]
 
     def render_examples(
