@@ -12,11 +12,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
-from tutorlab.clients.base import EndpointClient
+from tutorlab.clients.base import EndpointClient, ParsedChat
 from tutorlab.clients.errors import AttemptFailure
 from tutorlab.clients.framing import ndjson_lines
 from tutorlab.clients.payload import Messages, wire_messages
-from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
+from tutorlab.clients.results import ChatChunk, make_usage
 from tutorlab.clients.think import ReasoningStream, reply_and_reasoning
 from tutorlab.clients.wire import dumps, loads_line, malformed
 from tutorlab.contracts.chat import Usage
@@ -62,75 +62,6 @@ def _timings(data: Mapping[str, Any]) -> dict[str, float] | None:
     return timings or None
 
 
-class OllamaClient(EndpointClient[tuple[dict[str, Any], dict[str, Any]]]):
-    """A :class:`~tutorlab.clients.protocol.ModelClient` for an ``ollama`` endpoint."""
-
-    def _fields(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        return ollama_fields(params)
-
-    def _body(
-        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
-    ) -> bytes:
-        top, options = self._call_fields(params)
-        return dumps(
-            {
-                "model": self.endpoint.model,
-                "messages": wire_messages(messages),
-                "stream": stream,
-                **top,
-                "options": options,
-            }
-        )
-
-    async def chat(
-        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
-    ) -> ChatResult:
-        body = self._body(messages, params, stream=False)
-        result, latency_ms, attempts = await self._wire.request(
-            "POST", "/api/chat", body, self._parse_chat
-        )
-        text, reasoning, finish_reason, usage, model, timings = result
-        return ChatResult(
-            text, reasoning, finish_reason, usage, latency_ms, attempts, model, timings
-        )
-
-    def _parse_chat(
-        self, data: Any
-    ) -> tuple[str, str | None, str | None, Usage, str, dict[str, float] | None]:
-        if type(data) is not dict:
-            raise malformed("response", "not a JSON object")
-        if "error" in data:
-            raise AttemptFailure(
-                f"error from endpoint: {_error_text(data['error'])}", retryable=False
-            )
-        message = data["message"]
-        text, reasoning = reply_and_reasoning(message.get("content") or "", message.get("thinking"))
-        return (
-            text,
-            reasoning,
-            data.get("done_reason"),
-            _usage(data),
-            data.get("model") or self.endpoint.model,
-            _timings(data),
-        )
-
-    def stream(
-        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
-    ) -> AsyncIterator[ChatChunk]:
-        """Chunks of the reply; the last has ``done=True``, the finish reason and usage."""
-        return self._wire.stream(
-            "/api/chat", self._body(messages, params, stream=True), _decode_stream
-        )
-
-    async def list_models(self) -> list[str]:
-        models, _, _ = await self._wire.request("GET", "/api/tags", None, _parse_tags)
-        return models
-
-
-def _parse_tags(data: Any) -> list[str]:
-    return [str(item.get("name") or item["model"]) for item in data["models"]]
-
-
 async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChunk, None]:
     """ChatChunks from Ollama's NDJSON; an ``{"error": …}`` line fails the call."""
     merged = ReasoningStream()
@@ -163,3 +94,53 @@ async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChu
             if text or reasoning:
                 yield ChatChunk(text, reasoning or None)
     raise AttemptFailure("stream ended before its final (done) line", retryable=True)
+
+
+class OllamaClient(EndpointClient[tuple[dict[str, Any], dict[str, Any]]]):
+    """A :class:`~tutorlab.clients.protocol.ModelClient` for an ``ollama`` endpoint."""
+
+    chat_path = "/api/chat"
+    decode_stream = staticmethod(_decode_stream)
+
+    def _fields(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        return ollama_fields(params)
+
+    def _body(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
+    ) -> bytes:
+        top, options = self._call_fields(params)
+        return dumps(
+            {
+                "model": self.endpoint.model,
+                "messages": wire_messages(messages),
+                "stream": stream,
+                **top,
+                "options": options,
+            }
+        )
+
+    def _parse_chat(self, data: Any) -> ParsedChat:
+        if type(data) is not dict:
+            raise malformed("response", "not a JSON object")
+        if "error" in data:
+            raise AttemptFailure(
+                f"error from endpoint: {_error_text(data['error'])}", retryable=False
+            )
+        message = data["message"]
+        text, reasoning = reply_and_reasoning(message.get("content") or "", message.get("thinking"))
+        return (
+            text,
+            reasoning,
+            data.get("done_reason"),
+            _usage(data),
+            data.get("model") or self.endpoint.model,
+            _timings(data),
+        )
+
+    async def list_models(self) -> list[str]:
+        models, _, _ = await self._wire.request("GET", "/api/tags", None, _parse_tags)
+        return models
+
+
+def _parse_tags(data: Any) -> list[str]:
+    return [str(item.get("name") or item["model"]) for item in data["models"]]

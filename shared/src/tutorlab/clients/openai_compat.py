@@ -13,11 +13,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
-from tutorlab.clients.base import EndpointClient
+from tutorlab.clients.base import EndpointClient, ParsedChat
 from tutorlab.clients.errors import AttemptFailure
 from tutorlab.clients.framing import sse_data
 from tutorlab.clients.payload import Messages, wire_messages
-from tutorlab.clients.results import ChatChunk, ChatResult, make_usage
+from tutorlab.clients.results import ChatChunk, make_usage
 from tutorlab.clients.think import ReasoningStream, reply_and_reasoning
 from tutorlab.clients.wire import dumps, loads_line, malformed
 from tutorlab.contracts.chat import Usage
@@ -60,71 +60,6 @@ def _usage(value: Any) -> Usage | None:
 
 def _reasoning_field(message: Mapping[str, Any]) -> Any:
     return message.get("reasoning_content") or message.get("reasoning")
-
-
-class OpenAICompatClient(EndpointClient[dict[str, Any]]):
-    """A :class:`~tutorlab.clients.protocol.ModelClient` for ``openai`` and ``tinker`` endpoints."""
-
-    def _fields(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        return openai_fields(params)
-
-    def _body(
-        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
-    ) -> bytes:
-        fields = self._call_fields(params)
-        body: dict[str, Any] = {
-            "model": self.endpoint.model,
-            "messages": wire_messages(messages),
-            **fields,
-            "stream": stream,
-        }
-        if stream:
-            body["stream_options"] = _STREAM_OPTIONS
-        return dumps(body)
-
-    async def chat(
-        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
-    ) -> ChatResult:
-        body = self._body(messages, params, stream=False)
-        result, latency_ms, attempts = await self._wire.request(
-            "POST", "/chat/completions", body, self._parse_chat
-        )
-        text, reasoning, finish_reason, usage, model = result
-        return ChatResult(text, reasoning, finish_reason, usage, latency_ms, attempts, model)
-
-    def _parse_chat(self, data: Any) -> tuple[str, str | None, str | None, Usage, str]:
-        if type(data) is not dict:
-            raise malformed("response", "not a JSON object")
-        error = _body_error(data)
-        if error is not None:
-            raise AttemptFailure(f"error from endpoint: {error}", retryable=False)
-        choice = data["choices"][0]
-        message = choice["message"]
-        text, reasoning = reply_and_reasoning(
-            message.get("content") or "", _reasoning_field(message)
-        )
-        return (
-            text,
-            reasoning,
-            choice.get("finish_reason"),
-            _usage(data.get("usage")) or make_usage(None, None),
-            data.get("model") or self.endpoint.model,
-        )
-
-    def stream(
-        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None = None
-    ) -> AsyncIterator[ChatChunk]:
-        """Chunks of the reply; the last has ``done=True``, the finish reason and usage."""
-        body = self._body(messages, params, stream=True)
-        return self._wire.stream("/chat/completions", body, _decode_stream)
-
-    async def list_models(self) -> list[str]:
-        models, _, _ = await self._wire.request("GET", "/models", None, _parse_models)
-        return models
-
-
-def _parse_models(data: Any) -> list[str]:
-    return [str(item["id"]) for item in data["data"]]
 
 
 async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChunk, None]:
@@ -175,3 +110,55 @@ async def _decode_stream(chunks: AsyncIterator[bytes]) -> AsyncGenerator[ChatChu
     yield ChatChunk(
         tail_text, tail_reasoning or None, True, finish_reason, usage or make_usage(None, None)
     )
+
+
+class OpenAICompatClient(EndpointClient[dict[str, Any]]):
+    """A :class:`~tutorlab.clients.protocol.ModelClient` for ``openai`` and ``tinker`` endpoints."""
+
+    chat_path = "/chat/completions"
+    decode_stream = staticmethod(_decode_stream)
+
+    def _fields(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return openai_fields(params)
+
+    def _body(
+        self, messages: Messages, params: ModelParams | Mapping[str, Any] | None, stream: bool
+    ) -> bytes:
+        fields = self._call_fields(params)
+        body: dict[str, Any] = {
+            "model": self.endpoint.model,
+            "messages": wire_messages(messages),
+            **fields,
+            "stream": stream,
+        }
+        if stream:
+            body["stream_options"] = _STREAM_OPTIONS
+        return dumps(body)
+
+    def _parse_chat(self, data: Any) -> ParsedChat:
+        if type(data) is not dict:
+            raise malformed("response", "not a JSON object")
+        error = _body_error(data)
+        if error is not None:
+            raise AttemptFailure(f"error from endpoint: {error}", retryable=False)
+        choice = data["choices"][0]
+        message = choice["message"]
+        text, reasoning = reply_and_reasoning(
+            message.get("content") or "", _reasoning_field(message)
+        )
+        return (
+            text,
+            reasoning,
+            choice.get("finish_reason"),
+            _usage(data.get("usage")) or make_usage(None, None),
+            data.get("model") or self.endpoint.model,
+            None,
+        )
+
+    async def list_models(self) -> list[str]:
+        models, _, _ = await self._wire.request("GET", "/models", None, _parse_models)
+        return models
+
+
+def _parse_models(data: Any) -> list[str]:
+    return [str(item["id"]) for item in data["data"]]
