@@ -154,47 +154,47 @@ async def _run_claimed(runtime: WorkerRuntime, job_id: str) -> str:
             resources=runtime.resources,
         )
         log.info("job %s (%s) started, attempt %d", job_id, job.kind, job.attempts)
-        work = asyncio.ensure_future(kind.handler(ctx))
-        beat = asyncio.create_task(_heartbeat(runtime, job_id, work))
-        try:
-            result = await work
-        except JobCancelled:
-            await runtime.store.finish(job_id, runtime.worker_id, JobStatus.cancelled)
-            log.info("job %s cancelled", job_id)
-            return "cancelled"
-        except JobFailed as failed:
-            await runtime.store.finish(
-                job_id,
-                runtime.worker_id,
-                JobStatus.failed,
-                result=failed.result,
-                error=failed.message,
-            )
-            log.warning("job %s failed: %s", job_id, failed.message)
-            return "failed"
-        except asyncio.CancelledError:
-            if beat.done():  # the lease was lost: another worker owns the job now
-                return "lost"
-            raise
-        except Exception as exc:
-            log.exception("job %s failed", job_id)
-            await runtime.store.finish(
-                job_id, runtime.worker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"
-            )
-            return "failed"
-        finally:
-            beat.cancel()
-        await runtime.store.finish(
-            job_id,
-            runtime.worker_id,
-            JobStatus.succeeded,
-            result=result or {},
-            progress=ctx.final_progress,
-        )
-        log.info("job %s succeeded", job_id)
-        return "succeeded"
+        return await _run_handler(runtime, kind, ctx)
     finally:
         job_id_var.reset(token)
+
+
+async def _run_handler(runtime: WorkerRuntime, kind: JobKind, ctx: JobContext) -> str:
+    """Run the handler with a heartbeat and record its outcome: succeeded (its result),
+    cancelled, failed on purpose (JobFailed: its message and result, one log line) or crashed
+    (the exception, with its traceback in the log). A lost lease records nothing."""
+    job_id, worker_id, store = ctx.job_id, runtime.worker_id, runtime.store
+    work = asyncio.ensure_future(kind.handler(ctx))
+    beat = asyncio.create_task(_heartbeat(runtime, job_id, work))
+    try:
+        result = await work
+    except JobCancelled:
+        await store.finish(job_id, worker_id, JobStatus.cancelled)
+        log.info("job %s cancelled", job_id)
+        return "cancelled"
+    except JobFailed as failed:
+        await store.finish(
+            job_id, worker_id, JobStatus.failed, result=failed.result, error=failed.message
+        )
+        log.warning("job %s failed: %s", job_id, failed.message)
+        return "failed"
+    except asyncio.CancelledError:
+        if beat.done():  # the lease was lost: another worker owns the job now
+            return "lost"
+        raise
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        await store.finish(
+            job_id, worker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"
+        )
+        return "failed"
+    finally:
+        beat.cancel()
+    await store.finish(
+        job_id, worker_id, JobStatus.succeeded, result=result or {}, progress=ctx.final_progress
+    )
+    log.info("job %s succeeded", job_id)
+    return "succeeded"
 
 
 async def reconcile(runtime: WorkerRuntime, queued_after_s: float = 30.0) -> int:
