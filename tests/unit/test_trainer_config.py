@@ -459,9 +459,15 @@ def test_data_is_a_path_or_a_training_set_id() -> None:
             "data.train_file",
             3,
             "'ts_XYZ' looks like a training-set id but is not one "
-            "(ts_<hex> or ts_up_<hex>, as GET /training-sets lists them)",
+            "(ts_<hex> or ts_up_<hex>, as GET /training-sets lists them, optionally followed "
+            "by :train or :eval)",
         )
     ]
+    # a suffix names the part: an uploaded file is all train, so as eval data it is ':train'
+    cfg = config(
+        f"model: {{base_model: qwen3:8b}}\ndata: {{train_file: {SET_ID}, eval_file: '{SET_ID}:train'}}\n"
+    )
+    assert cfg.data.eval_ref() == DataRef("training_set", SET_ID, "train")
 
 
 def test_training_set_ids_match_what_the_data_service_gives() -> None:

@@ -22,7 +22,8 @@ from trainer_service.schedule import LrSchedule
 #: a data-service training-set id: ``ts_<hex>`` for a built set (the hex of the job that built
 #: it, ``data_service.training_sets.training_set_id``) or ``ts_up_<hex>`` for an uploaded one
 #: (a content hash, ``data_service.uploaded_sets.uploaded_set_id``)
-TRAINING_SET_ID = re.compile(r"^ts_(up_)?[0-9a-f]{8,64}$")
+#: a data-service training-set id, optionally naming the part: ``ts_…:train`` / ``ts_…:eval``
+TRAINING_SET_ID = re.compile(r"^(?P<id>ts_(up_)?[0-9a-f]{8,64})(?::(?P<part>train|eval))?$")
 
 
 def _number(value: Any) -> Any:
@@ -98,6 +99,16 @@ class DataRef:
     value: str
     part: Literal["train", "eval"]
 
+    @classmethod
+    def of(cls, value: str, default_part: Literal["train", "eval"]) -> DataRef:
+        """A reference from a config value; a set id's ``:train``/``:eval`` suffix names the
+        part, else ``default_part``."""
+        match = TRAINING_SET_ID.match(value.strip())
+        if match is None:
+            return cls("path", value, default_part)
+        part = match.group("part") or default_part
+        return cls("training_set", match.group("id"), part)  # type: ignore[arg-type]
+
 
 def _check_data_value(value: str | None) -> str | None:
     if value is None:
@@ -109,7 +120,8 @@ def _check_data_value(value: str | None) -> str | None:
     if looks_like_id and not TRAINING_SET_ID.match(value):
         raise ValueError(
             f"{value!r} looks like a training-set id but is not one "
-            "(ts_<hex> or ts_up_<hex>, as GET /training-sets lists them)"
+            "(ts_<hex> or ts_up_<hex>, as GET /training-sets lists them, optionally followed "
+            "by :train or :eval)"
         )
     return value
 
@@ -125,15 +137,15 @@ class DataSection(Block):
     def train_ref(self) -> DataRef | None:
         if self.train_file is None:
             return None
-        return DataRef(data_source_kind(self.train_file), self.train_file, "train")
+        return DataRef.of(self.train_file, "train")
 
     def eval_ref(self) -> DataRef | None:
         """The eval split: ``eval_file`` when given, else the eval part of the training set
         named by ``train_file`` (built sets carry both), else None."""
         if self.eval_file is not None:
-            return DataRef(data_source_kind(self.eval_file), self.eval_file, "eval")
+            return DataRef.of(self.eval_file, "eval")
         train = self.train_ref()
-        if train is not None and train.kind == "training_set":
+        if train is not None and train.kind == "training_set" and ":" not in str(self.train_file):
             return DataRef("training_set", train.value, "eval")
         return None
 
@@ -166,7 +178,7 @@ class TrainingSection(Block):
     max_steps: Int | None = Field(default=None, ge=1)
     seed: Int = Field(default=0, ge=0)
     #: time-to-live of intermediate checkpoints (the final one never expires); None keeps them
-    checkpoint_ttl_s: Int | None = Field(default=7 * 24 * 3600, ge=60)
+    checkpoint_ttl_s: Int | None = Field(default=7 * 24 * 3600, ge=3600, le=10 * 365 * 24 * 3600)
     adam: AdamSection = Field(default_factory=AdamSection)
 
 

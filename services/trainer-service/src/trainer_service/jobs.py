@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from tutorlab.jobs.runtime import JobKind
 
-from trainer_service.plan import PlanParams, plan_training
+from trainer_service.schemas import TrainingJobParams
 
-KINDS: dict[str, JobKind] = {
-    kind.name: kind
-    for kind in (
-        JobKind(
-            "plan_training", PlanParams, plan_training, "dry run: a training config's step plan"
-        ),
-    )
-}
+TRAINING = "training"
+#: ids of this service's jobs start with it (``train_…``); the service and its worker both use it
+JOB_PREFIX = "train"
+
+
+def _kinds() -> dict[str, JobKind]:
+    from trainer_service.train_job import run_training
+
+    return {
+        TRAINING: JobKind(
+            TRAINING,
+            TrainingJobParams,
+            run_training,
+            "train a model from a config (SFT, distillation or RLVR), register it and benchmark it",
+        )
+    }
+
+
+KINDS: dict[str, JobKind] = _kinds()

@@ -206,7 +206,7 @@ class Renderer:
         ``<think>…</think>`` block dropped (as tutor-api's clients split it)."""
         end = next((i for i, t in enumerate(tokens) if t in self._stop_tokens), len(tokens))
         text = self.tokenizer.decode(list(tokens[:end]), skip_special_tokens=True)
-        return split_think(text)[0]
+        return split_think(str(text))[0]
 
     # ---------------------------------------------------------------- tokenising
 

@@ -1,0 +1,2 @@
+"""The training methods: SFT, distillation (off- and on-policy) and RLVR, each a loop over the
+training-backend protocol."""

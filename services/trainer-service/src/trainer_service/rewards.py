@@ -1,0 +1,86 @@
+"""Rewards for RLVR and the in-training evaluation, from the same scorers the eval uses.
+
+A ``solve`` problem earns ``correct`` for a right final answer and loses ``format`` for a reply
+without a ``\\boxed{}`` answer (the cookbook's ``correct + 0.1·(format − 1)``). A ``hint`` problem
+is a tutoring turn: it earns ``no_reveal`` when the reply does not give the answer away and
+``asks_question`` when it ends the turn with a question to the student. MATH answers that plain
+comparison cannot settle go to the math-verify process pool in one batch per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from tutorlab.scoring.extract import boxed_answers
+from tutorlab.scoring.mathverify import MathVerifier
+from tutorlab.scoring.tutoring import answer_revealed, socratic_step
+from tutorlab.scoring.verdicts import MathKind, score_math_responses
+
+Mode = Literal["solve", "hint"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One verifiable problem: the question, its gold final answer, the scorer's kind, and the
+    tutoring mode it is asked in."""
+
+    id: str
+    question: str
+    answer: str
+    kind: MathKind = "gsm8k"
+    mode: Mode = "solve"
+    grade: int = 6
+
+
+@dataclass(frozen=True)
+class RewardWeights:
+    correct: float = 1.0
+    format: float = 0.1
+    no_reveal: float = 1.0
+    asks_question: float = 0.5
+
+
+@dataclass(frozen=True)
+class Reward:
+    total: float
+    #: solve: the answer is right (None for a hint turn)
+    correct: bool | None
+    #: solve: the reply boxes its answer (None for a hint turn)
+    formatted: bool | None
+    #: hint: the reply does not state the answer (None for a solve turn)
+    no_reveal: bool | None
+    #: hint: the reply asks the student a question (None for a solve turn)
+    asks_question: bool | None
+
+
+async def score_replies(
+    pairs: Sequence[tuple[Problem, str]],
+    weights: RewardWeights,
+    verifier: MathVerifier | None = None,
+) -> list[Reward]:
+    """The reward of each (problem, reply); order kept."""
+    rewards: list[Reward | None] = [None] * len(pairs)
+    for kind in ("gsm8k", "math"):
+        solve = [
+            (i, p, r) for i, (p, r) in enumerate(pairs) if p.mode == "solve" and p.kind == kind
+        ]
+        if not solve:
+            continue
+        verdicts = await score_math_responses(
+            [(p.answer, r) for _, p, r in solve], kind=kind, verifier=verifier
+        )
+        for (i, _, reply), verdict in zip(solve, verdicts, strict=True):
+            correct = verdict.correct is True
+            formatted = bool(boxed_answers(reply))
+            total = weights.correct * correct + weights.format * (formatted - 1)
+            rewards[i] = Reward(total, correct, formatted, None, None)
+    for i, (problem, reply) in enumerate(pairs):
+        if problem.mode != "hint":
+            continue
+        no_reveal = not answer_revealed(reply, problem.answer, (problem.question,))
+        asks = socratic_step(reply).asks_question
+        total = weights.no_reveal * no_reveal + weights.asks_question * asks
+        rewards[i] = Reward(total, None, None, no_reveal, asks)
+    return [r for r in rewards if r is not None]
