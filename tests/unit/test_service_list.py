@@ -62,7 +62,7 @@ def test_a_service_without_jobs_takes_no_queue() -> None:
         create_service_app(ServiceSpec(name="x", title="x"), settings, queue=InMemoryJobQueue())
 
 
-@pytest.mark.parametrize("package", ["eval_service", "data_service"])
+@pytest.mark.parametrize("package", ["eval_service", "data_service", "trainer_service"])
 def test_a_worker_does_not_import_its_service_app(package: str) -> None:
     """The worker reads its job prefix and kinds from ``jobs.py``: the routes and the app's
     start-up objects stay out of the worker process."""
