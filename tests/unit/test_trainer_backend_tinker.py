@@ -179,6 +179,17 @@ class FakeService:
         self.calls.append(("create_training_client_from_state_with_optimizer", path))
         return ready(self._run("Qwen/Qwen3-8B"))
 
+    def create_training_client_from_state(
+        self,
+        path: str,
+        base_model: str | None = None,
+        user_metadata: dict[str, str] | None = None,
+        weights_access_token: str | None = None,
+        optimizer: Any = None,
+    ) -> AwaitableConcurrentFuture[FakeTraining]:
+        self.calls.append(("create_training_client_from_state", path))
+        return ready(self._run("Qwen/Qwen3-8B"))
+
     def create_sampling_client(
         self,
         model_path: str | None = None,
@@ -397,6 +408,8 @@ async def test_resume_and_samplers_map_onto_the_sdk() -> None:
     run = await backend.resume_run(state)
     assert last(connector) == ("create_training_client_from_state_with_optimizer", state)
     assert run.base_model == "Qwen/Qwen3-8B"
+    await backend.resume_run(state, with_optimizer=False)  # e.g. RL on top of SFT
+    assert last(connector) == ("create_training_client_from_state", state)
     with pytest.raises(BackendError, match="resumes only from a weights/ path"):
         await backend.resume_run("tinker://session-0:train:3/sampler_weights/final")
     sampler_path = "tinker://session-0:train:3/sampler_weights/final"

@@ -70,6 +70,11 @@ class ModelSection(Block):
     lora_rank: Int = Field(default=32, ge=1, le=1024)
     #: local tokenizer directory or Hugging Face id; default: the base model's
     tokenizer: str | None = Field(default=None, min_length=1)
+    #: start from these weights (a ``tinker://…/weights/…`` path, e.g. an SFT run's final
+    #: state) with a fresh optimizer: RL or distillation on top of SFT
+    init_from: str | None = Field(
+        default=None, pattern=r"^tinker://[^/\s]+/weights/[^\s]+$", max_length=1024
+    )
 
     @field_validator("base_model")
     @classmethod

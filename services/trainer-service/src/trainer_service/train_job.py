@@ -261,6 +261,15 @@ class TrainingJob:
                     point.path,
                 )
                 return run, point.step, Totals.of(point.totals)
+            if self.config.model.init_from:
+                run = await backend.resume_run(self.config.model.init_from, with_optimizer=False)
+                if run.base_model != self.base_model_id:
+                    raise JobFailed(
+                        f"model.init_from: {self.config.model.init_from} was trained on "
+                        f"{run.base_model}, not {self.base_model_id}",
+                        self.partial(),
+                    )
+                return run, 0, Totals()
             run = await backend.create_run(
                 self.base_model_id,
                 lora_rank=self.config.model.lora_rank,

@@ -126,8 +126,10 @@ class TrainingBackend(Protocol):
         """A new LoRA training run on ``base_model`` (a Hugging Face id, e.g. Qwen/Qwen3-8B)."""
         ...
 
-    async def resume_run(self, state_path: str) -> TrainingRun:
-        """A run continued from a ``save_state`` path, optimizer state included."""
+    async def resume_run(self, state_path: str, *, with_optimizer: bool = True) -> TrainingRun:
+        """A run continued from a ``save_state`` path, optimizer state included; with
+        ``with_optimizer=False``, a new run that starts from those weights with a fresh
+        optimizer (e.g. RL on top of an SFT run)."""
         ...
 
     async def sampler_for(self, model: str) -> Sampler:

@@ -405,7 +405,7 @@ class SimulatedBackend:
             metadata=metadata or {},
         )
 
-    async def resume_run(self, state_path: str) -> SimulatedRun:
+    async def resume_run(self, state_path: str, *, with_optimizer: bool = True) -> SimulatedRun:
         path = CheckpointPath.parse(state_path)
         if path.kind != "weights":
             raise BackendError(
@@ -414,7 +414,11 @@ class SimulatedBackend:
         checkpoint = await asyncio.to_thread(self.store.load, path)
         meta = checkpoint.meta
         self._check_shape(meta, state_path)
-        model = TokenModel.from_arrays(checkpoint.arrays, self.vocab_size, self.ctx_buckets)
+        arrays = checkpoint.arrays
+        if not with_optimizer:  # the weights only: Adam starts again from zero moments
+            arrays = {k: v for k, v in arrays.items() if not k.endswith((".m", ".v"))}
+            arrays["adam_steps"] = np.asarray(0, np.int64)
+        model = TokenModel.from_arrays(arrays, self.vocab_size, self.ctx_buckets)
         return SimulatedRun(
             self,
             _new_run_id(),

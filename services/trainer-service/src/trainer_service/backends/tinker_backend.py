@@ -105,6 +105,8 @@ class ServiceClientLike(Protocol):
         self, path: str
     ) -> Awaitable[TrainingClientLike]: ...
 
+    def create_training_client_from_state(self, path: str) -> Awaitable[TrainingClientLike]: ...
+
     def create_sampling_client(
         self, model_path: str | None = None, base_model: str | None = None
     ) -> Awaitable[SamplingClientLike]: ...
@@ -357,17 +359,21 @@ class TinkerBackend:
         client = await _sdk(future, "create_lora_training_client")
         return TinkerRun(client)
 
-    async def resume_run(self, state_path: str) -> TinkerRun:
+    async def resume_run(self, state_path: str, *, with_optimizer: bool = True) -> TinkerRun:
         if CheckpointPath.parse(state_path).kind != "weights":
             raise BackendError(
                 f"{state_path}: training resumes only from a weights/ path (save_state)"
             )
         clients = await self._connect()
-        what = "create_training_client_from_state_with_optimizer"
-        future = await self._blocking(
-            lambda: clients.service.create_training_client_from_state_with_optimizer(state_path),
-            what,
-        )
+        if with_optimizer:
+            what = "create_training_client_from_state_with_optimizer"
+            make = lambda: clients.service.create_training_client_from_state_with_optimizer(  # noqa: E731
+                state_path
+            )
+        else:
+            what = "create_training_client_from_state"
+            make = lambda: clients.service.create_training_client_from_state(state_path)  # noqa: E731
+        future = await self._blocking(make, what)
         return TinkerRun(await _sdk(future, what))
 
     async def sampler_for(self, model: str) -> TinkerSampler:
