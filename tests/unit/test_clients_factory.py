@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import pickle
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
 
@@ -152,7 +153,9 @@ async def test_closing_a_stream_early_releases_its_concurrency_slot() -> None:
     )
     client = build_client(endpoint("openai", max_concurrency=1), transport=transport)
     for _ in range(3):
-        async with aclosing(client.stream(MESSAGES)) as chunks:
+        stream = client.stream(MESSAGES)
+        assert isinstance(stream, AsyncGenerator)  # so a caller can close it early
+        async with aclosing(stream) as chunks:
             async for chunk in chunks:
                 assert chunk.reasoning or chunk.text
                 break

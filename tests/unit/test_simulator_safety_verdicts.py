@@ -34,7 +34,8 @@ def test_every_evalset_prompt_gets_its_recorded_verdict() -> None:
     for line in RECORDED.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         recorded[row.pop("id")] = row
-    prompts = {item.id: item.prompt for item in [*load_safety(), *load_over_refusal()]}
+    prompts = {item.id: item.prompt for item in load_safety()}
+    prompts.update({item.id: item.prompt for item in load_over_refusal()})
     assert set(recorded) == set(prompts), "an evalset changed: re-record the verdicts"
     changed = {
         item_id: (recorded[item_id], verdict(prompt))
