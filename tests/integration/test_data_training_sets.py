@@ -185,7 +185,7 @@ async def test_socratic_builder(
         assert bad_part.status_code == 422 and "part" in bad_part.json()["error"]
 
 
-SIM = {
+SIM: dict[str, Any] = {
     "accuracy": 0.6,
     "tutoring_leak_rate": 0.3,
     "tutoring_question_rate": 0.8,

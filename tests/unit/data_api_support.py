@@ -92,7 +92,7 @@ async def seed_test_sets(
 ) -> None:
     """Store small GSM8K test and MATH test versions through the dataset store (no worker), so
     the contamination check has its references."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.resolved_database_url)
     try:
         store = DatasetStore(session_factory(engine), settings.data_dir)
         for name, questions in (("gsm8k", gsm8k), ("math", math or [])):
