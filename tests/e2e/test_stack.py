@@ -60,12 +60,18 @@ def test_register_chat_in_every_mode_and_job_round_trip(stack: Stack, tutor: htt
             assert body["usage"]["total_tokens"] > 0
 
     with httpx.Client(base_url=stack.url("trainer-service"), timeout=30) as trainer:
-        submitted = trainer.post(
-            "/jobs",
-            json={"kind": "plan_training", "params": {"num_examples": 1000, "batch_size": 64}},
+        refused = trainer.post(
+            "/trainings",
+            content=b"model:\n  base_model: qwen3:8b\ntraining:\n  num_epochs: many\n",
+            headers={"content-type": "application/yaml"},
         )
-        job = wait_job(trainer, submitted.headers["location"])
-        assert job["status"] == "succeeded" and job["result"]["total_steps"] == 16
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0] == {
+            "field": "training.num_epochs",
+            "line": 4,
+            "msg": refused.json()["detail"][0]["msg"],
+            "type": "config",
+        }
 
 
 def test_every_worker_passes_its_health_check(stack: Stack) -> None:

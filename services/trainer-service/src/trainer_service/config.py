@@ -32,6 +32,9 @@ class TrainerServiceSettings(ServiceSettings):
     #: Tinker's OpenAI-compatible API, where a trained sampler is served: the base URL of the
     #: ``tinker`` endpoint registered in tutor-api (tests and the demo point it at the simulator)
     tinker_openai_base_url: str = TINKER_DEFAULT_BASE_URL
+    #: where a ``backend: simulated`` run's sampler is served (the simulator's OpenAI-compatible
+    #: API, ``…/v1``); None: ``tinker_openai_base_url``
+    sim_sampler_base_url: str | None = None
     #: how long the SDK's first (blocking) connection may take before the job fails
     tinker_connect_timeout_s: float = Field(default=60.0, gt=0)
     #: where a chat template's tokenizer comes from when a config names none: a directory with
@@ -51,6 +54,12 @@ class TrainerServiceSettings(ServiceSettings):
     @classmethod
     def _empty_key_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    def sampler_base_url(self, backend: str) -> str:
+        """The OpenAI-compatible base URL that serves a trained sampler of ``backend``."""
+        if backend == "simulated" and self.sim_sampler_base_url:
+            return self.sim_sampler_base_url
+        return self.tinker_openai_base_url
 
     @property
     def experiments_dir(self) -> Path:

@@ -40,25 +40,28 @@ class Pipeline:
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     async def _call(self, method: str, url: str, service: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
         try:
-            return await self.http.request(method, url, headers=self.headers, **kwargs)
+            return await self.http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise PipelineError(
                 f"{service} unreachable at {url}: {type(exc).__name__}: {exc}"
             ) from exc
 
     async def register(
-        self, name: str, sampler_path: str, metadata: dict[str, Any]
+        self, name: str, sampler_path: str, metadata: dict[str, Any], *, backend: str
     ) -> dict[str, Any]:
-        """Register the sampler as a ``tinker`` endpoint; a name taken by an earlier
-        registration of the same sampler is reused, a name taken by another model is an error."""
+        """Register the sampler: a ``tinker`` endpoint (Tinker's OpenAI-compatible API, with
+        ``TINKER_API_KEY``); a simulated run's sampler is an ``openai`` endpoint on the simulator,
+        which needs no key. A name taken by an earlier registration of the same sampler is
+        reused; a name taken by another model is an error."""
         url = f"{self.settings.tutor_api_url}/models"
         body = {
             "name": name,
-            "kind": "tinker",
-            "base_url": self.settings.tinker_openai_base_url,
+            "kind": "openai" if backend == "simulated" else "tinker",
+            "base_url": self.settings.sampler_base_url(backend),
             "model": sampler_path,
-            "metadata": metadata,
+            "metadata": {**metadata, "simulated": backend == "simulated"},
         }
         response = await self._call("POST", url, "tutor-api", json=body)
         if response.status_code == 409:
@@ -92,7 +95,7 @@ class Pipeline:
             f"{self.settings.eval_service_url}/benchmarks",
             "eval-service",
             json=body,
-            headers={**self.headers, "Idempotency-Key": idempotency_key},
+            headers={"Idempotency-Key": idempotency_key},
         )
         if response.status_code >= 400:
             raise PipelineError(
@@ -111,7 +114,7 @@ class Pipeline:
             f"{base}/training-sets/build/teacher",
             "data-service",
             json=request,
-            headers={**self.headers, "Idempotency-Key": idempotency_key},
+            headers={"Idempotency-Key": idempotency_key},
         )
         if response.status_code >= 400:
             raise PipelineError(

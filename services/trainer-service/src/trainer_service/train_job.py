@@ -618,7 +618,7 @@ class TrainingJob:
         }
         name = slug(self.name)
         try:
-            await pipeline.register(name, sampler, metadata)
+            await pipeline.register(name, sampler, metadata, backend=self.config.backend)
             self.summary["registered_model"] = name
             self.summary["probe"] = await pipeline.probe(name)
         except PipelineError as exc:

@@ -84,6 +84,8 @@ class Stack:
             EVAL_SERVICE_URL=self.url("eval-service"),
             DATA_SERVICE_URL=self.url("data-service"),
             TRAINER_SERVICE_URL=self.url("trainer-service"),
+            # a simulated training's sampler is served by this stack's simulator
+            TRAINER_SERVICE_SIM_SAMPLER_BASE_URL=f"{self.url('simulator')}/v1",
             PYTHONUNBUFFERED="1",
         )
         if self.dataset_mirror is not None:
