@@ -464,9 +464,8 @@ def test_data_is_a_path_or_a_training_set_id() -> None:
         )
     ]
     # a suffix names the part: an uploaded file is all train, so as eval data it is ':train'
-    cfg = config(
-        f"model: {{base_model: qwen3:8b}}\ndata: {{train_file: {SET_ID}, eval_file: '{SET_ID}:train'}}\n"
-    )
+    data = f"{{train_file: {SET_ID}, eval_file: '{SET_ID}:train'}}"
+    cfg = config(f"model: {{base_model: qwen3:8b}}\ndata: {data}\n")
     assert cfg.data.eval_ref() == DataRef("training_set", SET_ID, "train")
 
 

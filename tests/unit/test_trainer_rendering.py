@@ -60,7 +60,7 @@ def template_tokens(renderer: Renderer, messages: list[dict[str, str]], **kwargs
         messages, enable_thinking=False, return_dict=False, **kwargs
     )
     assert isinstance(tokens, list)
-    return tokens
+    return [int(t) for t in tokens]  # type: ignore[arg-type]
 
 
 def assert_parity(renderer: Renderer, messages: list[dict[str, str]], rendered: Any) -> None:
@@ -72,7 +72,7 @@ def assert_parity(renderer: Renderer, messages: list[dict[str, str]], rendered: 
 
 def weighted_text(renderer: Renderer, rendered: Any) -> str:
     weighted = [t for t, w in zip(rendered.tokens, rendered.weights, strict=True) if w > 0]
-    return renderer.tokenizer.decode(weighted)
+    return str(renderer.tokenizer.decode(weighted))
 
 
 def seed_line(prompt: str, response: str, grade: int = 6, **extra: Any) -> dict[str, Any]:
@@ -305,7 +305,7 @@ def test_the_generation_prompt_is_the_templates(renderer: Renderer) -> None:
     assert renderer.generation_prompt(tutor) == template_tokens(
         renderer, tutor, add_generation_prompt=True
     )
-    assert renderer.tokenizer.decode(prompt).endswith(
+    assert str(renderer.tokenizer.decode(prompt)).endswith(
         "<|im_start|>assistant\n<think>\n\n</think>\n\n"
     )
 

@@ -52,7 +52,7 @@ class TrainerServiceSettings(ServiceSettings):
 
     @field_validator("tinker_api_key", mode="before")
     @classmethod
-    def _empty_key_is_none(cls, value: object) -> object:
+    def _empty_tinker_key_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
 
     def sampler_base_url(self, backend: str) -> str:

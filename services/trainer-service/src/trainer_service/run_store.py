@@ -52,7 +52,7 @@ class RunStore:
     async def drop_metrics_after(self, training_id: str, step: int) -> int:
         """A resumed run redoes the steps after its checkpoint: their rows go first."""
         async with self.sessions() as session:
-            result = await session.exec(  # type: ignore[call-overload]
+            result = await session.exec(
                 delete(TrainingMetric).where(
                     col(TrainingMetric.training_id) == training_id, col(TrainingMetric.step) > step
                 )
@@ -107,7 +107,7 @@ class RunStore:
             for c in await self.checkpoints(training_id)
             if c.kind == "state" and (c.expires_at is None or aware(c.expires_at) > now)  # type: ignore[operator]
         ]
-        return max(rows, key=lambda c: (c.step, aware(c.created_at)), default=None)  # type: ignore[arg-type,return-value]
+        return max(rows, key=lambda c: (c.step, aware(c.created_at)), default=None)
 
 
 def checkpoint_public(row: TrainingCheckpoint) -> dict[str, Any]:

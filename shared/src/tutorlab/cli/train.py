@@ -105,7 +105,7 @@ def watch(training_id: str, url: str | None, interval: float = 1.0) -> dict[str,
                 live=_live(run),
             )
             if run["job"]["status"] in TERMINAL:
-                return run
+                return dict(run)
 
 
 def print_training(run: dict[str, Any]) -> None:

@@ -88,7 +88,7 @@ def _estimate(prompts: Sequence[Sequence[int]], s: OnPolicySettings, teacher: bo
 async def _train_on(
     session: TrainingSession, datums: list[types.Datum], s: OnPolicySettings, index: int, total: int
 ) -> dict[str, Any]:
-    lr = learning_rate_at(index, total, s.learning_rate, s.lr_schedule, s.warmup_steps)  # type: ignore[arg-type]
+    lr = learning_rate_at(index, total, s.learning_rate, s.lr_schedule, s.warmup_steps)
     metrics: dict[str, Any] = {"train/lr": lr, "train/datums": len(datums)}
     if not datums:  # every group had equal rewards: nothing to learn from this batch
         return metrics

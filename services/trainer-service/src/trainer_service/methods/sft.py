@@ -120,7 +120,7 @@ async def run_sft(
                 await finish(pending)
                 await session.at_boundary(pending.step)
             raise
-        lr = learning_rate_at(index, total, s.learning_rate, s.lr_schedule, s.warmup_steps)  # type: ignore[arg-type]
+        lr = learning_rate_at(index, total, s.learning_rate, s.lr_schedule, s.warmup_steps)
         adam = types.AdamParams(learning_rate=lr, beta1=s.beta1, beta2=s.beta2, eps=s.eps)
         # queue step k before waiting for step k-1: the backend never idles on the trainer
         fb = await session.run.submit_forward_backward(datums, "cross_entropy")
