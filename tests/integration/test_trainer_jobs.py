@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from trainer_service.app import create_app
+from trainer_service.backends import SimulatedBackend, SimulatedLatencies
+from trainer_service.worker import worker_settings
 from trainer_service.methods.sft import SftSettings, batch_digest, sft_steps
 
 from tests.integration.trainer_support import (
@@ -21,7 +23,7 @@ from tests.integration.trainer_support import (
     trainer_settings,
     write_jsonl,
 )
-from tests.support import app_client, migrate, unique
+from tests.support import app_client, migrate, run_worker, unique
 
 pytestmark = pytest.mark.integration
 
@@ -229,3 +231,31 @@ async def test_a_killed_worker_resumes_from_its_checkpoint_without_repeating_a_s
     await run_trainer_worker(settings)
     straight = (await client.get(f"/trainings/{again.json()['id']}/metrics")).json()
     assert [m["train/nll"] for m in straight] == pytest.approx([m["train/nll"] for m in metrics])
+
+
+async def test_sft_queues_the_next_step_before_it_waits_for_the_last(stack: Any) -> None:
+    """The pipelining order, recorded by the backend: step k+1's forward-backward is queued
+    before the loop waits for step k, so the optimizer step never leaves the backend idle."""
+    settings, client, _ = stack
+    made: list[SimulatedBackend] = []
+
+    def factory(config: Any, s: Any) -> SimulatedBackend:
+        latencies = SimulatedLatencies(forward_backward=0.02, optim_step=0.01)
+        made.append(SimulatedBackend(s.simulated_state_dir, latencies=latencies))
+        return made[-1]
+
+    text = config(unique("pipe")).replace("eval_every: 3", "eval_every: 100")
+    text = text.replace("save_every: 3", "save_every: 100")
+    submitted = await post_config(client, text)
+    await run_worker(worker_settings(settings, backend_factory=factory))
+    run = (await client.get(f"/trainings/{submitted.json()['id']}")).json()
+    assert run["job"]["status"] == "succeeded"
+    events = [(e.op, e.event, e.step) for e in made[0].events]
+
+    def at(op: str, event: str, step: int) -> int:
+        return events.index((op, event, step))
+
+    for k in range(17):
+        assert at("optim_step", "submit", k) < at("forward_backward", "await", k)
+        assert at("forward_backward", "submit", k + 1) < at("forward_backward", "await", k)
+        assert at("forward_backward", "submit", k + 1) < at("optim_step", "await", k)
