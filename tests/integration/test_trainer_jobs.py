@@ -12,8 +12,8 @@ import httpx
 import pytest
 from trainer_service.app import create_app
 from trainer_service.backends import SimulatedBackend, SimulatedLatencies
-from trainer_service.worker import worker_settings
 from trainer_service.methods.sft import SftSettings, batch_digest, sft_steps
+from trainer_service.worker import worker_settings
 
 from tests.integration.trainer_support import (
     SEED_LINES,
