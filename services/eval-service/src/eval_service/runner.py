@@ -70,6 +70,7 @@ class BenchmarkDeps:
 
 
 async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
+    """The job: its phases in order (see the module doc); the result is the run's summary."""
     params: BenchmarkParams = ctx.params
     deps = BenchmarkDeps.of(ctx.resources)
     clock = PhaseClock()
