@@ -1,21 +1,27 @@
-"""``make demo``: start TutorLab locally against the built-in simulator and show a real round trip:
-register the simulator, one tutoring chat per mode, a job, and the quick benchmark's summary."""
+"""``make demo``: the whole loop, locally, against the built-in simulator and the simulated
+training backend: register the simulator, one tutoring chat per mode, the baseline quick
+benchmark, a small Socratic training set, a few SFT steps, the trained sampler registered and
+benchmarked, and the paired comparison with the baseline. Every simulated step says so."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
 
-from tutorlab.cli.bench import metrics_table
+from tutorlab.cli.bench import metrics_table, print_comparison
+from tutorlab.cli.train import print_training, watch
 from tutorlab.dev.devstack import SERVICES, SIMULATOR_PORT, Stack
 from tutorlab.settings import DEFAULT_PORTS
 
 console = Console()
+FINAL = ("succeeded", "failed", "cancelled")
 
 
 def _port(prefix: str, default: int) -> int:
@@ -80,6 +86,15 @@ def main() -> int:
             body = reply.json()
             console.print(f"[bold]{mode}[/bold] ({body['latency_ms']:.0f} ms): {body['reply']}")
 
+        # the data-service holds the datasets (the training-set builder and its contamination
+        # check read them), so the baseline and the trained model's benchmark read the same
+        # versions
+        data = httpx.Client(base_url=stack.url("data-service"), headers=headers, timeout=120)
+        for name in ("gsm8k", "math"):
+            job = data.post("/datasets/download", json={"name": name, "source": "mirror"})
+            job.raise_for_status()
+            _wait(data, job.headers["location"])
+
         console.rule("3. the quick benchmark (10 items per task) as a job")
         run = evals.post(
             "/benchmarks", json={"model": "sim-qwen3", "suite": "quick", "label": "sim-qwen3-demo"}
@@ -101,6 +116,80 @@ def main() -> int:
         if state["status"] != "succeeded":
             console.print(f"[red]{state.get('error')}[/red]")
             return 1
+        return train_and_compare(stack, headers, run_id)
+    return 0
+
+
+#: a few SFT steps on the simulated backend: small enough for a laptop, labelled as simulated
+DEMO_TRAINING = """\
+name: demo-sft
+backend: simulated   # the in-memory model that really learns; 'tinker' trains for real
+model:
+  base_model: qwen3:8b
+data:
+  train_file: {set_id}
+training:
+  num_epochs: 2
+  batch_size: 16
+  learning_rate: 5e-4
+  max_steps: 12
+  eval_every: 4
+  save_every: 6
+  max_length: 1024
+monitor: {{gsm8k_items: 8, tutoring_items: 8, max_tokens: 64}}
+benchmark_after:
+  suite: quick
+  compare_to: {baseline}
+"""
+
+
+def _wait(client: httpx.Client, path: str) -> dict[str, Any]:
+    while True:
+        body: dict[str, Any] = client.get(path, params={"wait_s": 30}, timeout=60).json()
+        if (body.get("status") or body.get("job", {}).get("status")) in FINAL:
+            return body
+
+
+def train_and_compare(stack: Stack, headers: dict[str, str], baseline: str) -> int:
+    data = httpx.Client(base_url=stack.url("data-service"), headers=headers, timeout=120)
+    trainer = httpx.Client(base_url=stack.url("trainer-service"), headers=headers, timeout=60)
+
+    console.rule("4. a small Socratic training set (data-service)")
+    build = data.post("/training-sets/build/socratic", json={"max_problems": 60})
+    build.raise_for_status()
+    built = _wait(data, build.headers["location"])
+    if built["status"] != "succeeded":
+        console.print(f"[red]{built.get('error')}[/red]")
+        return 1
+    set_id = built["result"]["training_set"]
+    console.print(
+        f"training set {set_id}: {built['result']['train']} train / {built['result']['eval']} "
+        "eval examples"
+    )
+
+    console.rule("5. SFT, a few steps [SIMULATED backend, not Tinker]")
+    config = DEMO_TRAINING.format(set_id=set_id, baseline=baseline)
+    console.print(config, markup=False, highlight=False)
+    submitted = trainer.post(
+        "/trainings", content=config.encode(), headers={"content-type": "application/yaml"}
+    )
+    submitted.raise_for_status()
+    training_id = submitted.json()["id"]
+    run = watch(training_id, stack.url("trainer-service"))
+    print_training(run)
+    if run["job"]["status"] != "succeeded":
+        return 1
+
+    console.rule(
+        "6. the trained model vs the baseline [SIMULATED: shows the pipeline, not a model]"
+    )
+    folder = Path(run["experiment"])
+    comparison = folder / "comparison.json"
+    if comparison.is_file():
+        print_comparison(json.loads(comparison.read_text()))
+    else:
+        console.print("[yellow]no comparison was written (see the experiment README)[/yellow]")
+    console.print(f"experiment: {folder} (README.md, config.yaml, metrics.jsonl, …)")
     console.rule("done")
     return 0
 
