@@ -23,7 +23,6 @@ from eval_service.config import EvalServiceSettings
 from eval_service.worker import worker_settings
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.registry_client import RegistryClient
 from tutorlab_sim import SimConfig
 from tutorlab_sim import create_app as create_sim_app
 
@@ -116,8 +115,7 @@ async def stack(redis_url: str, dataset_mirror: Path, tmp_path: Path) -> AsyncIt
     tutor_app = create_tutor_app(TutorApiSettings(database_url=tutor_db))
     tutor_transport = httpx.ASGITransport(app=tutor_app)
     sim_transport = httpx.ASGITransport(app=sim_app)
-    registry = RegistryClient(TUTOR_URL, transport=tutor_transport)
-    eval_app = create_eval_app(settings, extras={"registry": registry})
+    eval_app = create_eval_app(settings, registry_transport=tutor_transport)
     async with (
         app_client(tutor_app) as tutor,
         app_client(eval_app) as evals,

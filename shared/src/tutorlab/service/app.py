@@ -58,13 +58,12 @@ def create_service_app(
     settings: ServiceSettings,
     *,
     queue: JobQueue | None = None,
-    http: httpx.AsyncClient | None = None,
-    extras: dict[str, Any] | None = None,
 ) -> FastAPI:
     """A FastAPI app with health, readiness, the jobs API (when the service runs jobs) and the
     service's own routers.
 
-    ``queue`` and ``http`` are injectable (tests pass an in-memory queue or an ASGI transport).
+    ``queue`` is injectable (tests pass an in-memory queue). What a service's routes use beyond
+    the shared state, its ``on_startup`` hooks build into ``state.resources``.
     """
     if queue is not None and not spec.runs_jobs:
         raise ValueError(f"{spec.name} runs no jobs: it takes no queue")
@@ -77,8 +76,7 @@ def create_service_app(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            http=http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)),
-            extras=dict(extras or {}),
+            http=httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)),
         )
         if spec.runs_jobs:
             state.job_queue = queue or ArqJobQueue(settings.redis_url, settings.queue_name)
@@ -93,8 +91,7 @@ def create_service_app(
                 await hook(state)
             if state.job_queue is not None:
                 await state.job_queue.close()
-            if http is None:
-                await state.http.aclose()
+            await state.http.aclose()
             await engine.dispose()
 
     app = FastAPI(title=spec.title, version=__version__, lifespan=lifespan)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
 import httpx
 from fastapi import Depends, HTTPException, Request, status
@@ -19,15 +19,21 @@ from tutorlab.settings import ServiceSettings
 @dataclass
 class ServiceState:
     """What the lifespan builds for one service. ``job_queue`` and ``job_store`` are ``None`` for
-    a service that runs no jobs (tutor-api): it needs no Redis and has no jobs table."""
+    a service that runs no jobs (tutor-api): it needs no Redis and has no jobs table.
+
+    ``resources`` holds what the service's own start-up hook built for its routes (stores with
+    caches, clients with connection pools), one typed object that its ``deps.py`` reads back
+    with :func:`resources_of`.
+    """
 
     settings: ServiceSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    #: a route's calls to other services (the trainer-service checks a config's data references)
     http: httpx.AsyncClient
     job_queue: JobQueue | None = None
     job_store: JobStore | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    resources: object | None = None
 
     @property
     def queue(self) -> JobQueue:
@@ -56,6 +62,27 @@ async def get_state(request: Request) -> ServiceState:
 
 
 State = Annotated[ServiceState, Depends(get_state)]
+
+R = TypeVar("R")
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def resources_of(state: ServiceState, kind: type[R]) -> R:
+    """The service's resources as the type its start-up hook built, for its ``deps.py``."""
+    resources = state.resources
+    if not isinstance(resources, kind):
+        raise RuntimeError(
+            f"{state.settings.service_name}: no {kind.__name__} (has its start-up hook run?)"
+        )
+    return resources
+
+
+def settings_of(state: ServiceState, kind: type[S]) -> S:
+    """The service's settings as its own settings class, for its ``deps.py``."""
+    settings = state.settings
+    if not isinstance(settings, kind):
+        raise RuntimeError(f"{settings.service_name}: settings are not {kind.__name__}")
+    return settings
 
 
 async def require_api_key(request: Request) -> None:

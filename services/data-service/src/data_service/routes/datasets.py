@@ -16,21 +16,12 @@ from tutorlab.service.jobs_api import submit_job
 from data_service.dataset_import import DownloadParams
 from data_service.dataset_sources import HUB_SOURCES
 from data_service.dataset_store import DatasetStore
-from data_service.items import ItemFilter, ItemIndex, with_tags
+from data_service.deps import DatasetsDep, ItemsDep
+from data_service.items import ItemFilter, with_tags
 from data_service.models import DatasetVersion
 from data_service.schemas import DatasetCard, DatasetVersionPublic, ItemsPage, TaggingPublic
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
-
-
-def _store(state: State) -> DatasetStore:
-    store: DatasetStore = state.extras["datasets"]
-    return store
-
-
-def _items(state: State) -> ItemIndex:
-    index: ItemIndex = state.extras["items"]
-    return index
 
 
 def check_name_split(name: str, split: str) -> None:
@@ -46,10 +37,9 @@ def check_name_split(name: str, split: str) -> None:
 
 
 async def find_version(
-    state: State, name: str, split: str, version: str | None = None
+    store: DatasetStore, name: str, split: str, version: str | None = None
 ) -> DatasetVersion:
     check_name_split(name, split)
-    store = _store(state)
     if version is not None:
         row = await store.get_version(version)
         if row is None or (row.name, row.split) != (name, split):
@@ -82,9 +72,9 @@ async def download(
 
 
 @router.get("")
-async def list_datasets(state: State) -> list[DatasetVersionPublic]:
+async def list_datasets(store: DatasetsDep) -> list[DatasetVersionPublic]:
     """The current version of every imported dataset split."""
-    return [DatasetVersionPublic.of(v) for v in await _store(state).list_current()]
+    return [DatasetVersionPublic.of(v) for v in await store.list_current()]
 
 
 def _counts(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -106,11 +96,10 @@ def _counts(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @router.get("/{name}/{split}")
-async def dataset_card(name: str, split: str, state: State) -> DatasetCard:
+async def dataset_card(name: str, split: str, store: DatasetsDep, index: ItemsDep) -> DatasetCard:
     """A split's card: current version (counts, checksum, source), every version, taggings."""
-    version = await find_version(state, name, split)
-    store = _store(state)
-    records = await _items(state).records(version)
+    version = await find_version(store, name, split)
+    records = await index.records(version)
     counts = await asyncio.to_thread(_counts, records)
     return DatasetCard(
         name=name,
@@ -127,7 +116,8 @@ async def dataset_card(name: str, split: str, state: State) -> DatasetCard:
 async def list_items(
     name: str,
     split: str,
-    state: State,
+    store: DatasetsDep,
+    index: ItemsDep,
     offset: int = Query(default=0, ge=0),
     limit: int = Query(default=20, ge=1, le=500),
     tag: str | None = Query(default=None, description="taxonomy topic id (its subtopics match)"),
@@ -141,10 +131,10 @@ async def list_items(
     """A page of items, filtered; each item carries its tags."""
     if tag is not None and tag not in default_tagger().taxonomy:
         raise HTTPException(422, f"tag: unknown topic id {tag!r} (see the taxonomy)")
-    row = await find_version(state, name, split, version)
+    row = await find_version(store, name, split, version)
     flt = ItemFilter(tag=tag, grade=grade, subject=subject, level=level, q=q)
     try:
-        page = await _items(state).page(row, flt, offset, limit, tagging)
+        page = await index.page(row, flt, offset, limit, tagging)
     except LookupError as exc:
         raise HTTPException(404, str(exc.args[0])) from exc
     return ItemsPage(
@@ -164,12 +154,12 @@ async def get_item(
     name: str,
     split: str,
     item_id: str,
-    state: State,
+    store: DatasetsDep,
+    index: ItemsDep,
     version: str | None = Query(default=None),
 ) -> dict[str, Any]:
     """One item with its tags (MATH ids contain slashes: ``test/algebra/1.json``)."""
-    row = await find_version(state, name, split, version)
-    index = _items(state)
+    row = await find_version(store, name, split, version)
     record = await index.record(row, item_id)
     if record is None:
         raise HTTPException(404, f"item {item_id!r} not found in {name}/{split} ({row.id})")

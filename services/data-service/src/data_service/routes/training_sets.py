@@ -19,14 +19,13 @@ from tutorlab.service.jobs_api import submit_job
 
 from data_service.build_jobs import SocraticBuildParams, TeacherBuildParams
 from data_service.config import DataServiceSettings
-from data_service.dataset_store import DatasetStore
+from data_service.deps import DatasetsDep, Settings, TrainingSetsDep
 from data_service.schemas import (
     TrainingSetCreated,
     TrainingSetPublic,
     TrainingSetSummary,
     ValidatePathRequest,
 )
-from data_service.training_sets import TrainingSetStore
 from data_service.uploaded_sets import (
     MAX_PROBLEMS_SHOWN,
     PathUpload,
@@ -38,11 +37,6 @@ from data_service.uploaded_sets import (
 )
 
 router = APIRouter(prefix="/training-sets", tags=["training-sets"])
-
-
-def _sets(state: State) -> TrainingSetStore:
-    store: TrainingSetStore = state.extras["training_sets"]
-    return store
 
 
 def resolve_inside(raw: str, roots: dict[str, Path]) -> Path:
@@ -98,12 +92,11 @@ def _invalid(exc: ValidationError, prefix: tuple[str, ...] = ()) -> HTTPExceptio
 @router.post("/validate", dependencies=[ApiKey])
 async def validate(
     request: Request,
-    state: State,
+    settings: Settings,
     max_tokens: int = Query(default=4096, ge=16, le=1_000_000, description="token limit"),
 ) -> dict[str, Any]:
     """Validate a training JSONL: ``{"path": …}`` (a file under the data directory), a multipart
     upload (field ``file``), or the JSONL itself as the body. Every problem has its line number."""
-    settings: DataServiceSettings = state.settings  # type: ignore[assignment]
     content_type = request.headers.get("content-type", "")
     _body_limit(request, settings.max_upload_bytes)
     body = await request.body()
@@ -204,15 +197,15 @@ async def _upload_source(
 
 
 @router.post("", status_code=201, dependencies=[ApiKey])
-async def create_set(request: Request, state: State) -> JSONResponse:
+async def create_set(
+    request: Request, state: State, settings: Settings, datasets: DatasetsDep
+) -> JSONResponse:
     """A user's own JSONL as a training set: a multipart upload (field ``file``; optional form
     fields ``name``, ``description`` and the options) or ``{"path", "name", …}`` (a file inside
     the data directory or the dataset mirror). Validated, checked for test-set overlap, stored
     with a card like a built set. ``201`` when created; ``200`` with the same set when the same
     content (and options) already is one."""
-    settings: DataServiceSettings = state.settings  # type: ignore[assignment]
     source, options = await _upload_source(request, settings)
-    datasets: DatasetStore = state.extras["datasets"]
     try:
         row, created = await create_uploaded_set(
             source, options, store=datasets, sessions=state.sessions
@@ -237,20 +230,20 @@ async def create_set(request: Request, state: State) -> JSONResponse:
 
 @router.get("")
 async def list_sets(
-    state: State,
+    sets: TrainingSetsDep,
     builder: Literal["socratic", "teacher", "upload"] | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0),
 ) -> list[TrainingSetSummary]:
     """Built and uploaded sets, newest first."""
-    rows = await _sets(state).list(builder, limit, offset)
+    rows = await sets.list(builder, limit, offset)
     return [TrainingSetSummary.of(r) for r in rows]
 
 
 @router.get("/{set_id}")
-async def show_set(set_id: str, state: State) -> TrainingSetPublic:
+async def show_set(set_id: str, sets: TrainingSetsDep) -> TrainingSetPublic:
     """A set with its card (source, builder, params, counts, checksum, contamination report)."""
-    row = await _sets(state).get(set_id)
+    row = await sets.get(set_id)
     if row is None:
         raise HTTPException(404, f"training set {set_id!r} not found")
     return TrainingSetPublic.of(row)
@@ -259,14 +252,13 @@ async def show_set(set_id: str, state: State) -> TrainingSetPublic:
 @router.get("/{set_id}/download")
 async def download_set(
     set_id: str,
-    state: State,
+    sets: TrainingSetsDep,
     part: Literal["train", "eval"] = "train",
     format: Literal["prompt", "messages"] = Query(
         default="prompt", description="prompt: {prompt, response, …}; messages: {messages, …}"
     ),
 ) -> FileResponse:
     """One part of a set as JSONL."""
-    sets = _sets(state)
     row = await sets.get(set_id)
     if row is None:
         raise HTTPException(404, f"training set {set_id!r} not found")

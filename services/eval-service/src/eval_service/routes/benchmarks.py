@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from tutorlab.jobs.models import JobPublic, JobStatus
-from tutorlab.registry_client import RegistryClient, RegistryError
+from tutorlab.registry_client import RegistryError
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.jobs_api import WaitQuery, read_job, submit_job
 
 from eval_service.catalog import load_catalog
-from eval_service.item_store import ItemStore
+from eval_service.deps import ItemsDep, RegistryDep
 from eval_service.jobs import BENCHMARK
 from eval_service.plan import PlanError, task_names
 from eval_service.results import item_record
@@ -37,6 +37,7 @@ def _links(run_id: str) -> dict[str, str]:
 async def submit_benchmark(
     body: BenchmarkParams,
     state: State,
+    registry: RegistryDep,
     idempotency_key: str | None = Header(default=None, max_length=200),
 ) -> JSONResponse:
     """Queue a benchmark; poll the ``Location`` for progress, metrics so far and results."""
@@ -46,7 +47,6 @@ async def submit_benchmark(
         raise HTTPException(422, str(exc)) from exc
     if body.registered is not None:
         raise HTTPException(422, "registered: set by eval-service, not accepted in a request")
-    registry: RegistryClient = state.extras["registry"]
     registered = None
     try:
         if body.model:
@@ -143,6 +143,7 @@ async def get_benchmark(run_id: str, state: State, wait_s: float = WaitQuery) ->
 async def benchmark_items(
     run_id: str,
     state: State,
+    store: ItemsDep,
     task: str | None = None,
     verdict: str | None = None,
     status: str | None = Query(default=None, pattern="^(ok|error)$"),
@@ -153,7 +154,6 @@ async def benchmark_items(
     await _run(state, run_id)
     if error is not None:
         status = "error" if error else "ok"
-    store: ItemStore = state.extras["items"]
     total, rows = await store.page(
         run_id, task=task, verdict=verdict, status=status, offset=offset, limit=limit
     )

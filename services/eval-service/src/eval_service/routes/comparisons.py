@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from tutorlab.service.deps import ApiKey, State
 
 from eval_service.comparison import ComparisonError, compare_and_write
+from eval_service.deps import ItemsDep
 from eval_service.models import ComparisonRecord
 from eval_service.schemas import ComparisonRequest
 
@@ -18,12 +19,14 @@ router = APIRouter(tags=["comparisons"])
 
 
 @router.post("/comparisons", status_code=201, dependencies=[ApiKey])
-async def create_comparison(body: ComparisonRequest, state: State) -> dict[str, Any]:
+async def create_comparison(
+    body: ComparisonRequest, state: State, items: ItemsDep
+) -> dict[str, Any]:
     """Compare now; writes ``comparison.json`` beside the candidate's results."""
     try:
         return await compare_and_write(
             state.sessions,
-            state.extras["items"],
+            items,
             baseline=body.baseline,
             candidate=body.candidate,
             n_resamples=body.n_resamples,

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from tutorlab.datasets.records import DatasetRecord
-from tutorlab.scoring import MathVerifier
 from tutorlab.scoring.offline import score_rows, summarize
 from tutorlab.service.deps import ApiKey, State
 
+from eval_service.deps import Resources
 from eval_service.items import ItemLoader, ItemsUnavailable
 from eval_service.schemas import ScoreRequest
 
@@ -20,7 +20,7 @@ DATASET_FOR = {"gsm8k": ("gsm8k", "test"), "math": ("math", "test")}
 
 
 @router.post("/score", dependencies=[ApiKey])
-async def score(body: ScoreRequest, state: State) -> dict[str, Any]:
+async def score(body: ScoreRequest, state: State, resources: Resources) -> dict[str, Any]:
     """Items: ``{question?|id?, response, gold?}``; ``id`` looks the gold up (GSM8K/MATH test)."""
     records: dict[str, DatasetRecord] = {}
     needs_lookup = any(i.get("gold") is None and i.get("id") is not None for i in body.items)
@@ -31,11 +31,7 @@ async def score(body: ScoreRequest, state: State) -> dict[str, Any]:
         except ItemsUnavailable as exc:
             raise HTTPException(422, f"items: gold lookup by id impossible: {exc}") from exc
         records = {r.id: r for r in source.records}
-    verifier = None
-    if body.task == "math":
-        verifier = state.extras.get("verifier")
-        if verifier is None:
-            verifier = state.extras["verifier"] = MathVerifier(workers=1)
+    verifier = resources.verifier() if body.task == "math" else None
     rows = [(i + 1, item) for i, item in enumerate(body.items)]
     results, problems = await score_rows(body.task, rows, verifier=verifier, lookup=records.get)
     if problems and not results:

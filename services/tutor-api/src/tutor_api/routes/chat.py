@@ -10,17 +10,17 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 from tutorlab.clients import ChatChunk, ModelEndpointError
 from tutorlab.contracts.chat import TutorChatRequest, TutorChatResponse, Usage
-from tutorlab.service.deps import ApiKey, State
+from tutorlab.service.deps import ApiKey
 from tutorlab.tutoring import PROMPT_VERSION, build_messages
 
+from tutor_api.deps import ClientsDep, RegistryDep
 from tutor_api.models import ModelEndpointRow
 from tutor_api.registry import EndpointNotFound, NoActiveModel, Registry
 
 router = APIRouter(tags=["chat"])
 
 
-async def _endpoint(state: State, name: str | None) -> ModelEndpointRow:
-    registry: Registry = state.extras["registry"]
+async def _endpoint(registry: Registry, name: str | None) -> ModelEndpointRow:
     try:
         return await (registry.get(name) if name else registry.active())
     except EndpointNotFound as exc:
@@ -41,11 +41,13 @@ def _bad_gateway(name: str, exc: ModelEndpointError) -> HTTPException:
 
 
 @router.post("/chat", dependencies=[ApiKey], response_model=TutorChatResponse)
-async def chat(body: TutorChatRequest, state: State):  # type: ignore[no-untyped-def]
+async def chat(  # type: ignore[no-untyped-def]
+    body: TutorChatRequest, registry: RegistryDep, clients: ClientsDep
+):
     """The tutor's reply. ``stream: true`` answers ``text/event-stream``: ``delta`` events, then
     one ``done`` event carrying the same object the non-streaming call returns."""
-    row = await _endpoint(state, body.model)
-    client = await state.extras["clients"].get(row)
+    row = await _endpoint(registry, body.model)
+    client = await clients.get(row)
     messages = build_messages(body.message, body.mode, body.grade, body.history)
     if body.stream:
         # wait for the first piece here, so an endpoint that fails before answering is a 502

@@ -14,33 +14,23 @@ from tutorlab.contracts.endpoints import (
     ModelEndpointUpdate,
     ModelParams,
 )
-from tutorlab.service.deps import ApiKey, State
+from tutorlab.service.deps import ApiKey
 from tutorlab.service.errors import validation_detail
 
-from tutor_api.endpoint_clients import EndpointClients
-from tutor_api.registry import EndpointExists, EndpointNotFound, Registry
+from tutor_api.deps import ClientsDep, RegistryDep
+from tutor_api.registry import EndpointExists, EndpointNotFound
 from tutor_api.schemas import ProbeResult
 
 router = APIRouter(prefix="/models", tags=["models"])
 
 
-def _registry(state: State) -> Registry:
-    registry: Registry = state.extras["registry"]
-    return registry
-
-
-def _clients(state: State) -> EndpointClients:
-    clients: EndpointClients = state.extras["clients"]
-    return clients
-
-
 @router.post("", status_code=201, dependencies=[ApiKey])
 async def register_model(
-    body: ModelEndpointCreate, state: State, response: Response
+    body: ModelEndpointCreate, registry: RegistryDep, response: Response
 ) -> ModelEndpoint:
     """Register an endpoint. Keys are never stored: ``api_key_env`` names the variable."""
     try:
-        row = await _registry(state).create(body)
+        row = await registry.create(body)
     except EndpointExists as exc:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"name: a model named {body.name!r} is already registered"
@@ -50,59 +40,61 @@ async def register_model(
 
 
 @router.get("")
-async def list_models(state: State) -> list[ModelEndpoint]:
-    return [row.to_endpoint() for row in await _registry(state).list()]
+async def list_models(registry: RegistryDep) -> list[ModelEndpoint]:
+    return [row.to_endpoint() for row in await registry.list()]
 
 
 @router.get("/{name}")
-async def show_model(name: str, state: State) -> ModelEndpoint:
+async def show_model(name: str, registry: RegistryDep) -> ModelEndpoint:
     try:
-        return (await _registry(state).get(name)).to_endpoint()
+        return (await registry.get(name)).to_endpoint()
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
 
 
 @router.patch("/{name}", dependencies=[ApiKey])
-async def update_model(name: str, body: ModelEndpointUpdate, state: State) -> ModelEndpoint:
+async def update_model(
+    name: str, body: ModelEndpointUpdate, registry: RegistryDep, clients: ClientsDep
+) -> ModelEndpoint:
     try:
-        row = await _registry(state).update(name, body)
+        row = await registry.update(name, body)
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     except ValidationError as exc:  # the updated endpoint breaks a registration rule
         detail = validation_detail([dict(e) for e in exc.errors()])
         summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
         raise HTTPException(422, {"error": summary, "detail": detail}) from exc
-    await _clients(state).forget(name)
+    await clients.forget(name)
     return row.to_endpoint()
 
 
 @router.delete("/{name}", status_code=204, dependencies=[ApiKey])
-async def delete_model(name: str, state: State) -> Response:
+async def delete_model(name: str, registry: RegistryDep, clients: ClientsDep) -> Response:
     try:
-        await _registry(state).delete(name)
+        await registry.delete(name)
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    await _clients(state).forget(name)
+    await clients.forget(name)
     return Response(status_code=204)
 
 
 @router.post("/{name}/activate", dependencies=[ApiKey])
-async def activate_model(name: str, state: State) -> ModelEndpoint:
+async def activate_model(name: str, registry: RegistryDep) -> ModelEndpoint:
     """Make this the model ``/chat`` uses when a request names none."""
     try:
-        return (await _registry(state).activate(name)).to_endpoint()
+        return (await registry.activate(name)).to_endpoint()
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
 
 
 @router.post("/{name}/probe", dependencies=[ApiKey])
-async def probe_model(name: str, state: State) -> ProbeResult:
+async def probe_model(name: str, registry: RegistryDep, clients: ClientsDep) -> ProbeResult:
     """Reachability (the model list) and a one-token chat. ``ok`` says whether both worked."""
     try:
-        row = await _registry(state).get(name)
+        row = await registry.get(name)
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    client = await _clients(state).get(row)
+    client = await clients.get(row)
     result = ProbeResult(name=name, ok=False, reachable=False)
     try:
         listed = await client.list_models()
