@@ -250,7 +250,7 @@ async def test_sft_queues_the_next_step_before_it_waits_for_the_last(stack: Any)
     await run_worker(worker_settings(settings, backend_factory=factory))
     run = (await client.get(f"/trainings/{submitted.json()['id']}")).json()
     assert run["job"]["status"] == "succeeded"
-    events = [(e.op, e.event, e.step) for e in made[0].events]
+    events: list[tuple[str, str, int]] = [(e.op, e.event, e.step) for e in made[0].events]
 
     def at(op: str, event: str, step: int) -> int:
         return events.index((op, event, step))
@@ -259,3 +259,18 @@ async def test_sft_queues_the_next_step_before_it_waits_for_the_last(stack: Any)
         assert at("optim_step", "submit", k) < at("forward_backward", "await", k)
         assert at("forward_backward", "submit", k + 1) < at("forward_backward", "await", k)
         assert at("forward_backward", "submit", k + 1) < at("optim_step", "await", k)
+
+
+async def test_no_file_outside_the_data_directory_is_read(stack: Any) -> None:
+    """Every path a config names (data, RLVR problems, a local tokenizer) must resolve inside
+    the data directory or the dataset mirror; a refusal does not say whether the file exists."""
+    _, client, _ = stack
+    for needle, replacement, field in (
+        ("data/socratic_train.jsonl", "../../etc/passwd", "data.train_file"),
+        ("  base_model: qwen3:8b", "  base_model: qwen3:8b\n  tokenizer: /etc", "model.tokenizer"),
+    ):
+        text = config(unique("path")).replace(needle, replacement)
+        response = await post_config(client, text)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"].startswith(f"{field}:"), response.json()
+        assert "exist" not in response.json()["error"]

@@ -72,20 +72,43 @@ def resolve_ref(field: str, ref: ConfigDataRef, settings: ServiceSettings) -> Da
 
 
 def config_refs(config: TrainingConfig, settings: ServiceSettings) -> list[DataRef]:
-    """The config's train and eval data (the eval part of a training set by default)."""
+    """Every file the config makes the trainer read: the train and eval data (the eval part of
+    a training set by default), an RLVR problems file, a tokenizer given as a local path."""
     refs = []
     train, evaluation = config.data.train_ref(), config.data.eval_ref()
     if train is not None:
         refs.append(resolve_ref("data.train_file", train, settings))
     if evaluation is not None:
         refs.append(resolve_ref("data.eval_file", evaluation, settings))
+    if config.rlvr is not None and config.rlvr.problems.file:
+        problems = ConfigDataRef("path", config.rlvr.problems.file, "train")
+        refs.append(resolve_ref("rlvr.problems.file", problems, settings))
     return refs
+
+
+def tokenizer_source(config: TrainingConfig, settings: ServiceSettings) -> str:
+    """Where the chat template's tokenizer comes from: ``model.tokenizer`` (a Hugging Face id,
+    or a directory inside the data directory), else the operator's ``tokenizer_dir``, else the
+    base model's Hugging Face id."""
+    name = config.model.tokenizer
+    if name is None:
+        tokenizer_dir = getattr(settings, "tokenizer_dir", None)
+        return str(tokenizer_dir) if tokenizer_dir else config.resolved_base_model
+    # "org/name" is a Hugging Face id unless such a directory exists where the worker runs
+    # (transformers would read it): then, like any path, it must be inside the data directory
+    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") != 1
+    if not looks_like_path and not Path(name).exists():
+        return name
+    ref = resolve_ref("model.tokenizer", ConfigDataRef("path", name, "train"), settings)
+    assert ref.path is not None
+    return str(ref.path)
 
 
 async def check_data_refs(
     config: TrainingConfig, settings: ServiceSettings, http: httpx.AsyncClient
 ) -> None:
     """At submit: every path is allowed and is a file; every set id is known to the data-service."""
+    tokenizer_source(config, settings)  # a local tokenizer path must be inside the data dir
     for ref in config_refs(config, settings):
         if ref.path is not None:
             if not ref.path.is_file():

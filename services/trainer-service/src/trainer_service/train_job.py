@@ -11,6 +11,7 @@ README rendered at the end (also when the run is cancelled or stopped by its bud
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from dataclasses import replace
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from tutorlab.curriculum.training_format import parse_example
+from tutorlab.curriculum.training_format import Example, parse_example
 from tutorlab.jobs.runtime import JobCancelled, JobContext, JobFailed
 
 from trainer_service.backends.protocol import (
@@ -36,24 +37,26 @@ from trainer_service.data_refs import (
     config_refs,
     load_ref,
     resolve_ref,
+    tokenizer_source,
 )
 from trainer_service.experiment import Experiment, slug
 from trainer_service.methods.rl import (
     OnPolicySettings,
+    rl_steps,
     run_onpolicy_distillation,
     run_rlvr,
 )
-from trainer_service.methods.sft import SftSettings, eval_nll, run_sft
+from trainer_service.methods.sft import SftSettings, eval_nll, run_sft, sft_steps
 from trainer_service.monitor import MonitorSlice, make_evaluator
 from trainer_service.pipeline import Pipeline, PipelineError
-from trainer_service.prices import PriceTable, UnknownPrice
+from trainer_service.prices import ModelPrice, PriceTable, UnknownPrice
 from trainer_service.problems import (
     ProblemSourceError,
     load_dataset_problems,
     parse_problem_lines,
     sample_slice,
 )
-from trainer_service.rendering import Renderer
+from trainer_service.rendering import Renderer, RenderError
 from trainer_service.resources import TrainerResources, trainer_resources
 from trainer_service.rewards import Problem, RewardWeights
 from trainer_service.schemas import TrainingJobParams
@@ -224,7 +227,7 @@ class TrainingJob:
                 self.partial(),
             )
 
-    def _pricing(self) -> Any:
+    def _pricing(self) -> ModelPrice:
         table = PriceTable.default()
         try:
             return table.price_for(self.base_model_id)
@@ -234,9 +237,10 @@ class TrainingJob:
             raise JobFailed(f"no price for {self.base_model_id}: {exc}", self.partial()) from exc
 
     async def _renderer(self) -> Renderer:
-        source = self.config.model.tokenizer or (
-            str(self.settings.tokenizer_dir) if self.settings.tokenizer_dir else self.base_model_id
-        )
+        try:
+            source = tokenizer_source(self.config, self.settings)
+        except DataRefError as exc:
+            raise JobFailed(f"{exc.field}: {exc}", self.partial()) from exc
         try:
             return await asyncio.to_thread(Renderer.load, source)
         except Exception as exc:
@@ -304,17 +308,14 @@ class TrainingJob:
             raise JobFailed(f"{exc.field}: {exc}", self.partial()) from exc
         return loaded
 
-    async def _examples(
-        self, ref: DataRef, renderer: Renderer
-    ) -> list[tuple[list[int], list[float]]]:
+    async def _read_examples(self, ref: DataRef) -> tuple[list[Example], LoadedData]:
+        """The training examples of a data reference; a bad line fails the job naming it."""
         loaded = await self._load(ref)
-        examples = []
+        examples: list[Example] = []
         for number, line in enumerate(loaded.lines, 1):
             if not line.strip():
                 continue
             try:
-                import json
-
                 examples.append(parse_example(json.loads(line)))
             except (ValueError, ValidationError) as exc:
                 raise JobFailed(
@@ -327,10 +328,30 @@ class TrainingJob:
             "count": len(examples),
             "sha256": loaded.sha256,
         }
-        rendered = await asyncio.to_thread(
-            renderer.render_examples, examples, self.config.training.max_length
-        )
-        return [(list(r.tokens), list(r.weights)) for r in rendered]
+        return examples, loaded
+
+    async def _examples(
+        self, ref: DataRef, renderer: Renderer
+    ) -> list[tuple[list[int], list[float]]]:
+        """Rendered examples with loss weights; one whose prompt alone fills ``max_length``
+        has nothing to learn and is left out (counted in the experiment summary)."""
+        examples, loaded = await self._read_examples(ref)
+        try:
+            rendered = await asyncio.to_thread(
+                renderer.render_examples, examples, self.config.training.max_length
+            )
+        except RenderError as exc:
+            raise JobFailed(f"{ref.field}: {loaded.source}: {exc}", self.partial()) from exc
+        kept = [(list(r.tokens), list(r.weights)) for r in rendered if r.trainable]
+        key = "train" if ref.field == "data.train_file" else "eval"
+        self.summary["data"][key]["skipped_too_long"] = len(rendered) - len(kept)
+        if not kept:
+            raise JobFailed(
+                f"{ref.field}: no example fits training.max_length "
+                f"{self.config.training.max_length}",
+                self.partial(),
+            )
+        return kept
 
     async def _split_refs(self) -> tuple[DataRef | None, DataRef | None]:
         try:
@@ -412,8 +433,6 @@ class TrainingJob:
                 beta2=t.adam.beta2,
                 eps=t.adam.eps,
             )
-            from trainer_service.methods.sft import sft_steps
-
             self._set_total(len(sft_steps(len(train), settings)))
             await self.report("training")
             return await run_sft(session, train, settings, evaluate=evaluate)
@@ -455,8 +474,6 @@ class TrainingJob:
         s = self._on_policy_settings(
             options.group_size, options.groups_per_batch, options.max_tokens, options.temperature
         )
-        from trainer_service.methods.rl import rl_steps
-
         self._set_total(len(rl_steps(len(problems), s)))
         verifier = await self.res.verifier() if any(p.kind == "math" for p in problems) else None
         w = options.rewards
@@ -522,28 +539,10 @@ class TrainingJob:
                 "data.train_file: on-policy distillation samples its prompts from it",
                 self.partial(),
             )
-        loaded = await self._load(train_ref)
-        prompts: list[list[int]] = []
-        import json
-
-        for number, line in enumerate(loaded.lines, 1):
-            if not line.strip():
-                continue
-            try:
-                example = parse_example(json.loads(line))
-            except (ValueError, ValidationError) as exc:
-                raise JobFailed(
-                    f"data.train_file: {loaded.source} line {number}: "
-                    f"{str(exc).splitlines()[0][:300]}",
-                    self.partial(),
-                ) from exc
-            messages = renderer.messages_for(example)
-            prompts.append(renderer.generation_prompt(messages[:-1]))
-        self.summary["data"]["train"] = {
-            "source": loaded.source,
-            "count": len(prompts),
-            "sha256": loaded.sha256,
-        }
+        examples, _ = await self._read_examples(train_ref)
+        prompts = [
+            renderer.generation_prompt(renderer.messages_for(example)[:-1]) for example in examples
+        ]
         teacher_name = self.config.resolved_teacher
         assert teacher_name is not None
         try:
@@ -556,8 +555,6 @@ class TrainingJob:
             options.max_tokens or 512,
             options.temperature or 1.0,
         )
-        from trainer_service.methods.rl import rl_steps
-
         self._set_total(len(rl_steps(len(prompts), s)))
         await self.report("training")
         return await run_onpolicy_distillation(
