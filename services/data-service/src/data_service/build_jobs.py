@@ -7,7 +7,6 @@ import asyncio
 from typing import Any, Literal
 
 from pydantic import Field
-from tutorlab.cache import ResponseCache
 from tutorlab.clients import ChatResult
 from tutorlab.contracts.endpoints import ModelParams
 from tutorlab.jobs.runtime import JobContext, JobFailed
@@ -25,8 +24,7 @@ from data_service.builders.teacher import (
     math_kind,
     teacher_prompts,
 )
-from data_service.dataset_store import DatasetStore
-from data_service.model_access import ModelAccess
+from data_service.resources import data_resources
 from data_service.training_sets import (
     BuildInput,
     CommonBuildParams,
@@ -70,7 +68,8 @@ def _dedupe(values: list[str]) -> list[str]:
 
 async def build_socratic(ctx: JobContext) -> dict[str, Any]:
     params: SocraticBuildParams = ctx.params
-    store: DatasetStore = ctx.resources["datasets"]
+    resources = data_resources(ctx)
+    store = resources.datasets
     await ctx.progress(0, 3)
     source = await tagged_sample(
         store, "gsm8k", "train", params.source_version, params.max_problems, params.seed
@@ -117,7 +116,7 @@ async def build_socratic(ctx: JobContext) -> dict[str, Any]:
         data=data,
         common=params,
         store=store,
-        sessions=ctx.resources["sessions"],
+        sessions=resources.sessions,
     )
     await ctx.progress(3, 3)
     return result
@@ -125,8 +124,8 @@ async def build_socratic(ctx: JobContext) -> dict[str, Any]:
 
 async def build_teacher(ctx: JobContext) -> dict[str, Any]:
     params: TeacherBuildParams = ctx.params
-    store: DatasetStore = ctx.resources["datasets"]
-    access: ModelAccess = ctx.resources["models"]
+    resources = data_resources(ctx)
+    store, access = resources.datasets, resources.models
     endpoint = await access.endpoint(params.teacher, field="teacher")
     source = await tagged_sample(
         store, params.dataset, "train", params.source_version, params.max_problems, params.seed
@@ -144,18 +143,18 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
     outcomes, fanout = await access.ask_all(
         endpoint,
         fanout_requests(prompts, sampling),
-        cache=ResponseCache(ctx.resources["sessions"]),
+        cache=resources.response_cache(),
         progress=ctx.progress,
         concurrency=params.concurrency,
         epoch=params.epoch,
     )
     results: dict[str, ChatResult] = {}
     errors: dict[str, str] = {}
-    for outcome in outcomes.values():
-        if outcome.result is not None:
-            results[outcome.id] = outcome.result
+    for reply in outcomes.values():
+        if reply.result is not None:
+            results[reply.id] = reply.result
         else:
-            errors[outcome.id] = outcome.error or "request failed"
+            errors[reply.id] = reply.error or "request failed"
 
     judgements: dict[str, Judgement] = {}
     answered = [p for p in prompts if p.id in results]
@@ -225,5 +224,5 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
         data=data,
         common=params,
         store=store,
-        sessions=ctx.resources["sessions"],
+        sessions=resources.sessions,
     )

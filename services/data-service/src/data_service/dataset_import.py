@@ -8,9 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from tutorlab.jobs.runtime import JobContext
 
-from data_service.config import DataServiceSettings
 from data_service.dataset_sources import DATASET_NAMES, loader, splits_for
-from data_service.dataset_store import DatasetStore
+from data_service.resources import data_resources
 
 #: row counts of the canonical releases; an import that differs says so in its result
 EXPECTED_ROWS: dict[tuple[str, str], int] = {
@@ -47,8 +46,8 @@ def planned_splits(params: DownloadParams) -> list[tuple[str, str]]:
 
 async def download_dataset(ctx: JobContext) -> dict[str, Any]:
     params: DownloadParams = ctx.params
-    settings: DataServiceSettings = ctx.resources["settings"]
-    store: DatasetStore = ctx.resources["datasets"]
+    resources = data_resources(ctx)
+    settings, store = resources.settings, resources.datasets
     pairs = planned_splits(params)
     load = loader(
         params.source,

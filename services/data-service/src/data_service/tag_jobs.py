@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tutorlab.cache import ResponseCache
 from tutorlab.contracts.endpoints import ModelParams
 from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.curriculum.taxonomy import Taxonomy
@@ -25,8 +24,8 @@ from tutorlab.jobs.runtime import JobContext, JobFailed
 from data_service.dataset_store import DatasetStore
 from data_service.items import rule_tags
 from data_service.llm_tagger import LLM_TAGGER_VERSION, UnusableReply, parse_reply, tagging_messages
-from data_service.model_access import ModelAccess
 from data_service.models import DatasetTagging, DatasetVersion
+from data_service.resources import data_resources
 from data_service.tagging_report import subject_agreement
 
 CHUNK = 500
@@ -149,7 +148,8 @@ async def _llm_rows(
     ctx: JobContext, params: TagDatasetParams, records: Sequence[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     assert params.model is not None
-    access: ModelAccess = ctx.resources["models"]
+    resources = data_resources(ctx)
+    access = resources.models
     taxonomy = default_tagger().taxonomy
     endpoint = await access.endpoint(params.model)
     sampling = ModelParams(temperature=params.temperature, max_tokens=params.max_tokens)
@@ -159,7 +159,7 @@ async def _llm_rows(
     outcomes, stats = await access.ask_all(
         endpoint,
         requests,
-        cache=ResponseCache(ctx.resources["sessions"]),
+        cache=resources.response_cache(),
         progress=ctx.progress,
         concurrency=params.concurrency,
         epoch=params.epoch,
@@ -210,7 +210,7 @@ async def _llm_rows(
 
 async def tag_dataset(ctx: JobContext) -> dict[str, Any]:
     params: TagDatasetParams = ctx.params
-    store: DatasetStore = ctx.resources["datasets"]
+    store = data_resources(ctx).datasets
     version = await resolve_version(store, params.name, params.split, params.version)
     records = await store.load_records(version)
     await ctx.progress(0, len(records))

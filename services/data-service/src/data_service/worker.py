@@ -14,6 +14,7 @@ from data_service.config import DataServiceSettings
 from data_service.dataset_store import DatasetStore
 from data_service.jobs import JOB_PREFIX, KINDS
 from data_service.model_access import ModelAccess
+from data_service.resources import RESOURCES_KEY, DataResources
 
 
 def resources_hooks(
@@ -21,24 +22,28 @@ def resources_hooks(
     registry_transport: httpx.AsyncBaseTransport | None = None,
     model_transport: httpx.AsyncBaseTransport | None = None,
 ) -> tuple[ResourcesHook, ResourcesHook]:
-    """Start-up and shut-down hooks that give jobs their store and model access.
+    """Start-up and shut-down hooks giving data jobs their :class:`DataResources`.
 
     The transports are for tests: tutor-api and model servers mounted in process.
     """
 
     async def startup(settings: ServiceSettings, resources: dict[str, Any]) -> None:
+        assert isinstance(settings, DataServiceSettings)
         sessions = session_factory(resources["engine"])
-        resources["sessions"] = sessions
-        resources["datasets"] = DatasetStore(sessions, settings.data_dir)
         registry = RegistryClient(
             settings.tutor_api_url, api_key=settings.api_key_value(), transport=registry_transport
         )
-        resources["models"] = ModelAccess(registry, model_transport=model_transport)
+        resources[RESOURCES_KEY] = DataResources(
+            settings=settings,
+            sessions=sessions,
+            datasets=DatasetStore(sessions, settings.data_dir),
+            models=ModelAccess(registry, model_transport=model_transport),
+        )
 
     async def shutdown(settings: ServiceSettings, resources: dict[str, Any]) -> None:
-        models: ModelAccess | None = resources.get("models")
-        if models is not None:
-            await models.aclose()
+        data: DataResources | None = resources.get(RESOURCES_KEY)
+        if data is not None:
+            await data.aclose()
 
     return startup, shutdown
 
