@@ -119,3 +119,51 @@ def test_train_register_benchmark_and_compare(
     assert shown.returncode == 0, shown.stderr
     assert "Comparison with the baseline" in shown.stdout
     assert os.path.basename(str(folder)) in shown.stdout
+
+
+OFF_POLICY = """\
+name: offpolicy-e2e
+method: distillation
+backend: simulated
+model: {base_model: qwen3:8b}
+distillation:
+  mode: off_policy
+  teacher: sim-teacher
+  teacher_set: {dataset: gsm8k, max_problems: 20, modes: [solve, hint], require_references: true}
+training: {num_epochs: 1, batch_size: 8, learning_rate: 1e-3, max_length: 1024}
+monitor: {gsm8k_items: 0, tutoring_items: 0}
+"""
+
+
+def test_off_policy_distillation_trains_on_the_teachers_set(
+    stack: Stack, tutor: httpx.Client
+) -> None:
+    """A registered teacher answers problems through the data-service's teacher builder; the
+    filtered replies become a training set; the student is fine-tuned on it."""
+    data = httpx.Client(base_url=stack.url("data-service"), timeout=60)
+    trainer = httpx.Client(base_url=stack.url("trainer-service"), timeout=60)
+    imported = data.post("/datasets/download", json={"name": "all", "source": "mirror"})
+    assert wait(data, imported.headers["location"])["status"] == "succeeded"
+    tutor.post(
+        "/models",
+        json={
+            "name": "sim-teacher",
+            "kind": "openai",
+            "base_url": stack.url("simulator") + "/v1",
+            "model": "qwen3:32b",
+        },
+    ).raise_for_status()
+    submitted = trainer.post(
+        "/trainings", content=OFF_POLICY.encode(), headers={"content-type": "application/yaml"}
+    )
+    assert submitted.status_code == 202, submitted.text
+    run = wait(trainer, f"/trainings/{submitted.json()['id']}", timeout_s=400)
+    assert run["job"]["status"] == "succeeded", run["job"]["error"]
+    summary = json.loads((Path(run["experiment"]) / "experiment.json").read_text())
+    set_id = summary["teacher_set"]
+    card = data.get(f"/training-sets/{set_id}").json()
+    assert card["builder"] == "teacher"
+    assert summary["data"]["train"]["source"] == f"{set_id}:train"
+    assert summary["data"]["train"]["count"] == card["train_rows"] > 0
+    metrics = trainer.get(f"/trainings/{run['id']}/metrics").json()
+    assert len(metrics) == run["total_steps"] >= 1

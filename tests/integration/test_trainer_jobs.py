@@ -274,3 +274,16 @@ async def test_no_file_outside_the_data_directory_is_read(stack: Any) -> None:
         assert response.status_code == 422, response.text
         assert response.json()["error"].startswith(f"{field}:"), response.json()
         assert "exist" not in response.json()["error"]
+
+
+async def test_the_base_model_is_checked_against_the_servers_capabilities(stack: Any) -> None:
+    settings, client, _ = stack
+    too_long = config(unique("ctx")).replace("max_length: 512", "max_length: 65536")
+    not_offered = config(unique("model")).replace("base_model: qwen3:8b", "base_model: qwen3:32b")
+    ids = [(await post_config(client, text)).json()["id"] for text in (too_long, not_offered)]
+    await run_trainer_worker(settings)
+    first, second = [(await client.get(f"/trainings/{i}")).json()["job"] for i in ids]
+    assert first["status"] == "failed" and first["error"].startswith("training.max_length:")
+    assert "32768" in first["error"]
+    assert second["status"] == "failed" and second["error"].startswith("model.base_model:")
+    assert "Qwen/Qwen3-32B" in second["error"]
