@@ -152,23 +152,8 @@ class Pipeline:
         """Long-poll the benchmark until it ends (or ``timeout_s``), then read its results and
         its comparison."""
         base = self.settings.eval_service_url
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while True:
-            wait = max(0.0, min(60.0, deadline - loop.time()))
-            response = await self._call(
-                "GET",
-                f"{base}/benchmarks/{run_id}",
-                "eval-service",
-                params={"wait_s": wait},
-                timeout=wait + 30,
-            )
-            if response.status_code >= 400:
-                raise PipelineError(f"eval-service: benchmark {run_id}: {response.status_code}")
-            job = response.json()
-            status = str(job.get("status"))
-            if status in _TERMINAL or loop.time() >= deadline:
-                break
+        job = await self._wait_job(base, "eval-service", run_id, timeout_s)
+        status = str(job.get("status"))
         outcome = BenchmarkOutcome(id=run_id, status=status, error=job.get("error"))
         if status != "succeeded":
             return outcome

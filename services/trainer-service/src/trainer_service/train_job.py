@@ -392,7 +392,6 @@ class TrainingJob:
         if eval_ref is not None:
             eval_rendered = await self._examples(eval_ref, renderer)
         monitor = await self._monitor_problems()
-        t = self.config.training
         batch = self.config.step_batch_size
 
         async def nll() -> float | None:
@@ -420,19 +419,7 @@ class TrainingJob:
             if train_ref is None:
                 raise JobFailed("data.train_file: required for SFT", self.partial())
             train = await self._examples(train_ref, renderer)
-            settings = SftSettings(
-                batch_size=batch,
-                num_epochs=t.num_epochs,
-                learning_rate=t.learning_rate,
-                lr_schedule=t.lr_schedule,
-                warmup_steps=t.warmup_steps,
-                eval_every=t.eval_every,
-                seed=t.seed,
-                max_steps=t.max_steps,
-                beta1=t.adam.beta1,
-                beta2=t.adam.beta2,
-                eps=t.adam.eps,
-            )
+            settings = SftSettings(batch_size=batch, **self._stepping())
             self._set_total(len(sft_steps(len(train), settings)))
             await self.report("training")
             return await run_sft(session, train, settings, evaluate=evaluate)
@@ -446,25 +433,31 @@ class TrainingJob:
         assert self.session is not None
         self.session.total_steps = total
 
+    def _stepping(self) -> dict[str, Any]:
+        """What every method's loop takes from ``training``: epochs, schedule, Adam."""
+        t = self.config.training
+        return {
+            "num_epochs": t.num_epochs,
+            "learning_rate": t.learning_rate,
+            "lr_schedule": t.lr_schedule,
+            "warmup_steps": t.warmup_steps,
+            "eval_every": t.eval_every,
+            "seed": t.seed,
+            "max_steps": t.max_steps,
+            "beta1": t.adam.beta1,
+            "beta2": t.adam.beta2,
+            "eps": t.adam.eps,
+        }
+
     def _on_policy_settings(
         self, group_size: int, groups: int, max_tokens: int, temperature: float
     ) -> OnPolicySettings:
-        t = self.config.training
         return OnPolicySettings(
             group_size=group_size,
             groups_per_batch=groups,
             max_tokens=max_tokens,
             temperature=temperature,
-            learning_rate=t.learning_rate,
-            lr_schedule=t.lr_schedule,
-            warmup_steps=t.warmup_steps,
-            num_epochs=t.num_epochs,
-            eval_every=t.eval_every,
-            seed=t.seed,
-            max_steps=t.max_steps,
-            beta1=t.adam.beta1,
-            beta2=t.adam.beta2,
-            eps=t.adam.eps,
+            **self._stepping(),
         )
 
     async def _rlvr(self, session: TrainingSession, renderer: Renderer, evaluate: Any) -> int:

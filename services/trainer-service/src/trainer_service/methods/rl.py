@@ -101,6 +101,22 @@ async def _train_on(
     return metrics
 
 
+async def _step_done(
+    session: TrainingSession,
+    s: OnPolicySettings,
+    step: int,
+    total: int,
+    metrics: dict[str, Any],
+    tokens: StepTokens,
+    evaluate: Evaluate | None,
+) -> None:
+    """The step's evaluation when one is due (every ``eval_every`` and at the end), then the
+    session's bookkeeping."""
+    if evaluate is not None and s.eval_every > 0 and (step % s.eval_every == 0 or step == total):
+        metrics.update(await evaluate(step))
+    await session.step_done(step, metrics, tokens)
+
+
 def _trained_tokens(datums: Sequence[types.Datum]) -> int:
     return sum(d.model_input.length for d in datums)
 
@@ -170,14 +186,8 @@ async def run_rlvr(
                 "groups/skipped_constant_reward": skipped,
             }
         )
-        if (
-            evaluate is not None
-            and s.eval_every > 0
-            and (step % s.eval_every == 0 or step == total)
-        ):
-            metrics.update(await evaluate(step))
         tokens = StepTokens(prefill=prefill, sampled=sampled, trained=_trained_tokens(datums))
-        await session.step_done(step, metrics, tokens)
+        await _step_done(session, s, step, total, metrics, tokens, evaluate)
     return total
 
 
@@ -243,12 +253,6 @@ async def run_onpolicy_distillation(
                 )
         metrics = await _train_on(session, datums, s, index, total)
         metrics["distill/kl_to_teacher"] = fmean(kls) if kls else None
-        if (
-            evaluate is not None
-            and s.eval_every > 0
-            and (step % s.eval_every == 0 or step == total)
-        ):
-            metrics.update(await evaluate(step))
         tokens = StepTokens(prefill=prefill, sampled=sampled, trained=_trained_tokens(datums))
-        await session.step_done(step, metrics, tokens)
+        await _step_done(session, s, step, total, metrics, tokens, evaluate)
     return total
