@@ -27,7 +27,7 @@ install: ## install uv (if missing) and the locked dependencies
 redis: ## make sure Redis answers at REDIS_URL (start redis-server if installed)
 	@uv run --quiet python -m tutorlab.dev.redis_check --start "$(REDIS_URL)"
 
-demo: install redis ## start everything against the simulator and run the quick benchmark
+demo: install redis ## the whole loop on the simulator: benchmark, build data, train (simulated), compare
 	@uv run --quiet python -m tutorlab.dev.demo
 
 dev: install redis ## run all services, workers and the simulator in the foreground (honcho)

@@ -43,8 +43,6 @@ class TrainerServiceSettings(ServiceSettings):
     #: how long a finished training waits for its automatic benchmark to end before it writes
     #: the experiment README without the benchmark's numbers
     benchmark_wait_s: float = Field(default=6 * 3600.0, ge=0)
-    #: periodic (intermediate) checkpoints expire after this long; the final sampler never does
-    checkpoint_ttl_s: int = Field(default=7 * 24 * 3600, ge=3600)
     #: the simulated backend's per-request latencies (seconds), for the demo and the bench
     sim_forward_backward_s: float = Field(default=0.0, ge=0)
     sim_optim_step_s: float = Field(default=0.0, ge=0)

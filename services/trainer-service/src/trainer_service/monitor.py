@@ -48,21 +48,32 @@ def make_evaluator(
     max_tokens: int,
     temperature: float,
     eval_nll: Callable[[], Awaitable[float | None]] | None = None,
+    eval_tokens: int = 0,
     verifier: MathVerifier | None = None,
 ) -> Callable[[int], Awaitable[dict[str, Any]]]:
+    """The evaluation a loop runs every ``eval_every`` steps. With a budget, an evaluation whose
+    cost (at most: the eval set's tokens, the slice's prompts and ``max_tokens`` a reply) would
+    take the run past ``max_cost_usd`` is skipped, and the metrics say so."""
     params = types.SamplingParams(
         max_tokens=max_tokens, temperature=temperature, stop=list(renderer.stop_tokens)
     )
 
+    problems = [*monitor.solve, *monitor.hint]
+    prompts = [renderer.generation_prompt(problem_messages(p)) for p in problems]
+    most = StepTokens(
+        prefill=(eval_tokens if eval_nll is not None else 0) + sum(len(q) for q in prompts),
+        sampled=len(prompts) * max_tokens,
+    )
+
     async def evaluate(step: int) -> dict[str, Any]:
+        if not session.affordable(most):
+            return {"eval/skipped": "max_cost_usd"}
         metrics: dict[str, Any] = {}
         if eval_nll is not None:
             metrics["eval/nll"] = await eval_nll()
-        problems = [*monitor.solve, *monitor.hint]
         if not problems:
             return metrics
         sampler = await session.run.sampler()
-        prompts = [renderer.generation_prompt(problem_messages(p)) for p in problems]
         responses = await asyncio.gather(
             *(sampler.sample(types.ModelInput.from_ints(q), 1, params) for q in prompts)
         )

@@ -61,6 +61,8 @@ class Pipeline:
             "kind": "openai" if backend == "simulated" else "tinker",
             "base_url": self.settings.sampler_base_url(backend),
             "model": sampler_path,
+            # the model was trained on Qwen3's non-thinking form: serve it in that form
+            "params": {"think": False},
             "metadata": {**metadata, "simulated": backend == "simulated"},
         }
         response = await self._call("POST", url, "tutor-api", json=body)

@@ -68,7 +68,8 @@ class TrainingSession:
     pricing: Pricing
     total_steps: int
     save_every: int
-    checkpoint_ttl_s: int
+    #: periodic checkpoints expire after this long (None: kept)
+    checkpoint_ttl_s: int | None
     max_cost_usd: float | None
     #: optimizer steps done before this attempt (a resumed run starts past them)
     start_step: int = 0
@@ -76,6 +77,7 @@ class TrainingSession:
     #: called after each recorded step with (step, metrics): the live bar's partial result
     on_progress: Callable[[int, dict[str, Any]], Awaitable[None]] | None = None
     last_saved_step: int = -1
+    last_save_final: bool = False
     stopped_reason: str | None = None
     #: optimizer steps done so far (this attempt's and the ones before it)
     last_step: int = 0
@@ -97,6 +99,12 @@ class TrainingSession:
         self.totals.tokens_sampled += tokens.sampled
         self.totals.tokens_trained += tokens.trained
         self.totals.cost_usd += self.step_cost(tokens)
+
+    def affordable(self, tokens: StepTokens) -> bool:
+        """Whether spending ``tokens`` now keeps the run within ``max_cost_usd``."""
+        if self.max_cost_usd is None:
+            return True
+        return self.totals.cost_usd + self.step_cost(tokens) <= self.max_cost_usd
 
     async def ensure_budget(
         self, step: int, estimate: StepTokens, in_flight: StepTokens | None = None
@@ -181,6 +189,7 @@ class TrainingSession:
             }
         )
         self.last_saved_step = step
+        self.last_save_final = final
         log.info("training %s: saved state %s at step %d", self.training_id, path, step)
         return path
 

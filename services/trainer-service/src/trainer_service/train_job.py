@@ -67,10 +67,11 @@ log = logging.getLogger("trainer_service.train")
 
 
 def run_name(config: TrainingConfig, training_id: str) -> str:
-    if config.name:
-        return config.name
-    model = slug(config.model.base_model.replace(":", "-").split("/")[-1])
-    return f"{config.method}-{model}-{training_id.split('_', 1)[-1][:8]}"
+    """The run's name: the experiment folder and the registered model. The config's ``name``
+    (or method and base model) and the training id's first 8 hex digits, so a config run twice
+    gives two experiments and two models instead of one overwriting the other."""
+    stem = config.name or f"{config.method}-{config.model.base_model.split('/')[-1]}"
+    return slug(f"{stem.replace(':', '-')}-{training_id.split('_', 1)[-1][:8]}")
 
 
 class TrainingJob:
@@ -145,8 +146,9 @@ class TrainingJob:
     async def run(self) -> dict[str, Any]:
         self.experiment.write_config(self.config.model_dump(mode="json"))
         await self.report("preparing")
-        backend = self._backend()
+        backend: TrainingBackend | None = None
         try:
+            backend = self._backend()
             return await self._run_with(backend)
         except JobCancelled:
             self.summary["status"] = "cancelled"
@@ -157,7 +159,8 @@ class TrainingJob:
             await self._write_record()
             raise
         finally:
-            await backend.aclose()
+            if backend is not None:
+                await backend.aclose()
 
     def _backend(self) -> TrainingBackend:
         try:
@@ -179,8 +182,7 @@ class TrainingJob:
                 pricing=pricing,
                 total_steps=0,
                 save_every=self.config.training.save_every,
-                checkpoint_ttl_s=self.config.training.checkpoint_ttl_s
-                or self.settings.checkpoint_ttl_s,
+                checkpoint_ttl_s=self.config.training.checkpoint_ttl_s,
                 max_cost_usd=self.config.max_cost_usd,
                 start_step=start_step,
                 totals=totals,
@@ -404,6 +406,7 @@ class TrainingJob:
             max_tokens=self.config.monitor.max_tokens,
             temperature=self.config.monitor.temperature,
             eval_nll=nll if eval_rendered else None,
+            eval_tokens=sum(len(tokens) - 1 for tokens, _ in eval_rendered),
         )
         try:
             if method == "rlvr":
@@ -502,8 +505,9 @@ class TrainingJob:
                 source, sha = f"{spec.source}/{spec.split}", ""
         except (ProblemSourceError, DataRefError) as exc:
             raise JobFailed(f"rlvr.problems: {exc}", self.partial()) from exc
-        if spec.limit:
-            problems = problems[: spec.limit]
+        if spec.limit:  # a seeded sample, in the dataset's order
+            keep = {p.id for p in sample_slice(problems, spec.limit, self.config.training.seed)}
+            problems = [p for p in problems if p.id in keep]
         if not problems:
             raise JobFailed("rlvr.problems: no problem with a gold answer", self.partial())
         if spec.source == "math":
@@ -586,7 +590,7 @@ class TrainingJob:
         done = session.last_step
         self.summary["steps_done"] = done
         await self.report("saving", step=done)
-        if session.last_saved_step != done:
+        if not session.last_save_final:  # the weights a team keeps never expire
             await session.save_state(done, final=True)
         self.summary["sampler_path"] = await session.save_sampler(done)
         self.summary["totals"] = session.totals.as_dict()

@@ -301,7 +301,7 @@ class TinkerBackend:
         except TimeoutError as exc:
             raise BackendError(
                 f"{what}: no answer from {where} within {self._connect_timeout_s:g} s"
-                " (connect_timeout_s); check the network and TINKER_BASE_URL"
+                " (connect_timeout_s); check the network and TRAINER_SERVICE_TINKER_BASE_URL"
             ) from exc
 
     def _connect_blocking(self) -> _Clients:
