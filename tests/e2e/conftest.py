@@ -20,6 +20,8 @@ def make_stack(root: Path, mirror: Path, **kwargs: object) -> Stack:
         # a killed worker's job is taken over quickly in tests
         "EVAL_SERVICE_JOB_STALE_AFTER_S": "3",
         "EVAL_SERVICE_JOB_HEARTBEAT_S": "0.5",
+        "TRAINER_SERVICE_JOB_STALE_AFTER_S": "3",
+        "TRAINER_SERVICE_JOB_HEARTBEAT_S": "0.5",
         # the chat template's tokenizer, offline: the team's copy of Qwen3's files
         "TRAINER_SERVICE_TOKENIZER_DIR": str(DEFAULT_TOKENIZER),
         **kwargs.pop("env", {}),  # type: ignore[dict-item]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from trainer_service.methods.sft import SftSettings, batch_digest, sft_steps
 from tutorlab.dev.devstack import Stack
 
 from tests.integration.trainer_support import SEED_LINES, write_jsonl
@@ -167,3 +168,46 @@ def test_off_policy_distillation_trains_on_the_teachers_set(
     assert summary["data"]["train"]["count"] == card["train_rows"] > 0
     metrics = trainer.get(f"/trainings/{run['id']}/metrics").json()
     assert len(metrics) == run["total_steps"] >= 1
+
+
+KILLED = """\
+name: killed-e2e
+backend: simulated
+model: {base_model: qwen3:8b}
+data: {train_file: data/socratic_train.jsonl}
+training: {num_epochs: 8, batch_size: 4, learning_rate: 1e-3, save_every: 3, eval_every: 100}
+monitor: {gsm8k_items: 0, tutoring_items: 0}
+simulated: {forward_backward_s: 0.25, optim_step_s: 0.05}
+"""
+
+
+def test_a_sigkilled_trainer_worker_is_taken_over_from_its_checkpoint(
+    stack: Stack, tmp_path: Path
+) -> None:
+    trainer = httpx.Client(base_url=stack.url("trainer-service"), timeout=60)
+    data_dir = Path(stack.environment()["TUTORLAB_DATA_DIR"])
+    write_jsonl(data_dir / "data/socratic_train.jsonl", SEED_LINES)
+    submitted = trainer.post(
+        "/trainings", content=KILLED.encode(), headers={"content-type": "application/yaml"}
+    )
+    assert submitted.status_code == 202, submitted.text
+    training_id = submitted.json()["id"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run = trainer.get(f"/trainings/{training_id}").json()
+        if run["step"] >= 5:
+            break
+        time.sleep(0.1)
+    stack.kill("trainer-worker")
+    assert trainer.get(f"/trainings/{training_id}").json()["job"]["status"] == "running"
+    stack.start_worker("trainer-worker")
+    run = wait(trainer, f"/trainings/{training_id}", timeout_s=240)
+    assert run["job"]["status"] == "succeeded", run["job"]["error"]
+    assert run["job"]["attempts"] == 2
+    metrics = trainer.get(f"/trainings/{training_id}/metrics").json()
+    assert [m["step"] for m in metrics] == list(range(1, 25))  # 12 lines / 4 × 8 epochs
+    # every step trained on its planned batch: none repeated, none skipped
+    plan = sft_steps(12, SftSettings(4, 8, 1e-3, "linear", 0, 100, 0))
+    assert [m["data/batch"] for m in metrics] == [batch_digest(b) for b in plan]
+    lines = (Path(run["experiment"]) / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 24
