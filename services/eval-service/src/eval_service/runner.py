@@ -14,65 +14,30 @@ worker restart, a takeover of a stale job) finishes the rest and scores nothing 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 from tutorlab.cache import ResponseCache
 from tutorlab.jobs.models import Job, aware
 from tutorlab.jobs.runtime import JobContext
 
 from eval_service.aggregation import RunFacts, aggregate_run, run_config
-from eval_service.config import EvalServiceSettings
-from eval_service.item_store import ItemStore
-from eval_service.items import ItemLoader
 from eval_service.outcome import check_error_threshold, compare_with_baseline, summary_of
 from eval_service.phase_clock import PhaseClock
 from eval_service.plan import Plan
 from eval_service.preparation import resolve_and_plan
+from eval_service.resources import EvalResources, eval_resources
 from eval_service.results import output_paths
 from eval_service.reuse import Reused, copy_earlier_run, offer_as_source, run_reuse_key
 from eval_service.schemas import BenchmarkParams
-from eval_service.scorers import Scorer
 from eval_service.scoring_pass import ScoringPass, score_remaining
-from eval_service.targets import Target, TargetResolver
-
-
-@dataclass
-class BenchmarkDeps:
-    """What a benchmark job uses from its worker's resources (see ``eval_service.worker``)."""
-
-    settings: EvalServiceSettings
-    sessions: async_sessionmaker[AsyncSession]
-    items: ItemStore
-    targets: TargetResolver
-    scorer: Scorer
-    data_http: httpx.AsyncClient | None = None
-
-    @classmethod
-    def of(cls, resources: Mapping[str, Any]) -> BenchmarkDeps:
-        return cls(
-            settings=resources["settings"],
-            sessions=resources["sessions"],
-            items=resources["items"],
-            targets=resources["targets"],
-            scorer=resources["scorer"],
-            data_http=resources.get("data_http"),
-        )
-
-    def loader(self) -> ItemLoader:
-        """Reads a run's datasets: the data-service's when it has them, else the mirror."""
-        return ItemLoader(mirror=self.settings.dataset_mirror, data_service=self.data_http)
+from eval_service.targets import Target
 
 
 async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     """The job: its phases in order (see the module doc); the result is the run's summary."""
     params: BenchmarkParams = ctx.params
-    deps = BenchmarkDeps.of(ctx.resources)
+    deps = eval_resources(ctx)
     clock = PhaseClock()
     started = first_start(ctx.job)
     target, plan = await resolve_and_plan(params, deps.targets, deps.loader(), clock)
@@ -117,7 +82,7 @@ def first_start(job: Job) -> float:
 
 async def reuse_or_score(
     ctx: JobContext,
-    deps: BenchmarkDeps,
+    deps: EvalResources,
     target: Target,
     plan: Plan,
     reuse_as: str | None,

@@ -15,6 +15,7 @@ from tutorlab.settings import ServiceSettings
 from eval_service.config import EvalServiceSettings
 from eval_service.item_store import ItemStore
 from eval_service.jobs import JOB_PREFIX, KINDS
+from eval_service.resources import RESOURCES_KEY, EvalResources
 from eval_service.scorers import Scorer
 from eval_service.targets import TargetResolver
 
@@ -25,7 +26,7 @@ def resources_hooks(
     model_transport: httpx.AsyncBaseTransport | None = None,
     data_transport: httpx.AsyncBaseTransport | None = None,
 ) -> tuple[ResourcesHook, ResourcesHook]:
-    """Start-up and shut-down hooks that give benchmark jobs their stores, targets and scorer.
+    """Start-up and shut-down hooks giving benchmark jobs their :class:`EvalResources`.
 
     The transports are for tests: tutor-api (the registry, and ``/chat`` for a run through
     it), the model servers and the data-service mounted in process.
@@ -44,7 +45,8 @@ def resources_hooks(
         registry = RegistryClient(
             settings.tutor_api_url, api_key=api_key, transport=registry_transport
         )
-        resources.update(
+        resources[RESOURCES_KEY] = EvalResources(
+            settings=settings,
             sessions=sessions,
             items=ItemStore(sessions),
             targets=TargetResolver(
@@ -54,23 +56,19 @@ def resources_hooks(
                 model_transport=model_transport,
                 tutor_api_transport=registry_transport,
             ),
+            verifier=verifier,
+            scorer=Scorer(verifier),
             data_http=httpx.AsyncClient(
                 base_url=settings.data_service_url, timeout=30.0, transport=data_transport
             )
             if settings.use_data_service
             else None,
-            verifier=verifier,
-            scorer=Scorer(verifier),
         )
 
     async def shutdown(settings: ServiceSettings, resources: dict[str, Any]) -> None:
-        targets: TargetResolver | None = resources.get("targets")
-        if targets is not None:
-            await targets.aclose()
-        if resources.get("data_http") is not None:
-            await resources["data_http"].aclose()
-        if resources.get("verifier") is not None:
-            resources["verifier"].close()
+        evals: EvalResources | None = resources.get(RESOURCES_KEY)
+        if evals is not None:
+            await evals.aclose()
 
     return startup, shutdown
 
