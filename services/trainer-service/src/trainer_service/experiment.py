@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -128,4 +128,39 @@ def readme_context(summary: Mapping[str, Any]) -> dict[str, Any]:
         },
         "verdicts": verdicts,
         "pct": _pct,
+    }
+
+
+#: the columns a README's training curve shows, when the run has them
+CURVE_COLUMNS = (
+    "train/nll",
+    "reward/mean",
+    "reward/accuracy",
+    "distill/kl_to_teacher",
+    "eval/nll",
+    "eval/gsm8k_accuracy",
+    "eval/no_reveal_rate",
+    "cost/cumulative_usd",
+)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def curve(rows: Sequence[Any], points: int = 20) -> dict[str, Any] | None:
+    """About ``points`` rows of the run's metrics (always the last) for the README's table;
+    ``rows`` have ``step`` and ``metrics``."""
+    if not rows:
+        return None
+    columns = [k for k in CURVE_COLUMNS if any(r.metrics.get(k) is not None for r in rows)]
+    every = max(1, len(rows) // points)
+    shown = [r for i, r in enumerate(rows) if i % every == 0 or i == len(rows) - 1]
+    return {
+        "columns": columns,
+        "rows": [
+            {"step": r.step, "cells": {k: _cell(r.metrics.get(k)) for k in columns}} for r in shown
+        ],
     }

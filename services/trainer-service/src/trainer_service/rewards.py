@@ -4,7 +4,7 @@ A ``solve`` problem earns ``correct`` for a right final answer and loses ``forma
 without a ``\\boxed{}`` answer (the cookbook's ``correct + 0.1·(format − 1)``). A ``hint`` problem
 is a tutoring turn: it earns ``no_reveal`` when the reply does not give the answer away and
 ``asks_question`` when it ends the turn with a question to the student. MATH answers that plain
-comparison cannot settle go to the math-verify process pool in one batch per step.
+comparison cannot settle go to the math-verify process pool, each distinct (gold, answer) once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Literal
 from tutorlab.scoring.extract import boxed_answers
 from tutorlab.scoring.mathverify import MathVerifier
 from tutorlab.scoring.tutoring import answer_revealed, socratic_step
-from tutorlab.scoring.verdicts import MathKind, score_math_responses
+from tutorlab.scoring.verdicts import MathKind, MathVerdict, score_math_responses
 
 Mode = Literal["solve", "hint"]
 
@@ -55,6 +55,26 @@ class Reward:
     asks_question: bool | None
 
 
+async def _math_verdicts(
+    items: list[tuple[str, str]], kind: MathKind, verifier: MathVerifier | None
+) -> list[MathVerdict]:
+    """``score_math_responses``, with each distinct (gold, answer) pair sent to math-verify once:
+    a group's replies often reach the same answer, and math-verify is most of a step's reward
+    time (the verdicts are the same: math-verify's answer depends on the pair only)."""
+    verdicts = await score_math_responses(items, kind=kind, verifier=None)
+    pending = [(gold, v.extracted or "") for (gold, _), v in zip(items, verdicts, strict=True)]
+    distinct = list(
+        dict.fromkeys(p for p, v in zip(pending, verdicts, strict=True) if v.needs_verify)
+    )
+    if verifier is None or not distinct:
+        return verdicts
+    checked = dict(zip(distinct, await verifier.verify_many(distinct), strict=True))
+    return [
+        v.with_verify(checked[p]) if v.needs_verify else v
+        for p, v in zip(pending, verdicts, strict=True)
+    ]
+
+
 async def score_replies(
     pairs: Sequence[tuple[Problem, str]],
     weights: RewardWeights,
@@ -68,9 +88,7 @@ async def score_replies(
         ]
         if not solve:
             continue
-        verdicts = await score_math_responses(
-            [(p.answer, r) for _, p, r in solve], kind=kind, verifier=verifier
-        )
+        verdicts = await _math_verdicts([(p.answer, r) for _, p, r in solve], kind, verifier)
         for (i, _, reply), verdict in zip(solve, verdicts, strict=True):
             correct = verdict.correct is True
             formatted = bool(boxed_answers(reply))

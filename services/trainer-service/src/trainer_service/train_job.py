@@ -11,15 +11,11 @@ README rendered at the end (also when the run is cancelled or stopped by its bud
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import random
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from tutorlab.curriculum.training_format import Example, parse_example
 from tutorlab.jobs.runtime import JobCancelled, JobContext, JobFailed
 
 from trainer_service.backends.protocol import (
@@ -33,13 +29,10 @@ from trainer_service.config_sections import DataRef as ConfigDataRef
 from trainer_service.data_refs import (
     DataRef,
     DataRefError,
-    LoadedData,
-    config_refs,
-    load_ref,
     resolve_ref,
     tokenizer_source,
 )
-from trainer_service.experiment import Experiment, slug
+from trainer_service.experiment import Experiment, curve, slug
 from trainer_service.methods.rl import (
     OnPolicySettings,
     rl_steps,
@@ -47,21 +40,16 @@ from trainer_service.methods.rl import (
     run_rlvr,
 )
 from trainer_service.methods.sft import SftSettings, eval_nll, run_sft, sft_steps
-from trainer_service.monitor import MonitorSlice, make_evaluator
+from trainer_service.monitor import make_evaluator
 from trainer_service.pipeline import Pipeline, PipelineError
 from trainer_service.prices import ModelPrice, PriceTable, UnknownPrice
-from trainer_service.problems import (
-    ProblemSourceError,
-    load_dataset_problems,
-    parse_problem_lines,
-    sample_slice,
-)
-from trainer_service.rendering import Renderer, RenderError
+from trainer_service.rendering import Renderer
 from trainer_service.resources import TrainerResources, trainer_resources
-from trainer_service.rewards import Problem, RewardWeights
+from trainer_service.rewards import RewardWeights
 from trainer_service.schemas import TrainingJobParams
 from trainer_service.session import BudgetExhausted, Totals, TrainingSession
 from trainer_service.training_config import TrainingConfig
+from trainer_service.training_data import InputError, TrainingData
 
 log = logging.getLogger("trainer_service.train")
 
@@ -88,6 +76,7 @@ class TrainingJob:
         self.phase = "preparing"
         self.total_steps: int | None = None
         self.session: TrainingSession | None = None
+        self.data = TrainingData(config, self.settings, resources.http)
         self.summary: dict[str, Any] = {
             "training_id": ctx.job_id,
             "name": self.name,
@@ -98,7 +87,7 @@ class TrainingJob:
             "lora_rank": config.model.lora_rank,
             "date": datetime.now(UTC).date().isoformat(),
             "hyperparameters": config.to_yaml(),
-            "data": {},
+            "data": self.data.record,
             "status": "running",
             "stopped_reason": None,
             "steps_done": 0,
@@ -154,6 +143,10 @@ class TrainingJob:
             self.summary["status"] = "cancelled"
             await self._write_record()
             raise
+        except InputError as exc:
+            self.summary["status"] = f"failed: {exc}"
+            await self._write_record()
+            raise JobFailed(str(exc), self.partial()) from exc
         except JobFailed as exc:
             self.summary["status"] = f"failed: {exc.message}"
             await self._write_record()
@@ -301,99 +294,19 @@ class TrainingJob:
             ],
         )
 
-    # -- data --------------------------------------------------------------------------------
-
-    async def _load(self, ref: DataRef) -> LoadedData:
-        try:
-            loaded = await load_ref(ref, self.settings, self.res.http)
-        except DataRefError as exc:
-            raise JobFailed(f"{exc.field}: {exc}", self.partial()) from exc
-        return loaded
-
-    async def _read_examples(self, ref: DataRef) -> tuple[list[Example], LoadedData]:
-        """The training examples of a data reference; a bad line fails the job naming it."""
-        loaded = await self._load(ref)
-        examples: list[Example] = []
-        for number, line in enumerate(loaded.lines, 1):
-            if not line.strip():
-                continue
-            try:
-                examples.append(parse_example(json.loads(line)))
-            except (ValueError, ValidationError) as exc:
-                raise JobFailed(
-                    f"{ref.field}: {loaded.source} line {number}: {str(exc).splitlines()[0][:300]}",
-                    self.partial(),
-                ) from exc
-        key = "train" if ref.field == "data.train_file" else "eval"
-        self.summary["data"][key] = {
-            "source": loaded.source,
-            "count": len(examples),
-            "sha256": loaded.sha256,
-        }
-        return examples, loaded
-
-    async def _examples(
-        self, ref: DataRef, renderer: Renderer
-    ) -> list[tuple[list[int], list[float]]]:
-        """Rendered examples with loss weights; one whose prompt alone fills ``max_length``
-        has nothing to learn and is left out (counted in the experiment summary)."""
-        examples, loaded = await self._read_examples(ref)
-        try:
-            rendered = await asyncio.to_thread(
-                renderer.render_examples, examples, self.config.training.max_length
-            )
-        except RenderError as exc:
-            raise JobFailed(f"{ref.field}: {loaded.source}: {exc}", self.partial()) from exc
-        kept = [(list(r.tokens), list(r.weights)) for r in rendered if r.trainable]
-        key = "train" if ref.field == "data.train_file" else "eval"
-        self.summary["data"][key]["skipped_too_long"] = len(rendered) - len(kept)
-        if not kept:
-            raise JobFailed(
-                f"{ref.field}: no example fits training.max_length "
-                f"{self.config.training.max_length}",
-                self.partial(),
-            )
-        return kept
-
-    async def _split_refs(self) -> tuple[DataRef | None, DataRef | None]:
-        try:
-            refs = config_refs(self.config, self.settings)
-        except DataRefError as exc:
-            raise JobFailed(f"{exc.field}: {exc}", self.partial()) from exc
-        train = next((r for r in refs if r.field == "data.train_file"), None)
-        evaluation = next((r for r in refs if r.field == "data.eval_file"), None)
-        return train, evaluation
-
-    async def _monitor_problems(self) -> MonitorSlice:
-        m = self.config.monitor
-        if m.gsm8k_items + m.tutoring_items == 0:
-            return MonitorSlice([], [])
-        try:
-            problems = await load_dataset_problems(
-                "gsm8k",
-                "test",
-                mirror=self.settings.dataset_mirror,
-                http=self.res.http,
-                data_service_url=self.settings.data_service_url,
-            )
-        except ProblemSourceError as exc:
-            log.warning("training %s: no monitor slice: %s", self.ctx.job_id, exc)
-            self.summary["monitor_error"] = str(exc)
-            return MonitorSlice([], [])
-        chosen = sample_slice(problems, m.gsm8k_items + m.tutoring_items, self.config.training.seed)
-        return MonitorSlice.of(chosen, m.gsm8k_items, m.tutoring_items)
-
     # -- training ----------------------------------------------------------------------------
 
     async def _train(self, backend: TrainingBackend, renderer: Renderer) -> int:
         session = self.session
         assert session is not None
         method = self.config.method
-        train_ref, eval_ref = await self._split_refs()
+        train_ref, eval_ref = self.data.refs()
         eval_rendered: list[tuple[list[int], list[float]]] = []
         if eval_ref is not None:
-            eval_rendered = await self._examples(eval_ref, renderer)
-        monitor = await self._monitor_problems()
+            eval_rendered = await self.data.rendered(eval_ref, renderer)
+        monitor = await self.data.monitor_slice()
+        if self.data.monitor_error:
+            self.summary["monitor_error"] = self.data.monitor_error
         batch = self.config.step_batch_size
 
         async def nll() -> float | None:
@@ -421,7 +334,7 @@ class TrainingJob:
                 train_ref = await self._teacher_set()
             if train_ref is None:
                 raise JobFailed("data.train_file: required for SFT", self.partial())
-            train = await self._examples(train_ref, renderer)
+            train = await self.data.rendered(train_ref, renderer)
             settings = SftSettings(batch_size=batch, **self._stepping())
             self._set_total(len(sft_steps(len(train), settings)))
             await self.report("training")
@@ -466,7 +379,7 @@ class TrainingJob:
     async def _rlvr(self, session: TrainingSession, renderer: Renderer, evaluate: Any) -> int:
         options = self.config.rlvr
         assert options is not None
-        problems = await self._rlvr_problems()
+        problems = await self.data.rlvr_problems()
         s = self._on_policy_settings(
             options.group_size, options.groups_per_batch, options.max_tokens, options.temperature
         )
@@ -480,46 +393,6 @@ class TrainingJob:
         return await run_rlvr(
             session, renderer, problems, s, weights, verifier=verifier, evaluate=evaluate
         )
-
-    async def _rlvr_problems(self) -> list[Problem]:
-        options = self.config.rlvr
-        assert options is not None
-        spec = options.problems
-        try:
-            if spec.source == "file":
-                assert spec.file is not None
-                ref = resolve_ref(
-                    "rlvr.problems.file", ConfigDataRef("path", spec.file, "train"), self.settings
-                )
-                loaded = await self._load(ref)
-                problems = parse_problem_lines(loaded.lines, loaded.source)
-                source, sha = loaded.source, loaded.sha256
-            else:
-                problems = await load_dataset_problems(
-                    spec.source,
-                    spec.split,
-                    mirror=self.settings.dataset_mirror,
-                    http=self.res.http,
-                    data_service_url=self.settings.data_service_url,
-                )
-                source, sha = f"{spec.source}/{spec.split}", ""
-        except (ProblemSourceError, DataRefError) as exc:
-            raise JobFailed(f"rlvr.problems: {exc}", self.partial()) from exc
-        if spec.limit:  # a seeded sample, in the dataset's order
-            keep = {p.id for p in sample_slice(problems, spec.limit, self.config.training.seed)}
-            problems = [p for p in problems if p.id in keep]
-        if not problems:
-            raise JobFailed("rlvr.problems: no problem with a gold answer", self.partial())
-        if spec.source == "math":
-            problems = [replace(p, grade=11) for p in problems]
-        if options.hint_fraction > 0:
-            rng = random.Random(self.config.training.seed)
-            problems = [
-                replace(p, mode="hint") if rng.random() < options.hint_fraction else p
-                for p in problems
-            ]
-        self.summary["data"]["train"] = {"source": source, "count": len(problems), "sha256": sha}
-        return problems
 
     async def _on_policy(
         self,
@@ -536,7 +409,7 @@ class TrainingJob:
                 "data.train_file: on-policy distillation samples its prompts from it",
                 self.partial(),
             )
-        examples, _ = await self._read_examples(train_ref)
+        examples = await self.data.examples(train_ref)
         prompts = [
             renderer.generation_prompt(renderer.messages_for(example)[:-1]) for example in examples
         ]
@@ -647,7 +520,7 @@ class TrainingJob:
         if self.session is not None:
             self.summary["totals"] = self.session.totals.as_dict()
             self.summary["steps_done"] = max(self.summary["steps_done"], self.session.last_step)
-        self.summary["curve"] = await self._curve()
+        self.summary["curve"] = curve(await self.res.runs.metrics(self.ctx.job_id))
         self.experiment.write_json("experiment.json", self.summary)
         await self._rewrite_experiment_files()
         self.experiment.render_readme(
@@ -657,38 +530,6 @@ class TrainingJob:
                 "comparison": self.experiment.read_json("comparison.json"),
             }
         )
-
-    async def _curve(self) -> dict[str, Any] | None:
-        rows = await self.res.runs.metrics(self.ctx.job_id)
-        if not rows:
-            return None
-        preferred = (
-            "train/nll",
-            "reward/mean",
-            "reward/accuracy",
-            "distill/kl_to_teacher",
-            "eval/nll",
-            "eval/gsm8k_accuracy",
-            "eval/no_reveal_rate",
-            "cost/cumulative_usd",
-        )
-        keys = [k for k in preferred if any(r.metrics.get(k) is not None for r in rows)]
-        every = max(1, len(rows) // 20)
-        shown = [r for i, r in enumerate(rows) if i % every == 0 or i == len(rows) - 1]
-
-        def fmt(value: Any) -> str:
-            return (
-                f"{value:.4g}"
-                if isinstance(value, float)
-                else ("" if value is None else str(value))
-            )
-
-        return {
-            "columns": keys,
-            "rows": [
-                {"step": r.step, "cells": {k: fmt(r.metrics.get(k)) for k in keys}} for r in shown
-            ],
-        }
 
 
 async def run_training(ctx: JobContext) -> dict[str, Any]:

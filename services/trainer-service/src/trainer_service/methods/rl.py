@@ -121,6 +121,23 @@ def _trained_tokens(datums: Sequence[types.Datum]) -> int:
     return sum(d.model_input.length for d in datums)
 
 
+def _group_datums(
+    prompt: list[int], response: types.SampleResponse, rewards: Sequence[Reward]
+) -> list[types.Datum] | None:
+    """A group's datums, each sample's advantage its reward minus the group's mean; None when
+    every reward is the same (the group has nothing to teach: skipped)."""
+    totals = [r.total for r in rewards]
+    if max(totals) == min(totals):
+        return None
+    mean = fmean(totals)
+    datums = []
+    for seq, reward in zip(response.sequences, rewards, strict=True):
+        if seq.logprobs is None:
+            raise RuntimeError("the sampler returned no logprobs for a sampled sequence")
+        datums.append(rl_datum(prompt, seq.tokens, seq.logprobs, reward.total - mean))
+    return datums
+
+
 def _rate(values: Sequence[bool | None]) -> float | None:
     known = [v for v in values if v is not None]
     return fmean(known) if known else None
@@ -148,32 +165,28 @@ async def run_rlvr(
 
         async def group(
             problem: Problem, prompt: list[int], sampler: Sampler = sampler
-        ) -> tuple[types.SampleResponse, list[Reward]]:
+        ) -> tuple[types.SampleResponse, list[Reward], list[types.Datum] | None]:
             response = await sampler.sample(
                 types.ModelInput.from_ints(prompt), s.group_size, params
             )
             replies = [renderer.decode_reply(seq.tokens) for seq in response.sequences]
             rewards = await score_replies([(problem, r) for r in replies], weights, verifier)
-            return response, rewards
+            # built here, while other groups are still being scored, not after the last one
+            return response, rewards, _group_datums(prompt, response, rewards)
 
         results = await asyncio.gather(*(group(p, q) for p, q in zip(batch, prompts, strict=True)))
         datums: list[types.Datum] = []
         all_rewards: list[Reward] = []
         skipped = 0
         sampled = prefill = 0
-        for prompt, (response, rewards) in zip(prompts, results, strict=True):
+        for prompt, (response, rewards, group_datums) in zip(prompts, results, strict=True):
             all_rewards.extend(rewards)
             prefill += len(prompt)
             sampled += sum(len(seq.tokens) for seq in response.sequences)
-            totals = [r.total for r in rewards]
-            if max(totals) == min(totals):
+            if group_datums is None:
                 skipped += 1
-                continue
-            mean = fmean(totals)
-            for seq, reward in zip(response.sequences, rewards, strict=True):
-                if seq.logprobs is None:
-                    raise RuntimeError("the sampler returned no logprobs for a sampled sequence")
-                datums.append(rl_datum(prompt, seq.tokens, seq.logprobs, reward.total - mean))
+            else:
+                datums.extend(group_datums)
         metrics = await _train_on(session, datums, s, index, total)
         metrics.update(
             {
