@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from tutorlab.service.deps import State
+from tutorlab.service.deps import State, settings_of
 
 from trainer_service.config import TrainerServiceSettings
 from trainer_service.run_store import RunStore
@@ -16,9 +16,7 @@ async def get_run_store(state: State) -> RunStore:
 
 
 async def get_settings(state: State) -> TrainerServiceSettings:
-    settings = state.settings
-    assert isinstance(settings, TrainerServiceSettings)
-    return settings
+    return settings_of(state, TrainerServiceSettings)
 
 
 RunStoreDep = Annotated[RunStore, Depends(get_run_store)]
