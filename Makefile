@@ -15,7 +15,7 @@ export REDIS_URL TUTORLAB_DATASET_MIRROR
 
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help install redis demo dev test unit lint format up down bench clean
+.PHONY: help install redis demo dev test unit lint format up down bench bench-trainer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ format: install ## apply ruff's formatting and safe fixes
 
 bench: install redis ## load benchmark: GSM8K test through the real services (see bench/)
 	@uv run python bench/eval_throughput.py
+
+bench-trainer: install ## trainer steps (SFT, RLVR) and rendering against their ideals (see bench/)
+	@uv run python bench/trainer_steps.py
 
 up: ## docker compose up (needs a Docker engine; add --profile ollama for Ollama)
 	docker compose up -d --build --wait
