@@ -54,6 +54,13 @@ def free_ports(names: Iterable[str]) -> dict[str, int]:
         return ports
 
 
+def _in_use(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` (a stack must not answer for another)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 @dataclass
 class Stack:
     """Processes of one local TutorLab. ``start()`` returns when every service is ready."""
@@ -105,9 +112,24 @@ class Stack:
         )
 
     def start(self, timeout_s: float = 90.0) -> Stack:
+        """Start every process and wait until each answers; if any fails, stop the ones already
+        started (none is left bound to its port) and raise."""
         for name in SERVICES:
             self.ports.setdefault(name, DEFAULT_PORTS[name])
         self.ports.setdefault("simulator", SIMULATOR_PORT)
+        taken = [f"{name} :{port}" for name, port in self.ports.items() if _in_use(port)]
+        if taken:
+            raise RuntimeError(
+                f"ports already in use: {', '.join(taken)} (another TutorLab stack, or a process "
+                "left from one?): stop it, or set the <PREFIX>_PORT variables"
+            )
+        try:
+            return self._start(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout_s: float) -> Stack:
         env = self.environment()
         sim_env = {
             **env,
