@@ -10,10 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from trainer_service.app import create_app
 from trainer_service.backends import SimulatedBackend, SimulatedLatencies
 from trainer_service.methods.sft import SftSettings, batch_digest, sft_steps
 from trainer_service.worker import worker_settings
+from tutorlab.db import create_engine
+from tutorlab.jobs.queue import ArqJobQueue
 
 from tests.integration.trainer_support import (
     SEED_LINES,
@@ -287,3 +290,35 @@ async def test_the_base_model_is_checked_against_the_servers_capabilities(stack:
     assert "32768" in first["error"]
     assert second["status"] == "failed" and second["error"].startswith("model.base_model:")
     assert "Qwen/Qwen3-32B" in second["error"]
+
+
+async def test_a_run_taken_over_after_its_final_save_keeps_its_sampler(stack: Any) -> None:
+    """A worker that dies after the final save (say, while registering) leaves a job that runs
+    again: it keeps the saved weights and the registered sampler instead of making new ones."""
+    settings, client, _ = stack
+    submitted = await post_config(client, config(unique("again")))
+    training_id = submitted.json()["id"]
+    await run_trainer_worker(settings)
+    first = (await client.get(f"/trainings/{training_id}")).json()
+    assert first["job"]["status"] == "succeeded"
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with engine.begin() as conn:  # as if the job had never finished
+            await conn.execute(
+                text("UPDATE jobs SET status = 'queued', finished_at = NULL WHERE id = :id"),
+                {"id": training_id},
+            )
+    finally:
+        await engine.dispose()
+    queue = ArqJobQueue(settings.redis_url, settings.queue_name)
+    await queue.enqueue(training_id, arq_job_id=f"{training_id}:again")
+    await queue.close()
+    await run_trainer_worker(settings)
+    again = (await client.get(f"/trainings/{training_id}")).json()
+    assert again["job"]["status"] == "succeeded", again["job"]["error"]
+    assert again["sampler_path"] == first["sampler_path"]
+    assert again["registered_model"] == first["registered_model"]
+    samplers = [c for c in again["checkpoints"] if c["kind"] == "sampler"]
+    assert len(samplers) == 1
+    metrics = (await client.get(f"/trainings/{training_id}/metrics")).json()
+    assert [m["step"] for m in metrics] == list(range(1, 19))

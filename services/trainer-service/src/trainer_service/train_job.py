@@ -463,9 +463,16 @@ class TrainingJob:
         done = session.last_step
         self.summary["steps_done"] = done
         await self.report("saving", step=done)
-        if not session.last_save_final:  # the weights a team keeps never expire
-            await session.save_state(done, final=True)
-        self.summary["sampler_path"] = await session.save_sampler(done)
+        # a run taken over after its final save (e.g. while registering) keeps the weights it
+        # saved: the same sampler path, which may already be registered
+        saved = {(c.kind, c.final): c for c in await self.res.runs.checkpoints(self.ctx.job_id)}
+        final_state, final_sampler = saved.get(("state", True)), saved.get(("sampler", True))
+        if not session.last_save_final and not (final_state and final_state.step == done):
+            await session.save_state(done, final=True)  # the weights a team keeps never expire
+        if final_sampler is not None and final_sampler.step == done:
+            self.summary["sampler_path"] = final_sampler.path
+        else:
+            self.summary["sampler_path"] = await session.save_sampler(done)
         self.summary["totals"] = session.totals.as_dict()
         if session.stopped_reason:
             self.summary["stopped_reason"] = session.stopped_reason
