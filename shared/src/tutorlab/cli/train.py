@@ -11,7 +11,7 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tutorlab.cli.http import UrlOption, client, console, fail, request
+from tutorlab.cli.http import UrlOption, client, console, request
 
 app = typer.Typer(no_args_is_help=True)
 experiments_app = typer.Typer(no_args_is_help=True)
@@ -245,10 +245,6 @@ def show_experiment(
         record = request(http, "GET", f"/experiments/{experiment_id}").json()
     if readme and record.get("readme"):
         console.print(record["readme"], markup=False, highlight=False)
+        console.print(f"folder: {record['path']}")
     else:
         console.print_json(data={k: v for k, v in record.items() if k != "readme"})
-    if not readme:
-        return
-    console.print(f"folder: {record['path']}")
-    if record.get("error"):
-        fail(record["error"])
