@@ -75,7 +75,8 @@ def find_number_tokens(text: str) -> list[NumberToken]:
     tokens = []
     for match in _TOKEN.finditer(text):
         raw = match.group(0)
-        value = Fraction(int(raw)) if raw.isdigit() else parse_number(raw)
+        whole = _as_int(raw) if raw.isdigit() else None
+        value = Fraction(whole) if whole is not None else parse_number(raw)
         if value is None:
             continue
         is_ratio = match.group("frac") is not None or match.group("ratio") is not None
@@ -160,6 +161,15 @@ def _clean(text: str) -> str:
     return re.sub(r"^(?:[A-Za-z]\s*)?=\s*", "", text)
 
 
+def _as_int(digits: str) -> int | None:
+    """``int(digits)``, or None past Python's int-string limit (4,300 digits by default): such a
+    "number" is no answer, and must not fail the scoring of the reply it is in."""
+    try:
+        return int(digits)
+    except ValueError:
+        return None
+
+
 def _to_fraction(text: str) -> Fraction | None:
     text = text.replace(" ", "").replace(",", "")
     try:
@@ -207,14 +217,17 @@ def _parse(text: str | int | float | Fraction | None) -> tuple[Fraction, bool] |
         return None
     exponent = match.group("exp") or match.group("exp10")
     if exponent is not None:
-        power = int(exponent)
-        if abs(power) > _MAX_EXPONENT:
+        power = _as_int(exponent)
+        if power is None or abs(power) > _MAX_EXPONENT:
             return None
         value *= Fraction(10) ** power
     if match.group("whole") is not None:
         if value < 0:
             return None
-        value += int(match.group("whole"))
+        whole = _as_int(match.group("whole"))
+        if whole is None:
+            return None
+        value += whole
     if match.group("sign") == "-":
         value = -value
     return value, match.group("pct") is not None
@@ -362,10 +375,11 @@ def partial_match(gold: str, response_text: str) -> bool:
         token: tuple[Fraction, bool] | None
         if raw.isdigit():
             if plain:
-                if int(raw) == value:
+                if _as_int(raw) == value:
                     return True
                 continue
-            token = (Fraction(int(raw)), False)
+            number = _as_int(raw)
+            token = None if number is None else (Fraction(number), False)
         else:
             if integer_gold and (match.group("frac") or match.group("ratio")):
                 continue
