@@ -30,8 +30,8 @@ redis: ## make sure Redis answers at REDIS_URL (start redis-server if installed)
 demo: install redis ## the whole loop on the simulator: benchmark, build data, train (simulated), compare
 	@uv run --quiet python -m tutorlab.dev.demo
 
-dev: install redis ## run all services, workers and the simulator in the foreground (honcho)
-	@uv run honcho -f Procfile start
+dev: install redis ## run all services, workers and the simulator in the foreground (Ctrl-C stops all)
+	@uv run --quiet python -m tutorlab.dev.devstack
 
 test: install redis ## run the whole test suite (unit, integration, e2e); print the coverage total
 	@uv run pytest -q --cov --cov-report=

@@ -1,6 +1,5 @@
 """What each service is made of: a service that runs no jobs (tutor-api) has no jobs table, no
-``/jobs`` routes and no Redis in its readiness; a worker starts without its service's app; the
-Procfile runs every process on the code's default ports."""
+``/jobs`` routes and no Redis in its readiness; a worker starts without its service's app."""
 
 from __future__ import annotations
 
@@ -14,12 +13,10 @@ import pytest
 from pydantic import BaseModel
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.dev.devstack import SERVICES, WORKERS
 from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.jobs.runtime import JobContext, JobKind
 from tutorlab.service import ServiceSpec, create_service_app
 
-from tests.conftest import REPO_ROOT
 from tests.support import app_client, migrate
 
 #: nothing listens here: a service that touched Redis would fail its readiness
@@ -71,20 +68,3 @@ def test_a_worker_does_not_import_its_service_app(package: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert run.stdout.strip() == "False", run.stderr
-
-
-def test_the_procfile_runs_every_process_and_names_no_port() -> None:
-    """Ports are defined once, in code (tutorlab.settings.DEFAULT_PORTS): a port in the
-    Procfile would be a second copy to drift."""
-    lines = [
-        line
-        for line in (REPO_ROOT / "Procfile").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    commands = dict(line.split(": ", 1) for line in lines)
-    expected = {
-        **{name: f"python -m {module}" for name, (module, _) in SERVICES.items()},
-        **{name: f"python -m {module}" for name, module in WORKERS.items()},
-        "simulator": "python -m tutorlab_sim",
-    }
-    assert commands == expected

@@ -18,15 +18,10 @@ from rich.console import Console
 
 from tutorlab.cli.bench import metrics_table, print_comparison
 from tutorlab.cli.train import print_training, watch
-from tutorlab.dev.devstack import SERVICES, SIMULATOR_PORT, Stack
-from tutorlab.settings import DEFAULT_PORTS
+from tutorlab.dev.devstack import Stack, ports_from_env
 
 console = Console()
 FINAL = ("succeeded", "failed", "cancelled")
-
-
-def _port(prefix: str, default: int) -> int:
-    return int(os.environ.get(f"{prefix}PORT", default))
 
 
 def main() -> int:
@@ -40,18 +35,22 @@ def main() -> int:
         )
         return 2
     home = Path(os.environ.get("TUTORLAB_HOME", "var/demo")).resolve()
-    ports = {name: _port(prefix, DEFAULT_PORTS[name]) for name, (_, prefix) in SERVICES.items()}
-    ports["simulator"] = int(os.environ.get("TUTORLAB_SIM_PORT", SIMULATOR_PORT))
+    ports = ports_from_env(os.environ)
     stack = Stack(
         root=home,
         redis_url=os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
         dataset_mirror=Path(mirror),
         ports=ports,
-        env={"TUTORLAB_QUEUE_PREFIX": "tutorlab-demo"},
+        env={"TUTORLAB_QUEUE_PREFIX": os.environ.get("TUTORLAB_QUEUE_PREFIX", "tutorlab-demo")},
     )
     console.rule("TutorLab demo")
     console.print(f"starting services, workers and the simulator (logs in {home / 'logs'}) …")
     started = time.monotonic()
+    try:
+        stack.start()
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]the stack did not start: {exc}[/red]")
+        return 1
     with stack:
         console.print(
             f"ready in {time.monotonic() - started:.1f} s: "

@@ -1,23 +1,31 @@
 """Run the whole stack locally as real processes: the four services, three workers, simulator.
 
-Used by ``make demo``, the end-to-end tests and the load benchmark, so all three exercise the
-same processes a deployment runs. ``python -m tutorlab.dev.devstack`` starts it in the foreground.
+Used by ``make dev``, ``make demo``, the end-to-end tests and the load benchmark, so all of them
+exercise the same processes a deployment runs. ``python -m tutorlab.dev.devstack`` (``make dev``)
+starts it in the foreground, each process's output prefixed with its name, on the ports of the
+``<PREFIX>_PORT`` variables and the queues of ``TUTORLAB_QUEUE_PREFIX``. A second stack on the same
+Redis with the same queue prefix is refused (it would take the first one's jobs); TERM or Ctrl-C
+stops every process it started.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
+import redis
 
 from tutorlab.settings import DEFAULT_PORTS
 
@@ -35,6 +43,19 @@ WORKERS = {
     "trainer-worker": "trainer_service.worker",
 }
 SIMULATOR_PORT = DEFAULT_PORTS["simulator"]
+#: how long a stack's claim on its queue prefix outlives the launcher (it is renewed every third)
+CLAIM_TTL_S = 15
+
+
+def ports_from_env(environ: Mapping[str, str]) -> dict[str, int]:
+    """Each process's port: its ``<PREFIX>_PORT`` (``TUTORLAB_SIM_PORT`` for the simulator), else
+    the code's default (``tutorlab.settings.DEFAULT_PORTS``)."""
+    ports = {
+        name: int(environ.get(f"{prefix}PORT", DEFAULT_PORTS[name]))
+        for name, (_, prefix) in SERVICES.items()
+    }
+    ports["simulator"] = int(environ.get("TUTORLAB_SIM_PORT", SIMULATOR_PORT))
+    return ports
 
 
 def free_port() -> int:
@@ -77,6 +98,20 @@ class Stack:
     #: by process name, the arguments after the interpreter that replace ``-m <module>`` (tests
     #: run a service and its worker with job kinds that exist only for tests)
     commands: dict[str, list[str]] = field(default_factory=dict)
+    #: also copy each process's output to this stream, each line prefixed with the process name
+    #: (``make dev``); the log files get it either way
+    echo: IO[str] | None = None
+    _claim: threading.Event | None = field(default=None, init=False, repr=False)
+
+    @property
+    def queue_prefix(self) -> str:
+        return self.env.get("TUTORLAB_QUEUE_PREFIX") or os.environ.get(
+            "TUTORLAB_QUEUE_PREFIX", "tutorlab"
+        )
+
+    @property
+    def claim_key(self) -> str:
+        return f"{self.queue_prefix}:stack"
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -107,9 +142,69 @@ class Stack:
         log_dir = self.log_dir or self.root / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = (log_dir / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(
-            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        if self.echo is None:
+            self.procs[name] = subprocess.Popen(
+                argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            return
+        proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.procs[name] = proc
+        threading.Thread(
+            target=_copy_lines, args=(proc, name, log, self.echo), daemon=True, name=name
+        ).start()
+
+    def _claim_queue_prefix(self) -> None:
+        """Refuse to start beside another stack with the same queue prefix on the same Redis
+        (its workers would take this stack's jobs, and this stack's theirs); else hold a claim,
+        renewed while the stack runs, that the next one will see."""
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        try:
+            claim = json.dumps(
+                {"pid": os.getpid(), "host": socket.gethostname(), "root": str(self.root)}
+            )
+            try:
+                taken = not client.set(self.claim_key, claim, nx=True, ex=CLAIM_TTL_S)
+                owner = client.get(self.claim_key) if taken else None
+                if isinstance(owner, bytes):
+                    owner = owner.decode()
+                workers = (
+                    []
+                    if taken
+                    else sorted(
+                        key.decode()
+                        for key in client.scan_iter(f"{self.queue_prefix}:*:health-check")
+                    )
+                )
+            except redis.RedisError as exc:
+                raise RuntimeError(f"Redis does not answer at {self.redis_url}: {exc}") from exc
+            if taken or workers:
+                what = (
+                    f"another TutorLab stack ({owner!s})"
+                    if taken
+                    else f"running workers ({', '.join(workers)})"
+                )
+                if not taken:
+                    client.delete(self.claim_key)
+                raise RuntimeError(
+                    f"queue prefix {self.queue_prefix!r} on {self.redis_url} is in use by {what}: "
+                    "stop that stack, or set TUTORLAB_QUEUE_PREFIX to run a second one"
+                )
+        finally:
+            client.close()
+        stop = self._claim = threading.Event()
+        threading.Thread(target=self._renew_claim, args=(stop, claim), daemon=True).start()
+
+    def _renew_claim(self, stop: threading.Event, claim: str) -> None:
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        with contextlib.closing(client):
+            while not stop.wait(CLAIM_TTL_S / 3):
+                with contextlib.suppress(redis.RedisError):
+                    client.set(self.claim_key, claim, ex=CLAIM_TTL_S)
+            with contextlib.suppress(redis.RedisError):
+                if client.get(self.claim_key) == claim.encode():
+                    client.delete(self.claim_key)
 
     def start(self, timeout_s: float = 90.0) -> Stack:
         """Start every process and wait until each answers; if any fails, stop the ones already
@@ -123,6 +218,7 @@ class Stack:
                 f"ports already in use: {', '.join(taken)} (another TutorLab stack, or a process "
                 "left from one?): stop it, or set the <PREFIX>_PORT variables"
             )
+        self._claim_queue_prefix()
         try:
             return self._start(timeout_s)
         except BaseException:
@@ -190,31 +286,76 @@ class Stack:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
         self.procs.clear()
+        if self._claim is not None:
+            self._claim.set()
+            self._claim = None
+
+    def exited(self) -> dict[str, int]:
+        """The processes that have ended, with their exit codes."""
+        return {
+            name: code for name, proc in self.procs.items() if (code := proc.poll()) is not None
+        }
 
     def __enter__(self) -> Stack:
-        return self.start()
+        return self if self.procs else self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
 
 
-def main() -> None:
+def _copy_lines(proc: subprocess.Popen[bytes], name: str, log: IO[bytes], echo: IO[str]) -> None:
+    assert proc.stdout is not None
+    width = max(map(len, [*SERVICES, *WORKERS, "simulator"])) + 2
+    with log:
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            echo.write(f"{name:<{width}}| {line.decode(errors='replace')}")
+            echo.flush()
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def main() -> int:
+    """``make dev``: the stack in the foreground until TERM or Ctrl-C, or until a process ends."""
+    # installed before anything starts: a TERM during start-up also stops what was started
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
     root = Path(os.environ.get("TUTORLAB_HOME", ".")).resolve()
     mirror = os.environ.get("TUTORLAB_DATASET_MIRROR")
     stack = Stack(
         root=root,
         redis_url=os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
         dataset_mirror=Path(mirror) if mirror else None,
+        ports=ports_from_env(os.environ),
         log_dir=root / "var" / "logs",
+        echo=sys.stdout,
     )
-    stack.start()
-    print("TutorLab is up:", ", ".join(f"{n} {stack.url(n)}" for n in stack.ports), flush=True)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        try:
+            stack.start()
+        except (RuntimeError, TimeoutError) as exc:
+            print(f"devstack: {exc}", file=sys.stderr, flush=True)
+            return 1
+        urls = ", ".join(f"{n} {stack.url(n)}" for n in stack.ports)
+        print(f"TutorLab is up (queue prefix {stack.queue_prefix!r}): {urls}", flush=True)
+        while not (ended := stack.exited()):
+            time.sleep(0.5)
+        print(f"devstack: {ended} ended; stopping the rest", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("devstack: stopping", flush=True)
+        return 0
     finally:
+        # a second TERM or Ctrl-C must not cut the stopping short and leave processes behind
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
