@@ -115,7 +115,7 @@ async def test_a_pass_that_stored_every_row_itself_aggregates_from_memory(tmp_pa
     assert [(done, total) for done, total, _ in progress.calls] == [(2, 3), (3, 3)]
     assert progress.calls[-1][2]["metrics"]["gsm8k"]["accuracy"]["mean"] == pytest.approx(2 / 3)
 
-    paths = output_paths(tmp_path, "memory")
+    paths = output_paths(tmp_path, "memory", "run1")
     facts = RunFacts(RUN, {"name": "m"}, {"model": "m"}, 1000.0, FanoutStats(requested=3))
     clock = PhaseClock()
     results = await aggregate_run(facts, plan, scoring, cast(ItemStore, store), paths, clock)
@@ -141,7 +141,7 @@ async def test_rows_another_attempt_stored_first_are_read_back_from_the_table(
     assert scoring.complete_rows() is None
     assert scoring.completed == 3 and progress.calls[-1][:2] == (3, 3)
 
-    paths = output_paths(tmp_path, "table")
+    paths = output_paths(tmp_path, "table", "run1")
     facts = RunFacts(RUN, {"name": "m"}, {"model": "m"}, 1000.0, FanoutStats(requested=3))
     results = await aggregate_run(facts, plan, scoring, cast(ItemStore, store), paths, PhaseClock())
     # the stored reply for g1 is the earlier attempt's (right), never this one's (wrong)
@@ -151,7 +151,7 @@ async def test_rows_another_attempt_stored_first_are_read_back_from_the_table(
 
 
 def test_the_error_threshold_fails_the_job_with_its_summary(tmp_path: Path) -> None:
-    paths = output_paths(tmp_path, "run")
+    paths = output_paths(tmp_path, "run", "run1")
     results = {
         "metrics": {},
         "headline": {},

@@ -240,9 +240,9 @@ def test_output_files_slug_and_one_line_per_item(tmp_path: Path) -> None:
     assert slugify("..") == "model"
     rows = synthetic_rows()
     results = results_for(rows)
-    paths = output_paths(tmp_path, "qwen3:8b-baseline")
+    paths = output_paths(tmp_path, "qwen3:8b-baseline", "run1")
     write_files(paths, results, items_jsonl(rows))
-    folder = tmp_path / "benchmarks" / "qwen3_8b-baseline"
+    folder = tmp_path / "benchmarks" / "qwen3_8b-baseline" / "runs" / "run1"
     assert paths == {
         "results": folder / "benchmark_results.json",
         "items": folder / "items.jsonl",
@@ -377,3 +377,70 @@ def test_runs_sharing_no_task_cannot_be_compared() -> None:
     other = RunSide("o", "o", {"tasks": {"safety": {"scorer": "safety"}}}, [], None)
     with pytest.raises(ComparisonError, match="share no task"):
         compare_sides(baseline, other)
+
+
+def tutoring_side(ref: str, values: Mapping[str, Mapping[str, bool | None]]) -> RunSide:
+    items = [
+        {"task": "tutoring", "id": item_id, "status": "ok", "metrics": dict(metrics)}
+        for item_id, metrics in values.items()
+    ]
+    return RunSide(
+        ref, ref, {"run_id": ref, "tasks": {"tutoring": {"scorer": "tutoring"}}}, items, None
+    )
+
+
+def test_a_metric_only_one_run_computed_is_not_compared() -> None:
+    # the candidate had a judge, the baseline did not: the judge metrics exist on one side only
+    base = {f"t{i}": {"no_answer_reveal": True, "provides_guidance": i < 5} for i in range(20)}
+    cand = {
+        f"t{i}": {
+            "no_answer_reveal": True,
+            "provides_guidance": True,
+            "judge_guidance": i < 15,
+            "judge_no_answer_reveal": None,  # the judge failed on every item for this one
+        }
+        for i in range(20)
+    }
+    report = compare_sides(tutoring_side("b", base), tutoring_side("c", cand))
+    metrics = report["metrics"]
+    guidance = metrics["tutoring.judge_guidance_rate"]
+    assert guidance["verdict"] == "not compared"
+    assert guidance["n_pairs"] == 0 and guidance["p_value"] is None
+    assert guidance["delta"] is None and guidance["significant"] is False
+    assert "only the candidate computed it" in guidance["note"]
+    # a metric neither run has a value for is not listed at all
+    assert "tutoring.judge_no_answer_reveal_rate" not in metrics
+    # the metrics both computed are tested as before (15 of 20 improved: significant)
+    assert metrics["tutoring.provides_guidance_rate"]["verdict"] == "improvement"
+    assert metrics["tutoring.no_answer_reveal_rate"]["verdict"] == "no significant change"
+    assert report["summary"]["not compared"] == ["tutoring.judge_guidance_rate"]
+    assert "tutoring.judge_guidance_rate" not in report["summary"]["no significant change"]
+    assert any("not compared" in n and "judge_guidance_rate" in n for n in report["notes"])
+    # the other way round, it is the baseline that computed it
+    reverse = compare_sides(tutoring_side("c", cand), tutoring_side("b", base))
+    assert "only the baseline" in reverse["metrics"]["tutoring.judge_guidance_rate"]["note"]
+
+
+def test_a_metric_both_computed_on_no_shared_item_is_not_compared() -> None:
+    base = {f"t{i}": {"socratic_step": True, "no_answer_reveal": i < 2 or None} for i in range(6)}
+    cand = {f"t{i}": {"socratic_step": True, "no_answer_reveal": i >= 4 or None} for i in range(6)}
+    reveal = compare_sides(tutoring_side("b", base), tutoring_side("c", cand))["metrics"][
+        "tutoring.no_answer_reveal_rate"
+    ]
+    assert reveal["verdict"] == "not compared" and reveal["n_pairs"] == 0
+    assert reveal["n_excluded"] == 6 and "not tested" in reveal["note"]
+
+
+def test_runs_sharing_no_scored_item_give_no_verdict() -> None:
+    baseline = side("b", {f"a{i}": {"accuracy": True} for i in range(5)})
+    candidate = side("c", {f"z{i}": {"accuracy": False} for i in range(5)}, errors=("a0",))
+    with pytest.raises(ComparisonError, match="share no scored item") as raised:
+        compare_sides(baseline, candidate)
+    assert "baseline 5, candidate 5" in str(raised.value)
+
+
+def test_a_metric_value_of_the_wrong_type_is_a_comparison_error() -> None:
+    baseline = side("b", {"x": {"accuracy": True}})
+    candidate = side("c", {"x": {"accuracy": "yes"}})  # type: ignore[dict-item]
+    with pytest.raises(ComparisonError, match=r"candidate item 'gsm8k/x'.*binary"):
+        compare_sides(baseline, candidate)

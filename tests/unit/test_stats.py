@@ -456,7 +456,7 @@ def test_compare_runs_with_no_common_items_tests_nothing() -> None:
         assert metric.n_pairs == 0
         assert metric.p_value is None and metric.adjusted_p_value is None
         assert metric.significant is False
-        assert metric.verdict == Verdict.no_significant_change
+        assert metric.verdict == Verdict.not_compared
 
 
 def test_compare_runs_does_not_depend_on_mapping_order() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,18 @@ from tutorlab.jobs.models import Job
 from eval_service.item_store import ItemStore
 from eval_service.metrics import METRICS, reported_name
 from eval_service.models import ComparisonRecord
-from eval_service.results import item_record
-from eval_service.stats import MetricSpec, compare_runs
+from eval_service.result_files import (
+    ResultFileError,
+    comparison_target,
+    job_results,
+    read_result_files,
+)
+from eval_service.results import item_record, publish_comparison
+from eval_service.stats import MetricSpec, compare_runs, not_compared
 
 
 class ComparisonError(Exception):
-    pass
+    """A comparison that cannot be made; the message names the field (``baseline``, …)."""
 
 
 @dataclass
@@ -33,55 +40,41 @@ class RunSide:
     folder: Path | None
 
 
-def _read_side_files(results_path: Path, ref: str, run_id: str | None = None) -> RunSide:
-    if not results_path.is_file():
-        raise ComparisonError(f"{ref}: results file {results_path} not found")
-    try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ComparisonError(f"{ref}: {results_path} is not JSON ({exc.msg})") from exc
-    items_path = results_path.parent / "items.jsonl"
-    if not items_path.is_file():
-        raise ComparisonError(f"{ref}: {items_path} (per-item results) not found")
-    items = []
-    with items_path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ComparisonError(f"{items_path}:{number}: not JSON ({exc.msg})") from exc
-    return RunSide(ref, run_id or results.get("run_id"), results, items, results_path.parent)
-
-
 async def load_side(
     ref: str,
+    field: str,
     sessions: async_sessionmaker[AsyncSession],
     store: ItemStore,
+    outputs_dir: Path,
     *,
     results: dict[str, Any] | None = None,
     folder: Path | None = None,
 ) -> RunSide:
-    """A run id known to this service, or a path to a ``benchmark_results.json``."""
+    """A run id known to this service, or a results file inside ``outputs_dir`` (see
+    :mod:`eval_service.result_files`); errors name ``field``."""
     async with sessions() as session:
-        job = await session.get(Job, ref)
+        job = await session.get(Job, ref) if ref else None
     if job is not None:
         if job.kind != "benchmark":
-            raise ComparisonError(f"{ref}: job is a {job.kind!r}, not a benchmark")
+            raise ComparisonError(f"{field}: {ref} is a {job.kind} job, not a benchmark run")
         if results is None:
-            path = (job.result or {}).get("results_path")
-            if not path:
-                raise ComparisonError(f"{ref}: run has no results yet (status {job.status})")
-            results = json.loads(Path(path).read_text(encoding="utf-8"))
-            folder = Path(path).parent
+            found = await asyncio.to_thread(job_results, job.id, job.result)
+            if found is None:
+                raise ComparisonError(
+                    f"{field}: run {ref} has no results file (status {job.status})"
+                )
+            results, path = found
+            folder = path.parent
         items = [item_record(it) for it in await store.all(ref)]
         return RunSide(ref, ref, results, items, folder)
-    path = Path(ref)
-    if path.is_dir():
-        path = path / "benchmark_results.json"
-    if path.suffix == ".json" or path.exists():
-        return _read_side_files(path, ref)
-    raise ComparisonError(f"{ref}: neither a benchmark run id nor a results file")
+    try:
+        files = await asyncio.to_thread(read_result_files, ref, field, outputs_dir)
+    except ResultFileError as exc:
+        raise ComparisonError(str(exc)) from exc
+    run_id = files.results.get("run_id")
+    return RunSide(
+        ref, run_id if isinstance(run_id, str) else None, files.results, files.items, files.folder
+    )
 
 
 def _item_scores(side: RunSide) -> dict[str, dict[str, bool | None]]:
@@ -99,24 +92,56 @@ def _item_scores(side: RunSide) -> dict[str, dict[str, bool | None]]:
 def _metric_specs(side: RunSide) -> dict[str, MetricSpec]:
     specs: dict[str, MetricSpec] = {}
     for task, info in (side.results.get("tasks") or {}).items():
-        for metric in METRICS.get(info.get("scorer", task), ()):
+        scorer = info.get("scorer", task)
+        for metric in METRICS.get(scorer, ()) if isinstance(scorer, str) else ():
             specs[f"{task}.{metric.name}"] = metric.spec()
     return specs
+
+
+def _computed(scores: dict[str, dict[str, bool | None]]) -> set[str]:
+    """The metrics a run computed: those with a value on at least one of its scored items."""
+    return {name for values in scores.values() for name, v in values.items() if v is not None}
+
+
+VERDICTS = ("improvement", "regression", "no significant change", "not compared")
 
 
 def compare_sides(
     baseline: RunSide, candidate: RunSide, *, n_resamples: int = 10_000, alpha: float = 0.05
 ) -> dict[str, Any]:
-    specs = {
-        name: spec
-        for name, spec in _metric_specs(candidate).items()
-        if name in _metric_specs(baseline)
-    }
-    if not specs:
+    """The paired comparison of two runs, over the items both scored. A metric both runs
+    computed is tested; one only one run computed (a judge metric, a task one run did not
+    have) is listed as ``not compared``; one neither computed is left out. No verdict at all
+    (:class:`ComparisonError`) when the runs share no task or no scored item."""
+    b_specs, c_specs = _metric_specs(baseline), _metric_specs(candidate)
+    if not set(b_specs) & set(c_specs):
         raise ComparisonError("the two runs share no task: nothing to compare")
-    comparison = compare_runs(
-        _item_scores(baseline), _item_scores(candidate), specs, alpha=alpha, n_resamples=n_resamples
-    )
+    b_scores, c_scores = _item_scores(baseline), _item_scores(candidate)
+    if not set(b_scores) & set(c_scores):
+        raise ComparisonError(
+            f"the two runs share no scored item (baseline {len(b_scores)}, candidate "
+            f"{len(c_scores)}): no verdict can be given"
+        )
+    b_done, c_done = _computed(b_scores), _computed(c_scores)
+    all_specs = {**b_specs, **c_specs}
+    tested = {
+        name: spec
+        for name, spec in all_specs.items()
+        if name in b_specs and name in c_specs and name in b_done and name in c_done
+    }
+    try:
+        comparison = compare_runs(b_scores, c_scores, tested, alpha=alpha, n_resamples=n_resamples)
+    except ValueError as exc:  # a metric value of the wrong type in a results file
+        raise ComparisonError(str(exc)) from exc
+    metrics = {}
+    for name, spec in all_specs.items():
+        if name in tested:
+            metrics[name] = comparison.metrics[name]
+        elif (name in b_done) != (name in c_done):
+            side = "baseline" if name in b_done else "candidate"
+            metrics[name] = not_compared(
+                name, spec, f"only the {side} computed it (the other run never did): not tested"
+            )
     notes = []
     if comparison.note:
         notes.append(comparison.note)
@@ -136,8 +161,11 @@ def compare_sides(
     changed = sorted(k for k in set(b_sums) & set(c_sums) if b_sums[k] != c_sums[k])
     if changed:
         notes.append(f"dataset checksums differ for {changed}: items compared by id")
-    body = comparison.model_dump(mode="json")
-    body["metrics"] = {_rename(name): value for name, value in body.get("metrics", {}).items()}
+    one_sided = sorted(_rename(n) for n, m in metrics.items() if n not in tested)
+    if one_sided:
+        notes.append(f"not compared (only one run computed them): {', '.join(one_sided)}")
+    body = comparison.model_dump(mode="json", exclude={"metrics"})
+    body["metrics"] = {_rename(n): m.model_dump(mode="json") for n, m in metrics.items()}
     return {
         "schema": "tutorlab.comparison/1",
         "baseline": {
@@ -153,7 +181,7 @@ def compare_sides(
         "notes": notes,
         "summary": {
             verdict: sorted(n for n, m in body["metrics"].items() if m.get("verdict") == verdict)
-            for verdict in ("improvement", "regression", "no significant change")
+            for verdict in VERDICTS
         },
         **body,
     }
@@ -167,27 +195,37 @@ def _rename(name: str) -> str:
 async def compare_and_write(
     sessions: async_sessionmaker[AsyncSession],
     store: ItemStore,
+    outputs_dir: Path,
     *,
     baseline: str,
     candidate: str,
+    baseline_field: str = "baseline",
     candidate_results: dict[str, Any] | None = None,
     candidate_dir: Path | None = None,
     n_resamples: int = 10_000,
     alpha: float = 0.05,
 ) -> dict[str, Any]:
-    base = await load_side(baseline, sessions, store)
+    """Compare, record the comparison, and write ``comparison.json`` in the candidate's folder
+    when that folder is inside ``outputs_dir`` (and its label folder's, when the candidate is
+    the label's newest run)."""
+    base = await load_side(baseline, baseline_field, sessions, store, outputs_dir)
     cand = await load_side(
-        candidate, sessions, store, results=candidate_results, folder=candidate_dir
+        candidate,
+        "candidate",
+        sessions,
+        store,
+        outputs_dir,
+        results=candidate_results,
+        folder=candidate_dir,
     )
     report = await asyncio.to_thread(
         compare_sides, base, cand, n_resamples=n_resamples, alpha=alpha
     )
     comparison_id = f"cmp_{uuid.uuid4().hex[:24]}"
     report["id"] = comparison_id
-    path: Path | None = None
-    if cand.folder is not None:
-        path = cand.folder / "comparison.json"
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    path = comparison_target(cand.folder, outputs_dir)
+    if path is not None:
+        await asyncio.to_thread(_write_comparison, path, report)
     async with sessions() as session:
         session.add(
             ComparisonRecord(
@@ -201,3 +239,10 @@ async def compare_and_write(
         await session.commit()
     report["path"] = str(path) if path else None
     return report
+
+
+def _write_comparison(path: Path, report: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    publish_comparison(path.parent)

@@ -1,8 +1,10 @@
 """The last phases of a benchmark run: its summary (the job's result), the comparison with a
-baseline, and the error-threshold check that fails the job with that summary."""
+baseline, its files published as its label's newest, and the error-threshold check that fails
+the job with that summary."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from tutorlab.jobs.runtime import JobFailed
 
 from eval_service.comparison import ComparisonError, compare_and_write
 from eval_service.item_store import ItemStore
+from eval_service.results import publish_latest
 
 
 def summary_of(results: dict[str, Any], paths: dict[str, Path]) -> dict[str, Any]:
@@ -30,6 +33,7 @@ async def compare_with_baseline(
     sessions: async_sessionmaker[AsyncSession],
     store: ItemStore,
     *,
+    outputs_dir: Path,
     baseline: str,
     run_id: str,
     results: dict[str, Any],
@@ -41,7 +45,9 @@ async def compare_with_baseline(
         comparison = await compare_and_write(
             sessions,
             store,
+            outputs_dir,
             baseline=baseline,
+            baseline_field="compare_to",
             candidate=run_id,
             candidate_results=results,
             candidate_dir=paths["results"].parent,
@@ -49,6 +55,12 @@ async def compare_with_baseline(
     except ComparisonError as exc:
         return {"comparison_error": str(exc)}
     return {"comparison_path": comparison["path"], "comparison_id": comparison["id"]}
+
+
+async def publish_run(paths: dict[str, Path]) -> None:
+    """Copy the run's files to its label folder (``<slug>/benchmark_results.json`` …), where
+    the newest run of a label is found (see :func:`eval_service.results.publish_latest`)."""
+    await asyncio.to_thread(publish_latest, paths["results"].parent)
 
 
 def check_error_threshold(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -328,16 +329,121 @@ def item_record(item: ItemLike) -> dict[str, Any]:
     }
 
 
+RESULTS_FILE = "benchmark_results.json"
+ITEMS_FILE = "items.jsonl"
+COMPARISON_FILE = "comparison.json"
+#: a label's folder holds one folder per run under this name
+RUNS = "runs"
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
-def output_paths(outputs_dir: Path, label: str) -> dict[str, Path]:
-    """``<outputs>/benchmarks/<slug>/benchmark_results.json`` and ``items.jsonl``."""
-    folder = outputs_dir / "benchmarks" / slugify(label)
-    return {"results": folder / "benchmark_results.json", "items": folder / "items.jsonl"}
+def run_folder(label_folder: Path, run_id: str) -> Path:
+    """``<label folder>/runs/<run-id>``: one run's files."""
+    return label_folder / RUNS / slugify(run_id)
+
+
+def output_paths(outputs_dir: Path, label: str, run_id: str) -> dict[str, Path]:
+    """``<outputs>/benchmarks/<slug>/runs/<run-id>/benchmark_results.json`` and
+    ``items.jsonl``: a run's own files, which no later run replaces."""
+    folder = run_folder(outputs_dir / "benchmarks" / slugify(label), run_id)
+    return {"results": folder / RESULTS_FILE, "items": folder / ITEMS_FILE}
+
+
+def _started(path: Path) -> tuple[str | None, datetime | None]:
+    """The run id and first start of the results at ``path`` (Nones when unreadable)."""
+    try:
+        results = orjson.loads(path.read_bytes())
+        started = datetime.fromisoformat(results["started_at"])
+        run_id = results["run_id"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None, None
+    if not isinstance(run_id, str):
+        return None, None
+    return run_id, started if started.tzinfo else started.replace(tzinfo=UTC)
+
+
+def _copy_into(source: Path, target: Path, *, link: bool = False) -> None:
+    """Replace ``target`` by a copy of ``source`` in one rename: a hard link when ``link`` and
+    the file system allows one (items.jsonl is large and never rewritten in place), else a
+    copy. Never a symlink: a copy still reads the same through a Docker volume or on Windows."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        if link:
+            try:
+                os.link(source, tmp)
+            except OSError:
+                shutil.copyfile(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _label_folder(folder: Path) -> Path | None:
+    """The label folder of a run folder (``<slug>/runs/<id>`` -> ``<slug>``), else None."""
+    return folder.parent.parent if folder.parent.name == RUNS else None
+
+
+def is_latest(folder: Path) -> bool:
+    """Whether the run in ``folder`` is its label's newest run, as its label folder says."""
+    label = _label_folder(folder)
+    if label is None:
+        return False
+    latest, _ = _started(label / RESULTS_FILE)
+    own, _ = _started(folder / RESULTS_FILE)
+    return own is not None and latest == own
+
+
+def keep_in_run_folder(label: Path, run_id: str) -> None:
+    """Files an earlier version wrote to the label folder itself (one folder per label): copy
+    them into the run's own folder before a newer run's replace them, so that run stays
+    readable by its id and path."""
+    own = run_folder(label, run_id)
+    if (own / RESULTS_FILE).is_file():
+        return
+    own.mkdir(parents=True, exist_ok=True)
+    for name in (ITEMS_FILE, COMPARISON_FILE, RESULTS_FILE):  # the results last
+        if (label / name).is_file():
+            _copy_into(label / name, own / name, link=name == ITEMS_FILE)
+
+
+def publish_latest(folder: Path) -> bool:
+    """Copy the run in ``folder`` (a run folder) to its label folder's
+    ``benchmark_results.json``, ``items.jsonl`` and ``comparison.json`` (removed when the run
+    has none), unless the label folder holds a run that started later; the results last, so
+    they name the run whose files are there. True when published."""
+    label = _label_folder(folder)
+    own_id, own_start = _started(folder / RESULTS_FILE)
+    if label is None or own_id is None or own_start is None:
+        return False
+    latest_id, latest_start = _started(label / RESULTS_FILE)
+    if latest_id not in (None, own_id) and latest_start is not None and latest_start > own_start:
+        return False
+    if latest_id is not None and latest_id != own_id:
+        keep_in_run_folder(label, latest_id)
+    _copy_into(folder / ITEMS_FILE, label / ITEMS_FILE, link=True)
+    if (folder / COMPARISON_FILE).is_file():
+        _copy_into(folder / COMPARISON_FILE, label / COMPARISON_FILE)
+    else:
+        (label / COMPARISON_FILE).unlink(missing_ok=True)
+    _copy_into(folder / RESULTS_FILE, label / RESULTS_FILE)
+    return True
+
+
+def publish_comparison(folder: Path) -> None:
+    """A comparison written for the run in ``folder`` later: also its label folder's
+    ``comparison.json`` when the run is the label's newest."""
+    label = _label_folder(folder)
+    if label is not None and is_latest(folder):
+        _copy_into(folder / COMPARISON_FILE, label / COMPARISON_FILE)
 
 
 def write_files(paths: dict[str, Path], results: dict[str, Any], items: bytes | Path) -> None:

@@ -4,8 +4,8 @@
 2. reuse an identical earlier run's scored items (:mod:`eval_service.reuse`), or fan the items
    out, score and store them as they complete (:mod:`eval_service.scoring_pass`);
 3. aggregate them into the results files (:mod:`eval_service.aggregation`);
-4. compare with a baseline, and fail the job past its error threshold
-   (:mod:`eval_service.outcome`).
+4. compare with a baseline, copy the run's files to its label folder as the label's newest, and
+   fail the job past its error threshold (:mod:`eval_service.outcome`).
 
 Resumable: items already stored for the run are skipped, so a job re-run after a crash (a
 worker restart, a takeover of a stale job) finishes the rest and scores nothing twice.
@@ -22,7 +22,12 @@ from tutorlab.jobs.models import Job, aware
 from tutorlab.jobs.runtime import JobContext
 
 from eval_service.aggregation import RunFacts, aggregate_run, run_config
-from eval_service.outcome import check_error_threshold, compare_with_baseline, summary_of
+from eval_service.outcome import (
+    check_error_threshold,
+    compare_with_baseline,
+    publish_run,
+    summary_of,
+)
 from eval_service.phase_clock import PhaseClock
 from eval_service.plan import Plan
 from eval_service.preparation import resolve_and_plan
@@ -41,7 +46,8 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     clock = PhaseClock()
     started = first_start(ctx.job)
     target, plan = await resolve_and_plan(params, deps.targets, deps.loader(), clock)
-    paths = output_paths(Path(deps.settings.outputs_dir), params.label or target.name)
+    outputs_dir = Path(deps.settings.outputs_dir)
+    paths = output_paths(outputs_dir, params.label or target.name, ctx.job_id)
     reuse_as = run_reuse_key(params, ctx.job.attempts, target, plan)
     try:
         scored = await reuse_or_score(ctx, deps, target, plan, reuse_as, paths)
@@ -64,11 +70,13 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
         summary |= await compare_with_baseline(
             deps.sessions,
             deps.items,
+            outputs_dir=outputs_dir,
             baseline=params.compare_to,
             run_id=ctx.job_id,
             results=results,
             paths=paths,
         )
+    await publish_run(paths)
     check_error_threshold(results, params.error_threshold, paths, summary)
     return summary
 

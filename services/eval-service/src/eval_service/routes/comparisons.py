@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 from tutorlab.service.deps import ApiKey, State
@@ -22,11 +22,13 @@ router = APIRouter(tags=["comparisons"])
 async def create_comparison(
     body: ComparisonRequest, state: State, items: ItemsDep
 ) -> dict[str, Any]:
-    """Compare now; writes ``comparison.json`` beside the candidate's results."""
+    """Compare now; writes ``comparison.json`` in the candidate's run folder. A results file
+    must be inside the outputs directory (422 otherwise)."""
     try:
         return await compare_and_write(
             state.sessions,
             items,
+            Path(state.settings.outputs_dir),
             baseline=body.baseline,
             candidate=body.candidate,
             n_resamples=body.n_resamples,
@@ -51,6 +53,9 @@ async def get_comparison(comparison_id: str, state: State) -> Any:
         row = await session.get(ComparisonRecord, comparison_id)
     if row is None:
         raise HTTPException(404, f"comparison {comparison_id!r} not found")
-    if row.path and Path(row.path).is_file():
-        return json.loads(Path(row.path).read_text(encoding="utf-8"))
+    if row.path:
+        try:
+            return orjson.loads(Path(row.path).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            pass  # the file is gone or was changed: what the table recorded
     return row.model_dump(mode="json")

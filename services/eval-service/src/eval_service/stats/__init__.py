@@ -10,6 +10,7 @@ from eval_service.stats.compare import (
     MetricSpec,
     Verdict,
     compare_runs,
+    not_compared,
 )
 from eval_service.stats.intervals import (
     MetricSummary,
@@ -46,6 +47,7 @@ __all__ = [
     "compare_runs",
     "holm",
     "mcnemar_exact",
+    "not_compared",
     "paired_bootstrap",
     "paired_proportion_difference",
     "summarize_binary",

@@ -41,6 +41,9 @@ class Verdict(StrEnum):
     improvement = "improvement"
     regression = "regression"
     no_significant_change = "no significant change"
+    #: nothing to test: no item has a value in both runs (e.g. a judge metric one run never
+    #: computed); never read as "no significant change"
+    not_compared = "not compared"
 
 
 class MetricSpec(BaseModel):
@@ -222,7 +225,9 @@ def _verdict(result: MetricComparison, significant: bool) -> Verdict:
     return Verdict.improvement if better else Verdict.regression
 
 
-def _empty(metric: str, spec: MetricSpec, excluded: int, binary: bool) -> MetricComparison:
+def not_compared(metric: str, spec: MetricSpec, note: str, excluded: int = 0) -> MetricComparison:
+    """A metric with no pairs: no statistic, the verdict ``not compared`` and why."""
+    binary = spec.kind is MetricKind.binary
     return MetricComparison(
         metric=metric,
         kind=spec.kind,
@@ -239,10 +244,16 @@ def _empty(metric: str, spec: MetricSpec, excluded: int, binary: bool) -> Metric
         p_value=None,
         adjusted_p_value=None,
         significant=False,
-        verdict=Verdict.no_significant_change,
+        verdict=Verdict.not_compared,
         improved_item_ids=[],
         regressed_item_ids=[],
-        note="no item has a value for this metric in both runs: not tested",
+        note=note,
+    )
+
+
+def _empty(metric: str, spec: MetricSpec, excluded: int) -> MetricComparison:
+    return not_compared(
+        metric, spec, "no item has a value for this metric in both runs: not tested", excluded
     )
 
 
@@ -254,7 +265,7 @@ def _compare_binary(
     confidence: float,
 ) -> MetricComparison:
     if not pairs:
-        return _empty(metric, spec, excluded, binary=True)
+        return _empty(metric, spec, excluded)
     both = sum(1 for _, b, c in pairs if b and c)
     neither = sum(1 for _, b, c in pairs if not b and not c)
     gained = [item_id for item_id, b, c in pairs if c and not b]
@@ -296,7 +307,7 @@ def _compare_continuous(
     seed: int,
 ) -> MetricComparison:
     if not pairs:
-        return _empty(metric, spec, excluded, binary=False)
+        return _empty(metric, spec, excluded)
     base = [float(b) for _, b, _ in pairs]
     cand = [float(c) for _, _, c in pairs]
     boot = paired_bootstrap(base, cand, n_resamples=n_resamples, seed=seed, confidence=confidence)
