@@ -1,4 +1,9 @@
-"""Benchmark rows from fan-out outcomes, scored with the shared task scorers."""
+"""Benchmark rows from fan-out outcomes, scored with the shared task scorers.
+
+Scoring runs on the scoring thread (:mod:`tutorlab.scoring.offload`), so the worker's event loop
+keeps serving requests and heartbeats while a degenerate reply is scored; a reply whose scoring
+raises is stored as an error item with that cause (decision 0018), never as a wrong answer.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any
 
 from tutorlab.fanout import FanoutOutcome
 from tutorlab.scoring import RULES_VERSION, SCORER_VERSION, MathVerifier
-from tutorlab.scoring.tasks import ScoreInput, score_task
+from tutorlab.scoring.offload import SCORING_FAILED, score_batch
+from tutorlab.scoring.tasks import ScoreInput
 
 from eval_service.items import EvalItem
 from eval_service.plan import TaskPlan
@@ -20,7 +26,7 @@ class Scorer:
 
     Verdicts are memoized per process (scorer versions, gold, context and reply determine
     them), so a warm re-run served from the response cache is not scored again. A check that
-    could not be made (``scoring_error``) is never memoized.
+    could not be made (``scoring_error``, ``scoring_failed``) is never memoized.
     """
 
     def __init__(self, verifier: MathVerifier | None, memo_size: int = 50_000) -> None:
@@ -43,10 +49,10 @@ class Scorer:
         out: list[tuple[dict[str, Any], str] | None] = [self._memo.get(key) for key in keys]
         missing = [i for i, hit in enumerate(out) if hit is None]
         if missing:
-            fresh = await score_task(scorer, [inputs[i] for i in missing], self.verifier)
+            fresh = await score_batch(scorer, [inputs[i] for i in missing], self.verifier)
             for i, scored in zip(missing, fresh, strict=True):
                 out[i] = scored
-                if scored[1] != "scoring_error":
+                if scored[1] not in ("scoring_error", SCORING_FAILED):
                     self._memo[keys[i]] = scored
             while len(self._memo) > self.memo_size:
                 self._memo.popitem(last=False)
@@ -89,11 +95,12 @@ def _row(
     headline: str,
 ) -> dict[str, Any]:
     result = outcome.result
+    failed = headline == SCORING_FAILED  # a reply, but its scoring raised: an error item
     return {
         "run_id": run_id,
         "task": task.name,
         "item_id": item.id,
-        "status": "ok" if result is not None else "error",
+        "status": "ok" if result is not None and not failed else "error",
         "request": {
             "prompt": item.prompt,
             "mode": item.mode,
@@ -113,5 +120,5 @@ def _row(
         "attempts": result.attempts if result else 0,
         "cached": outcome.cached,
         "cache_key": outcome.cache_key,
-        "error": outcome.error,
+        "error": verdicts.get("error") if failed else outcome.error,
     }

@@ -1,7 +1,9 @@
 """Score outputs made elsewhere: JSONL lines with ``question`` or ``id``, ``response``, ``gold``.
 
 Shared by ``POST /score`` and ``tutorlab score`` so both read and judge lines the same way.
-A line that can't be scored is reported with its line number; nothing is silently dropped.
+A line that can't be scored is reported with its line number; nothing is silently dropped. A line
+whose scoring raised gets the verdict ``scoring_failed`` and its cause as ``error``
+(:mod:`tutorlab.scoring.offload`, which also keeps the scoring off the caller's event loop).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 
 from tutorlab.datasets.records import DatasetRecord
 from tutorlab.scoring.mathverify import MathVerifier
-from tutorlab.scoring.tasks import TASK_SCORERS, ScoreInput, score_task
+from tutorlab.scoring.offload import score_batch
+from tutorlab.scoring.tasks import TASK_SCORERS, ScoreInput
 
 NEEDS_GOLD = {"gsm8k", "math", "tutoring"}
 
@@ -85,7 +88,7 @@ async def score_rows(
             context.append(row["student_message"])
         inputs.append(ScoreInput(response, None if gold is None else str(gold), context))
         kept.append((number, row))
-    scored = await score_task(task, inputs, verifier)
+    scored = await score_batch(task, inputs, verifier)
     results = [
         {"line": number, "id": row.get("id"), "verdict": headline, **verdicts}
         for (number, row), (verdicts, headline) in zip(kept, scored, strict=True)
