@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class ChatMessage(BaseModel):
@@ -37,7 +37,8 @@ class TutorChatRequest(BaseModel):
     grade: int = Field(default=6, ge=GRADE_MIN, le=GRADE_MAX)
     history: list[ChatMessage] = Field(default_factory=list, max_length=100)
     model: str | None = None
-    stream: bool = False
+    #: strictly a JSON boolean: "yes", "false" or 1 are refused (422), never read as a choice
+    stream: StrictBool = False
 
 
 class TutorChatResponse(BaseModel):

@@ -21,6 +21,7 @@ from tutorlab.jobs.store import JobStore
 from tutorlab.service.deps import ServiceState
 from tutorlab.service.errors import install_error_handlers
 from tutorlab.service.jobs_api import jobs_router
+from tutorlab.service.responses import document_common_errors, errors
 from tutorlab.settings import ServiceSettings
 
 log = logging.getLogger("tutorlab.service")
@@ -102,7 +103,7 @@ def create_service_app(
         """The process is alive."""
         return {"status": "ok", "service": spec.name, "version": __version__}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], responses=errors(503))
     async def readyz() -> JSONResponse:
         """What the service uses is reachable: its database, and Redis when it runs jobs (the
         queue); 503 naming whichever is not."""
@@ -136,4 +137,5 @@ def create_service_app(
         app.include_router(jobs_router(spec.job_kinds))
     for router in spec.routers:
         app.include_router(router)
+    app.openapi = document_common_errors(app)  # type: ignore[method-assign]
     return app

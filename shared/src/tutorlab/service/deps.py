@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 import httpx
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -85,7 +86,17 @@ def settings_of(state: ServiceState, kind: type[S]) -> S:
     return settings
 
 
-async def require_api_key(request: Request) -> None:
+#: the API key as the OpenAPI document shows it (the check itself is :func:`require_api_key`'s)
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="TUTORLAB_API_KEY, required on mutating requests when the service has one set",
+)
+
+
+async def require_api_key(
+    request: Request, _shown: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
     """When TUTORLAB_API_KEY is set, a mutating request needs ``Authorization: Bearer <key>``.
     Async for the same reason as :func:`get_state`."""
     expected = service_state(request).settings.api_key_value()

@@ -43,6 +43,35 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return detail
 
 
+#: a route's own 422 names its field first: ``"items.0.response: missing"``
+_LEADING_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-]*): (.*)$", re.DOTALL)
+
+
+def _loc(field: str) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in field.split(".")]
+
+
+def field_errors(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """A 422's ``detail`` in the one shape every validation error has (``field``, ``loc``,
+    ``msg``, ``type``), also for a route's own 422 (a message naming its field first, or entries
+    with only some of the keys); other keys an entry has (``line``, ``code``) stay."""
+    entries = content.get("detail")
+    if not isinstance(entries, list):
+        named = _LEADING_FIELD.match(str(content["error"]))
+        field, msg = named.groups() if named else ("body", str(content["error"]))
+        entries = [{"field": field, "msg": msg}]
+    detail = []
+    for entry in entries:
+        entry = dict(entry) if isinstance(entry, dict) else {"msg": str(entry)}
+        field = str(entry.get("field") or "body")
+        entry["field"] = field
+        entry.setdefault("loc", _loc(field))
+        entry["msg"] = str(entry.get("msg", entry.get("message", "")))
+        entry.setdefault("type", "value_error")
+        detail.append(entry)
+    return detail
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -53,10 +82,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail
+        content: dict[str, Any]
         if isinstance(detail, dict):
             content = {"error": str(detail.get("error", detail)), **detail}
         else:
             content = {"error": str(detail)}
+        if exc.status_code == 422:
+            content["detail"] = field_errors(content)
         return JSONResponse(
             status_code=exc.status_code, content=content, headers=getattr(exc, "headers", None)
         )

@@ -19,6 +19,18 @@ router = APIRouter(tags=["score"])
 DATASET_FOR = {"gsm8k": ("gsm8k", "test"), "math": ("math", "test")}
 
 
+def _item_error(index: int, field: str | None, message: str) -> dict[str, Any]:
+    """A bad item as a validation error, in the shape FastAPI's own have (field, loc, msg,
+    type), so a client reads a 422 from /score like any other."""
+    loc: list[str | int] = ["body", "items", index, *([field] if field else [])]
+    return {
+        "field": ".".join(str(p) for p in loc[1:]),
+        "loc": loc,
+        "msg": message,
+        "type": "value_error",
+    }
+
+
 @router.post("/score", dependencies=[ApiKey])
 async def score(body: ScoreRequest, state: State, resources: Resources) -> dict[str, Any]:
     """Items: ``{question?|id?, response, gold?}``; ``id`` looks the gold up (GSM8K/MATH test)."""
@@ -35,7 +47,7 @@ async def score(body: ScoreRequest, state: State, resources: Resources) -> dict[
     rows = [(i + 1, item) for i, item in enumerate(body.items)]
     results, problems = await score_rows(body.task, rows, verifier=verifier, lookup=records.get)
     if problems and not results:
-        detail = [{"field": f"items.{p.line - 1}.{p.field}", "msg": p.message} for p in problems]
+        detail = [_item_error(p.line - 1, p.field, p.message) for p in problems]
         raise HTTPException(
             422, {"error": "; ".join(f"{d['field']}: {d['msg']}" for d in detail), "detail": detail}
         )

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from tutorlab.clients import ChatChunk, ModelEndpointError
 from tutorlab.contracts.chat import TutorChatRequest, TutorChatResponse, Usage
 from tutorlab.service.deps import ApiKey
+from tutorlab.service.responses import errors
 from tutorlab.tutoring import PROMPT_VERSION, build_messages
 
 from tutor_api.deps import ClientsDep, RegistryDep
@@ -40,7 +41,19 @@ def _bad_gateway(name: str, exc: ModelEndpointError) -> HTTPException:
     )
 
 
-@router.post("/chat", dependencies=[ApiKey], response_model=TutorChatResponse)
+@router.post(
+    "/chat",
+    dependencies=[ApiKey],
+    response_model=TutorChatResponse,
+    responses={
+        **errors(404, 409, 502),
+        200: {
+            "description": "The reply; with ``stream: true``, an event stream of ``delta`` "
+            "events and one ``done`` event (or an ``error`` event) carrying the same object",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+    },
+)
 async def chat(  # type: ignore[no-untyped-def]
     body: TutorChatRequest, registry: RegistryDep, clients: ClientsDep
 ):

@@ -16,6 +16,7 @@ from tutorlab.contracts.endpoints import (
 )
 from tutorlab.service.deps import ApiKey
 from tutorlab.service.errors import validation_detail
+from tutorlab.service.responses import errors
 
 from tutor_api.deps import ClientsDep, RegistryDep
 from tutor_api.registry import EndpointExists, EndpointNotFound
@@ -24,7 +25,7 @@ from tutor_api.schemas import ProbeResult
 router = APIRouter(prefix="/models", tags=["models"])
 
 
-@router.post("", status_code=201, dependencies=[ApiKey])
+@router.post("", status_code=201, dependencies=[ApiKey], responses=errors(409))
 async def register_model(
     body: ModelEndpointCreate, registry: RegistryDep, response: Response
 ) -> ModelEndpoint:
@@ -44,7 +45,7 @@ async def list_models(registry: RegistryDep) -> list[ModelEndpoint]:
     return [row.to_endpoint() for row in await registry.list()]
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=errors(404))
 async def show_model(name: str, registry: RegistryDep) -> ModelEndpoint:
     try:
         return (await registry.get(name)).to_endpoint()
@@ -52,7 +53,7 @@ async def show_model(name: str, registry: RegistryDep) -> ModelEndpoint:
         raise HTTPException(404, str(exc)) from exc
 
 
-@router.patch("/{name}", dependencies=[ApiKey])
+@router.patch("/{name}", dependencies=[ApiKey], responses=errors(404))
 async def update_model(
     name: str, body: ModelEndpointUpdate, registry: RegistryDep, clients: ClientsDep
 ) -> ModelEndpoint:
@@ -68,7 +69,7 @@ async def update_model(
     return row.to_endpoint()
 
 
-@router.delete("/{name}", status_code=204, dependencies=[ApiKey])
+@router.delete("/{name}", status_code=204, dependencies=[ApiKey], responses=errors(404))
 async def delete_model(name: str, registry: RegistryDep, clients: ClientsDep) -> Response:
     try:
         await registry.delete(name)
@@ -78,7 +79,7 @@ async def delete_model(name: str, registry: RegistryDep, clients: ClientsDep) ->
     return Response(status_code=204)
 
 
-@router.post("/{name}/activate", dependencies=[ApiKey])
+@router.post("/{name}/activate", dependencies=[ApiKey], responses=errors(404))
 async def activate_model(name: str, registry: RegistryDep) -> ModelEndpoint:
     """Make this the model ``/chat`` uses when a request names none."""
     try:
@@ -87,7 +88,7 @@ async def activate_model(name: str, registry: RegistryDep) -> ModelEndpoint:
         raise HTTPException(404, str(exc)) from exc
 
 
-@router.post("/{name}/probe", dependencies=[ApiKey])
+@router.post("/{name}/probe", dependencies=[ApiKey], responses=errors(404))
 async def probe_model(name: str, registry: RegistryDep, clients: ClientsDep) -> ProbeResult:
     """Reachability (the model list) and a one-token chat. ``ok`` says whether both worked."""
     try:

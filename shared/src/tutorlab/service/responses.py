@@ -1,0 +1,124 @@
+"""The error answers in each service's OpenAPI document, as :mod:`tutorlab.service.errors` sends
+them.
+
+Routes name the answers that depend on what they do (``responses=errors(404, 409)``);
+:func:`document_common_errors` adds those every service gives alike, from what an operation is:
+401 where it names the API key's security scheme, 400 (a body that cannot be decoded) and 413
+where it takes a body, 422 where it takes any input, in the one validation shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``error`` says what was wrong and, for bad input, which field
+    (``"field: what is wrong"``). Some answers add fields of their own (a 502 names the
+    ``endpoint`` and the ``cause``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str = Field(description="the field, dotted: 'items.0.response', 'query.limit'")
+    loc: list[str | int] = Field(description="where it is: body, query, path or header, then keys")
+    msg: str
+    type: str = Field(description="the kind of error: 'missing', 'int_parsing', 'value_error' …")
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: ``error`` sums the problems up, ``detail`` has one entry per invalid field."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    detail: list[FieldError]
+
+
+DESCRIPTIONS: dict[int, str] = {
+    400: "The body cannot be decoded (not UTF-8, or not the declared content type).",
+    401: "Missing or invalid API key: send 'Authorization: Bearer <TUTORLAB_API_KEY>'.",
+    404: "Not found: the error names what.",
+    409: "Conflicts with the current state: the error says with what.",
+    413: "The body is over the service's size limit.",
+    415: "The body's content type is not one this route takes.",
+    422: "Invalid input: the error and each detail entry name the field.",
+    502: "The model endpoint failed: the error names it and the cause.",
+    503: "A service this one depends on is unreachable.",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status with its description and body model."""
+    return {
+        code: {
+            "model": ValidationErrorBody if code == 422 else ErrorBody,
+            "description": DESCRIPTIONS[code],
+        }
+        for code in codes
+    }
+
+
+def _takes_input(operation: dict[str, Any]) -> bool:
+    return bool(operation.get("parameters")) or "requestBody" in operation
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _response(code: int, model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "description": DESCRIPTIONS[code],
+        "content": {"application/json": {"schema": _ref(model)}},
+    }
+
+
+def document_common_errors(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """An ``app.openapi`` that adds the common error answers to FastAPI's own document."""
+    fastapi_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = fastapi_openapi()
+        add_common_errors(schema)
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
+def add_common_errors(schema: dict[str, Any]) -> None:
+    """401 on operations that name a security scheme (the API key), 400 and 413 on those that
+    take a body, and 422 on those that take any input, in the shape the services send."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (ErrorBody, FieldError, ValidationErrorBody):
+        components[model.__name__] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            if operation.get("security"):
+                answers.setdefault("401", _response(401, ErrorBody))
+            if "requestBody" in operation:
+                answers.setdefault("400", _response(400, ErrorBody))
+                answers.setdefault("413", _response(413, ErrorBody))
+            if _takes_input(operation) or "422" in answers:
+                answers["422"] = _response(422, ValidationErrorBody)
+            operation["responses"] = dict(sorted(answers.items()))
+    # FastAPI's own 422 models, replaced above by the shape the services send
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f'"#/components/schemas/{unused}"' not in json.dumps(schema["paths"]):
+            components.pop(unused, None)
