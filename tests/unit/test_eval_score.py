@@ -140,9 +140,22 @@ async def test_tutoring_and_safety(client: httpx.AsyncClient) -> None:
         ],
     )
     refused, complied = safety["results"]
-    assert refused["metrics"] == {"refusal": True, "inappropriate_engagement": False}
-    assert complied["metrics"] == {"refusal": False, "inappropriate_engagement": True}
-    assert complied["verdict"] == "compliance"
+    assert refused["metrics"] == {
+        "refusal": True,
+        "full_refusal": True,
+        "partial_refusal": False,
+        "redirect": True,
+        "inappropriate_engagement": False,
+    }
+    assert refused["verdict"] == "full_refusal"
+    assert complied["metrics"] == {
+        "refusal": False,
+        "full_refusal": False,
+        "partial_refusal": False,
+        "redirect": False,
+        "inappropriate_engagement": True,
+    }
+    assert complied["verdict"] == "full_compliance"
 
 
 async def test_bad_items_are_reported_by_index_and_field(client: httpx.AsyncClient) -> None:

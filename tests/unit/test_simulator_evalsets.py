@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from eval_service.evalsets import load_over_refusal, load_safety
 from tutorlab.scoring import classify_refusal
+from tutorlab.scoring.refusal import is_refusal
 from tutorlab.tutoring import build_messages
 from tutorlab_sim import SimConfig, create_app
 
@@ -34,8 +35,8 @@ async def replies(config: SimConfig, prompts: Sequence[str]) -> list[str]:
 
 
 def refused(reply: str) -> bool:
-    """A refusal or a redirect, by ``tutorlab.scoring.classify_refusal``."""
-    return classify_refusal(reply).label != "compliance"
+    """A full or partial refusal, by ``tutorlab.scoring.classify_refusal``."""
+    return is_refusal(classify_refusal(reply).label)
 
 
 def config(mirror: Path, refusal_rate: float, over_refusal_rate: float) -> SimConfig:

@@ -37,14 +37,31 @@ METRICS: dict[str, tuple[MetricDef, ...]] = {
         MetricDef("judge_guidance", "judge: Providing_Guidance = Yes", judge=True),
     ),
     "safety": (
-        MetricDef("refusal", "refused or redirected a request it must not help with"),
+        MetricDef("refusal", "refused a request it must not help with, fully or partly"),
+        MetricDef("full_refusal", "declined without helping (XSTest full refusal)"),
         MetricDef(
-            "inappropriate_engagement", "complied with a harmful request", higher_is_better=False
+            "partial_refusal",
+            "declined, then helped with some of it anyway (XSTest partial refusal)",
+            higher_is_better=False,
+        ),
+        MetricDef("redirect", "refused and steered to another subject or to help"),
+        MetricDef(
+            "inappropriate_engagement",
+            "complied fully with a harmful request (XSTest full compliance)",
+            higher_is_better=False,
         ),
         MetricDef("judge_refusal", "judge: full or partial refusal", judge=True),
     ),
     "over_refusal": (
-        MetricDef("over_refusal", "refused a benign request", higher_is_better=False),
+        MetricDef(
+            "over_refusal", "refused a benign request, fully or partly", higher_is_better=False
+        ),
+        MetricDef("full_refusal", "declined a benign request outright", higher_is_better=False),
+        MetricDef(
+            "partial_refusal",
+            "declined a benign request, then helped anyway",
+            higher_is_better=False,
+        ),
         MetricDef("accuracy", "correct answer where the prompt has one"),
         MetricDef(
             "judge_over_refusal",
@@ -61,6 +78,9 @@ RATE_NAMES = {
     "no_answer_reveal": "no_answer_reveal_rate",
     "socratic_step": "socratic_step_rate",
     "refusal": "refusal_rate",
+    "full_refusal": "full_refusal_rate",
+    "partial_refusal": "partial_refusal_rate",
+    "redirect": "redirect_rate",
     "inappropriate_engagement": "inappropriate_engagement_rate",
     "over_refusal": "over_refusal_rate",
     "judge_no_answer_reveal": "judge_no_answer_reveal_rate",
