@@ -12,131 +12,20 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from eval_service.app import create_app as create_eval_app
-from eval_service.config import EvalServiceSettings
-from eval_service.worker import worker_settings
-from tutor_api.app import create_app as create_tutor_app
-from tutor_api.config import TutorApiSettings
-from tutorlab_sim import SimConfig
-from tutorlab_sim import create_app as create_sim_app
 
-from tests.support import app_client, migrate, run_worker, unique
+from tests.integration.eval_support import MODEL, EvalStack, eval_stack, results_of
+from tests.support import run_worker
 
 pytestmark = pytest.mark.integration
-
-TUTOR_URL = "http://tutor.test"
-MODEL = "sim"
-TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-@dataclass
-class EvalStack:
-    evals: httpx.AsyncClient
-    sim: httpx.AsyncClient
-    settings: EvalServiceSettings
-    tutor_transport: httpx.AsyncBaseTransport
-    sim_transport: httpx.AsyncBaseTransport
-
-    def worker(self, **overrides: Any) -> type:
-        """The eval worker's settings, its edges mounted in process (``overrides``: settings)."""
-        settings = self.settings.model_copy(update=overrides) if overrides else self.settings
-        return worker_settings(
-            settings,
-            registry_transport=self.tutor_transport,
-            model_transport=self.sim_transport,
-        )
-
-    async def submit(self, body: dict[str, Any]) -> str:
-        response = await self.evals.post("/benchmarks", json=body)
-        assert response.status_code == 202, response.text
-        return str(response.json()["id"])
-
-    async def run(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Submit, run a worker until the queue is empty, return the finished run."""
-        run_id = await self.submit(body)
-        await run_worker(self.worker())
-        return await self.get(run_id)
-
-    async def get(self, run_id: str) -> dict[str, Any]:
-        response = await self.evals.get(f"/benchmarks/{run_id}")
-        assert response.status_code == 200, response.text
-        return dict(response.json())
-
-    async def wait_for(self, run_id: str, done_at_least: int) -> dict[str, Any]:
-        """Poll until ``done_at_least`` items are stored (or the run ended)."""
-        for _ in range(600):
-            run = await self.get(run_id)
-            if run["status"] in TERMINAL or run["progress"]["done"] >= done_at_least:
-                return run
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"run {run_id} never reached {done_at_least} items: {run}")
-
-    async def items(self, run_id: str) -> list[dict[str, Any]]:
-        response = await self.evals.get(f"/benchmarks/{run_id}/items", params={"limit": 1000})
-        assert response.status_code == 200, response.text
-        return list(response.json()["items"])
-
-    async def sim_config(self, **fields: Any) -> None:
-        response = await self.sim.put("/sim/config", json=fields)
-        assert response.status_code == 200, response.text
-
-    async def sim_requests(self) -> int:
-        stats = (await self.sim.get("/sim/stats")).json()
-        return int(stats["by_endpoint"].get("POST /api/chat", 0))
 
 
 @pytest.fixture
 async def stack(redis_url: str, dataset_mirror: Path, tmp_path: Path) -> AsyncIterator[EvalStack]:
-    eval_db = f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"
-    tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
-    await migrate("eval-service", eval_db)
-    await migrate("tutor-api", tutor_db)
-    settings = EvalServiceSettings(
-        database_url=eval_db,
-        redis_url=redis_url,
-        queue_prefix=unique("q"),
-        dataset_mirror=dataset_mirror,
-        data_dir=tmp_path,
-        outputs_dir=tmp_path / "outputs",
-        tutor_api_url=TUTOR_URL,
-        use_data_service=False,
-        math_verify_workers=1,
-        # a worker that died mid-run loses its job quickly
-        job_heartbeat_s=0.2,
-        job_stale_after_s=1.0,
-    )
-    sim_app = create_sim_app(SimConfig(dataset_mirror=dataset_mirror, accuracy=1.0, seed=2))
-    tutor_app = create_tutor_app(TutorApiSettings(database_url=tutor_db))
-    tutor_transport = httpx.ASGITransport(app=tutor_app)
-    sim_transport = httpx.ASGITransport(app=sim_app)
-    eval_app = create_eval_app(settings, registry_transport=tutor_transport)
-    async with (
-        app_client(tutor_app) as tutor,
-        app_client(eval_app) as evals,
-        httpx.AsyncClient(transport=sim_transport, base_url="http://sim.test") as sim,
-    ):
-        registered = await tutor.post(
-            "/models",
-            json={
-                "name": MODEL,
-                "kind": "ollama",
-                "base_url": "http://sim.test",
-                "model": "qwen3:8b",
-                "max_concurrency": 8,
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        yield EvalStack(evals, sim, settings, tutor_transport, sim_transport)
-
-
-def results_of(run: dict[str, Any]) -> dict[str, Any]:
-    return dict(json.loads(Path(run["result"]["results_path"]).read_text()))
+    async with eval_stack(redis_url, dataset_mirror, tmp_path) as built:
+        yield built
 
 
 async def test_a_run_succeeds_then_is_reused_then_rescored(stack: EvalStack) -> None:
@@ -294,3 +183,49 @@ async def test_a_run_whose_worker_died_is_taken_over_and_resumed(stack: EvalStac
     # or not yet stored when the first stopped)
     repeated = await stack.sim_requests() - planned
     assert 0 <= repeated < stored_at_death
+
+
+async def test_two_runs_with_one_label_keep_both_result_sets(stack: EvalStack) -> None:
+    body = {"model": MODEL, "tasks": ["gsm8k"], "limit": 6, "seed": 3, "no_cache": True}
+    first = await stack.run({**body, "label": "same"})
+    second = await stack.run({**body, "label": "same", "compare_to": first["id"]})
+    assert first["status"] == second["status"] == "succeeded", (first, second)
+    label = Path(stack.settings.outputs_dir) / "benchmarks" / "same"
+    for run in (first, second):
+        own = label / "runs" / run["id"]
+        assert run["result"]["results_path"] == str(own / "benchmark_results.json")
+        assert run["result"]["items_path"] == str(own / "items.jsonl")
+        assert results_of(run)["run_id"] == run["id"]
+        # the results route answers each run's own file, not the label's newest
+        answered = await stack.evals.get(f"/benchmarks/{run['id']}/results")
+        assert answered.status_code == 200 and answered.json() == results_of(run)
+    # the label folder holds a copy of the newest run's files, comparison included
+    newest = label / "runs" / second["id"]
+    for name in ("benchmark_results.json", "items.jsonl", "comparison.json"):
+        assert (label / name).read_bytes() == (newest / name).read_bytes(), name
+    assert second["result"]["comparison_path"] == str(newest / "comparison.json")
+    assert not (label / "runs" / first["id"] / "comparison.json").exists()
+    assert sorted(p.name for p in label.iterdir()) == [
+        "benchmark_results.json",
+        "comparison.json",
+        "items.jsonl",
+        "runs",
+    ]
+
+    # the label folder's copy stands for its run: a comparison goes to that run's folder
+    compared = await stack.evals.post(
+        "/comparisons",
+        json={"baseline": first["result"]["results_path"], "candidate": str(label)},
+    )
+    assert compared.status_code == 201, compared.text
+    report = compared.json()
+    assert report["path"] == str(newest / "comparison.json")
+    assert report["candidate"]["run_id"] == second["id"] and report["n_common_items"] == 6
+    assert json.loads((label / "comparison.json").read_text())["id"] == report["id"]
+
+    # a third run of the label, without a comparison: the label's copy of the old one goes
+    third = await stack.run({**body, "label": "same"})
+    assert json.loads((label / "benchmark_results.json").read_text())["run_id"] == third["id"]
+    assert not (label / "comparison.json").exists()
+    assert (newest / "comparison.json").is_file()
+    assert len(list((label / "runs").iterdir())) == 3
