@@ -42,6 +42,12 @@ class ValidationCard(AgreementStats):
     confusions: list[str] = Field(
         default_factory=list, description="typical disagreements, with short examples"
     )
+    baseline: str = Field(
+        default="", description="the simple rule the scorer must beat on the same data, if any"
+    )
+    baseline_kappa: float | None = Field(
+        default=None, description="Cohen's kappa of that baseline with the same human labels"
+    )
 
 
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float:
