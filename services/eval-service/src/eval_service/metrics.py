@@ -25,6 +25,13 @@ _MATH = (
     MetricDef("numeric_match", "numeric equality; integers and terminating decimals exactly"),
     MetricDef("partial_match", "the gold number appears anywhere in the reply (lenient)"),
     MetricDef("invalid", "no answer could be extracted", higher_is_better=False),
+    MetricDef(
+        "accuracy_without_fallback",
+        "correct with the answer stated (boxed, ####, 'answer is', the whole reply), not guessed",
+    ),
+    MetricDef(
+        "contradictory", "states a different final value after its answer", higher_is_better=False
+    ),
 )
 
 METRICS: dict[str, tuple[MetricDef, ...]] = {
@@ -75,6 +82,7 @@ METRICS: dict[str, tuple[MetricDef, ...]] = {
 #: how results name a metric's rate: ``refusal`` -> ``refusal_rate`` (accuracy stays accuracy)
 RATE_NAMES = {
     "invalid": "invalid_rate",
+    "contradictory": "contradictory_rate",
     "no_answer_reveal": "no_answer_reveal_rate",
     "socratic_step": "socratic_step_rate",
     "refusal": "refusal_rate",

@@ -1,31 +1,64 @@
 """Final-answer extraction from a model response, by a cascade of rules.
 
-The first rule that yields an answer wins (part of ``SCORER_VERSION``):
+The first rule that yields an answer wins (part of ``SCORER_VERSION``); the rule is recorded:
 
 1. ``boxed``: the last ``\\boxed{...}`` or ``\\fbox{...}`` (balanced braces, ``\\boxed 5`` form);
 2. ``hash``: the last ``#### N`` line (GSM8K style);
 3. ``final_answer``: the last "final answer is ..." / "Final Answer: ...";
 4. ``answer_is``: the last "answer is ..." / "answer: ..." / "answer would be ...";
-5. ``last_number``: the last number in the text (``$1,234.50``, ``-5``, ``3/4``, ``50%``,
-   ``\\frac{3}{4}``, ``1.5e6``).
+5. ``expression``: the whole reply is one expression (``6x - 5``, ``$\\frac{3}{5}$``, ``x = 4``);
 
-A Qwen3 ``<think>...</think>`` block is removed first: nothing is extracted from reasoning.
-After a cue (rules 2-4) the answer is the math span that follows (``$\\frac{1}{2}$``), else the
-number that follows when it stands alone (``$18.`` -> ``$18``, ``**18** dollars`` -> ``18``),
-else the rest of the sentence when it looks like an answer (it holds a digit or LaTeX, or is at
-most three words: ``Evelyn``); otherwise the cue is skipped.
+and, when the reply states no answer, the fallbacks (``FALLBACK_RULES``; results report accuracy
+with and without them):
+
+6. ``last_expression`` / ``last_number``: the last math span or number of the closing sentence
+   (the last of the final three lines that holds one), a math span kept whole
+   (``\\(\\frac{8\\pi}{5}\\)``, ``\\[x^2+y^2=13\\]``); else ``last_number``: the last
+   answer-like number of the reply's end (``$1,234.50``, ``-5``, ``3/4``, ``50%``, ``1.5e6``);
+7. ``final_text`` (only for a non-numeric gold: ``odd``, ``(C)``, ``yes``): the closing sentence,
+   compared as text, never a number in it.
+
+A number is no answer candidate when it belongs to an algebraic term (``w-8``, ``x(x-1)``,
+``2x``, an exponent), numbers a list item (``1.``, ``Step 3:``), sits in code (fenced or
+``inline``), a quotation or a ``>`` block, or (with the problem known) restates the problem's
+data while the closing sentence holds another number. An equation or computation as the answer
+(``3*3 + 2*2 = 13``) is compared by the value after its last ``=`` (``verdicts``).
+
+A reply that states a numeric answer and then a different one after it ("#### 18 ... The answer
+is 20", "\\boxed{18} ... Final answer: 20") is contradictory: ``Extraction.conflict`` holds the
+other value, and the verdict is not correct.
+
+A Qwen3 ``<think>...</think>`` block is removed first: nothing is extracted from reasoning. Only
+the last ``SCAN_CAP`` characters of the visible reply are read (answers close a reply), so a
+degenerate reply costs linear time. After a cue (rules 2-4) the answer is the math span that
+follows (``$\\frac{1}{2}$``), else the number that follows when it stands alone (``$18.`` ->
+``$18``, ``**18** dollars`` -> ``18``), else the rest of the sentence when it looks like an answer
+(it holds a digit or LaTeX, or is at most three words: ``Evelyn``) - the last number of that
+sentence when it is prose ("Verna received $7.00 in change" -> ``$7.00``); otherwise the cue is
+skipped.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from tutorlab.scoring._latex import command_arguments, math_spans, unwrap_commands
-from tutorlab.scoring.numeric import _TOKEN, find_number_tokens
+from tutorlab.scoring.numeric import (
+    _TOKEN,
+    NumberToken,
+    exact_match,
+    find_number_tokens,
+    numeric_equal,
+    parse_number,
+)
 
 __all__ = [
+    "FALLBACK_RULES",
+    "SCAN_CAP",
     "Extraction",
     "ExtractionRule",
     "boxed_answers",
@@ -34,15 +67,30 @@ __all__ = [
     "strip_thinking",
 ]
 
-ExtractionRule = Literal["boxed", "hash", "final_answer", "answer_is", "last_number"]
+ExtractionRule = Literal[
+    "boxed",
+    "hash",
+    "final_answer",
+    "answer_is",
+    "expression",
+    "last_expression",
+    "last_number",
+    "final_text",
+]
+#: rules that guess the answer from where the reply ends, not from a statement of it
+FALLBACK_RULES: frozenset[str] = frozenset({"last_expression", "last_number", "final_text"})
+#: characters read from the end of the visible reply
+SCAN_CAP = 100_000
 
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """The extracted answer (None when no rule fired) and the rule that produced it."""
+    """The extracted answer (None when no rule fired), the rule that produced it, and a
+    different value the reply states after it (``conflict``: the reply is contradictory)."""
 
     value: str | None
     rule: ExtractionRule | None
+    conflict: str | None = None
 
 
 _NO_ANSWER = Extraction(None, None)
@@ -68,6 +116,8 @@ _CONTINUES = re.compile(r"^(?:[\\^_({\[]|\s*[\\^_]|[A-Za-z]|\s*[-+*/=×÷·<>]\s
 _SENTENCE_END = re.compile(r"\.(?=\s|$)|[;!?\n]")
 _MAX_WORDS = 3
 _CUE_WINDOW = 400  # characters read after a cue
+_CUES_READ = 8  # statements read per cue, from the end (a reply of thousands of cues is linear)
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
 
 
 def strip_thinking(text: str) -> str:
@@ -137,13 +187,22 @@ def _answer_after_cue(rest: str) -> str | None:
     end = _SENTENCE_END.search(paragraph)
     clause = _tidy(paragraph[: end.start()] if end else paragraph)
     clause = clause.strip("\"'“”` ")
-    return clause if _looks_like_answer(clause) else None
+    if not _looks_like_answer(clause):
+        return None
+    if len(_PROSE_WORD.findall(clause)) >= 2:
+        # a sentence, not an expression: "Verna received $7.00 in change" states $7.00
+        numbers = [t for t in find_number_tokens(clause) if _is_candidate(clause, t)]
+        if numbers:
+            return _tidy(numbers[-1].text)
+    return clause
 
 
 def _cue_answers(text: str, cue: re.Pattern[str], *, last_only: bool = False) -> dict[int, str]:
-    """Answers after each cue (or only the last one), keyed by where the answer text starts."""
+    """Answers after each cue (or only the last one), keyed by where the answer text starts.
+
+    Only the last ``_CUES_READ`` cues are read: a reply's statements of its answer are few."""
     answers: dict[int, str] = {}
-    matches = list(cue.finditer(text))
+    matches = list(cue.finditer(text))[-_CUES_READ:]
     for match in reversed(matches) if last_only else matches:
         if last_only and answers:
             break
@@ -154,17 +213,223 @@ def _cue_answers(text: str, cue: re.Pattern[str], *, last_only: bool = False) ->
     return answers
 
 
-def extract_answer(response: str) -> Extraction:
-    """The final answer of ``response`` by the rule cascade in the module docstring."""
-    text = strip_thinking(response)
-    boxed = boxed_answers(text)
-    if boxed:
-        return Extraction(boxed[-1], "boxed")
+# --- answer candidates --------------------------------------------------------------------------
+
+#: a number written right after a single-letter variable and an operator: "w-8", "x(x-1)", "x^2"
+_AFTER_VARIABLE = re.compile(r"(?:(?<![A-Za-z\\])[A-Za-z]\s*[-+*/^(]|[\^_])\s*\{?\s*$")
+#: a coefficient or a term that goes on with a variable: "2x", "3y^2", "8 w" is not caught
+_BEFORE_VARIABLE = re.compile(r"[A-Za-z](?![A-Za-z])|\s*[-+*/]\s*[A-Za-z](?![A-Za-z])")
+_LIST_MARKER = re.compile(r"(?:^|\n)[ \t>*#-]*(?:\(?)$")
+_STEP_WORD = re.compile(r"(?:step|case|part|option|item|line|no\.)\s*$", re.IGNORECASE)
+_CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]{1,200}`", re.S)
+_QUOTED = re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|(?:^|\n)>[^\n]*")
+
+
+def _is_candidate(text: str, token: NumberToken) -> bool:
+    """Whether a number token of ``text`` can be a stated answer (module docstring)."""
+    before = text[max(0, token.start - 12) : token.start]
+    after = text[token.end : token.end + 3]
+    if _AFTER_VARIABLE.search(before) and not token.text.startswith(("$", "\\$")):
+        return False
+    if _BEFORE_VARIABLE.match(after) and not after.startswith(("e", "E")):
+        return False
+    tail = text[token.end : token.end + 2]
+    if (tail.startswith((". ", ") ", ".\t", ")\t")) or tail in (".", ")")) and _LIST_MARKER.search(
+        before
+    ):
+        return False  # "1. First", "2) then"
+    return not (_STEP_WORD.search(before) and tail[:1] in (":", ".", ")", " ", ""))
+
+
+def _excluded_spans(text: str) -> list[tuple[int, int]]:
+    """Code and quotations: no answer candidate is read inside them."""
+    if "`" not in text and '"' not in text and "“" not in text and ">" not in text:
+        return []
+    spans = [(m.start(), m.end()) for m in _CODE.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    return spans
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+def _candidates(text: str, excluded: list[tuple[int, int]]) -> list[tuple[int, str, bool]]:
+    """Answer candidates of ``text`` left to right: ``(start, text, is_math_span)``."""
+    found: list[tuple[int, str, bool]] = []
+    spans = math_spans(text)
+    for start, _, content in spans:
+        value = _tidy(content)
+        if _inside(start, excluded) or not _MEANINGFUL.search(value):
+            continue
+        found.append((start, value, True))
+    for token in find_number_tokens(text):
+        if _inside(token.start, excluded) or any(s <= token.start < e for s, e, _ in spans):
+            continue
+        if _is_candidate(text, token):
+            found.append((token.start, _tidy(token.text), False))
+    found.sort()
+    return found
+
+
+#: a math span worth reading as an answer: it has a digit or a command, not just "x" or "Q"
+_MEANINGFUL = re.compile(r"\d|\\[A-Za-z]")
+_LINE_WINDOW = 3  # closing lines read for the closing sentence
+_FALLBACK_WINDOW = 4_000  # characters read back for the last number
+_LINE_CAP = 1_000  # characters of a closing line read
+
+
+def _problem_values(problem: str | None) -> frozenset[Fraction]:
+    if not problem:
+        return frozenset()
+    return _problem_values_cached(problem[: _FALLBACK_WINDOW * 4])
+
+
+@lru_cache(maxsize=2048)
+def _problem_values_cached(problem: str) -> frozenset[Fraction]:
+    return frozenset(t.value for t in find_number_tokens(problem))
+
+
+_PREPOSITION = re.compile(r"\b(?:in|for|after|over|per|every|within|each)\s+\$?$", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:not|no|never|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
+
+
+def _pick(
+    sentence: str, found: list[tuple[int, str, bool]], problem: frozenset[Fraction]
+) -> tuple[str, bool]:
+    """The last candidate, passing over the problem's data when another is there: its numbers
+    (when the problem is known) and numbers in a closing phrase ("... in 4 weeks")."""
+    if len(found) > 1:
+        fresh = [
+            c
+            for c in found
+            if c[2]
+            or (
+                parse_number(c[1]) not in problem
+                and not _PREPOSITION.search(sentence[max(0, c[0] - 12) : c[0]])
+            )
+        ]
+        if fresh:
+            found = fresh
+    _, value, is_span = found[-1]
+    return value, is_span
+
+
+def _closing(text: str, problem: frozenset[Fraction]) -> tuple[str | None, bool, str]:
+    """The closing sentence's answer candidate: ``(value, is_math_span, sentence)``."""
+    lines = [line for line in text[-_FALLBACK_WINDOW:].split("\n") if line.strip()]
+    last_sentence = ""
+    for line in reversed(lines[-_LINE_WINDOW:]):
+        line = line[-_LINE_CAP:]
+        masked = _SPAN_MASK.sub(lambda m: "x" * len(m.group(0)), line)
+        ends = [m.end() for m in _CLOSING_END.finditer(masked)]
+        starts = [0, *ends]
+        sentences = [line[a:b] for a, b in zip(starts, [*ends, len(line)], strict=True)]
+        for sentence in reversed([s for s in sentences if s.strip()]):
+            last_sentence = last_sentence or sentence.strip()
+            if _NEGATED.search(_SPAN_MASK.sub(" ", sentence)):
+                continue  # "x = 14 is not a solution" states no answer
+            found = _candidates(sentence, _excluded_spans(sentence))
+            if found:
+                value, is_span = _pick(sentence, found, problem)
+                return value, is_span, sentence.strip()
+    return None, False, last_sentence
+
+
+_SPAN_MASK = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\$[^$]+\$")
+_CLOSING_END = re.compile(r"[.!?](?=\s+[A-Z])")
+_EXPRESSION_MAX = 120
+_FUNCTIONS = frozenset(
+    {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "pi", "sqrt", "mod"}
+)
+_WORD = re.compile(r"\\?[A-Za-z]+")
+_WRAP = re.compile(r"^(?:\$\$|\$|\\\(|\\\[)(.*?)(?:\$\$|\$|\\\)|\\\])$", re.S)
+
+
+def _as_expression(text: str) -> str | None:
+    """The reply itself when it is one expression: ``6x - 5``, ``$\\frac{3}{5}$``, ``x = 4``."""
+    value = _tidy(text)
+    if not value or len(value) > _EXPRESSION_MAX or "\n" in value:
+        return None
+    wrapped = _WRAP.match(value)
+    if wrapped is not None:
+        value = _tidy(wrapped.group(1))
+    if not value or not re.search(r"[\dA-Za-z]", value):
+        return None
+    for word in _WORD.findall(value):
+        if word.startswith("\\") or len(word) == 1 or word.lower() in _FUNCTIONS:
+            continue
+        return None  # a word: prose, not an expression
+    if re.search(r"[A-Za-z]\s+[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", value)):
+        return None  # "a b": words of one letter, not a product
+    return value
+
+
+def _same_value(a: str, b: str) -> bool:
+    """Whether two stated numeric answers agree (both must parse as numbers to disagree)."""
+    if exact_match(a, b) or numeric_equal(a, b):
+        return True
+    return parse_number(a) is None or parse_number(b) is None
+
+
+def _statements(text: str) -> list[tuple[int, str, ExtractionRule]]:
+    """Every statement of an answer with where it starts: boxes and cue answers."""
+    found: list[tuple[int, str, ExtractionRule]] = []
+    for start, _, content in command_arguments(text, _BOXES):
+        value = _tidy(unwrap_commands(content, _BOXES))
+        if value:
+            found.append((start, value, "boxed"))
     for rule, cue in _CUES:
-        answers = _cue_answers(text, cue, last_only=True)
-        if answers:
-            return Extraction(answers[max(answers)], rule)
-    numbers = find_number_tokens(text)
+        found.extend((start, value, rule) for start, value in _cue_answers(text, cue).items())
+    return found
+
+
+def _conflict(
+    statements: list[tuple[int, str, ExtractionRule]], start: int, value: str
+) -> str | None:
+    """A value stated after the answer at ``start`` that disagrees with it."""
+    for position, other, _ in statements:
+        if position > start and not _same_value(value, other):
+            return other
+    return None
+
+
+def extract_answer(
+    response: str, *, problem: str | None = None, numeric_gold: bool = True
+) -> Extraction:
+    """The final answer of ``response`` by the rule cascade in the module docstring.
+
+    ``problem``: the problem's text, whose numbers the last-number rule passes over when the
+    closing sentence holds another. ``numeric_gold=False`` (the gold is text such as ``odd`` or
+    ``(C)``): the fallback is the closing sentence as text, never a number in it.
+    """
+    text = strip_thinking(response)
+    if len(text) > SCAN_CAP:
+        text = text[-SCAN_CAP:]
+    statements = _statements(text)
+    if statements:
+        priority: dict[str, int] = {"boxed": 0, "hash": 1, "final_answer": 2, "answer_is": 3}
+        best = min(priority[rule] for _, _, rule in statements)
+        start, value, rule = max(s for s in statements if priority[s[2]] == best)
+        return Extraction(value, rule, _conflict(statements, start, value))
+    expression = _as_expression(text)
+    if expression is not None:
+        return Extraction(expression, "expression")
+    values = _problem_values(problem)
+    closing, is_span, sentence = _closing(text, values)
+    if closing is not None and is_span:
+        return Extraction(closing, "last_expression")
+    if closing is not None and numeric_gold:
+        return Extraction(closing, "last_number")
+    if not numeric_gold:
+        return Extraction(_tidy(sentence), "final_text") if sentence else _NO_ANSWER
+    tail = text[-_FALLBACK_WINDOW:]
+    excluded = _excluded_spans(tail)
+    numbers = [
+        t
+        for t in find_number_tokens(tail)
+        if not _inside(t.start, excluded) and _is_candidate(tail, t)
+    ]
     if numbers:
         return Extraction(_tidy(numbers[-1].text), "last_number")
     return _NO_ANSWER

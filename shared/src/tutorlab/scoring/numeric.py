@@ -12,6 +12,9 @@ Semantics (part of ``SCORER_VERSION``):
   the other side then counts as equal when it is that value rounded or truncated to the decimal
   places it shows, shows at least one decimal place and at least two significant digits
   (1/3 ~ 0.33 ~ 0.333 ~ 0.3333; 2/3 ~ 0.67 ~ 0.667 ~ 0.666; 2/3 !~ 0.7; 100/3 !~ 33).
+- A pure arithmetic expression (``3*3 + 2*2``, ``0.1 + 0.2``, ``\\frac{3}{4} \\times 8``,
+  ``2^{10}``) is evaluated exactly (``ast`` over numbers and ``+ - * / ^`` only, bounded in
+  length, digits and exponents; never ``eval``): 0.1 + 0.2 equals 0.3.
 - Percent: a ``%`` sign is read as a unit, so ``parse_number("50%") == 50`` and 50% equals 50;
   when exactly one side carries ``%``, the value divided by 100 is accepted as well
   (50% equals 0.5). Without a ``%`` sign 50 and 0.5 differ.
@@ -19,7 +22,9 @@ Semantics (part of ``SCORER_VERSION``):
 
 from __future__ import annotations
 
+import ast
 import functools
+import math
 import re
 from fractions import Fraction
 from typing import NamedTuple
@@ -28,6 +33,7 @@ from tutorlab.scoring._latex import unwrap_commands
 
 __all__ = [
     "NumberToken",
+    "evaluate_arithmetic",
     "exact_match",
     "find_number_tokens",
     "normalize_answer",
@@ -148,6 +154,7 @@ _NUMBER_RE = re.compile(
     rf"\s*(?P<unit>{_UNIT})?\s*$"
 )
 _MAX_EXPONENT = 1000
+_STRAY_BACKSLASH = re.compile(r"\\(?=\d)")
 
 
 def _clean(text: str) -> str:
@@ -157,6 +164,8 @@ def _clean(text: str) -> str:
             if old in text:
                 text = text.replace(old, new)
     text = text.strip().rstrip(".").strip()
+    if "\\" in text:
+        text = _STRAY_BACKSLASH.sub("", text)  # "\\15": a mangled "\\$15"
     # "x = 5" and "= 5": the value is the right-hand side
     return re.sub(r"^(?:[A-Za-z]\s*)?=\s*", "", text)
 
@@ -190,9 +199,11 @@ def _parse(text: str | int | float | Fraction | None) -> tuple[Fraction, bool] |
         if text != text or text in (float("inf"), float("-inf")):
             return None
         return Fraction(repr(text)), False
-    match = _NUMBER_RE.match(_clean(text))
+    cleaned = _clean(text)
+    match = _NUMBER_RE.match(cleaned)
     if match is None:
-        return None
+        value = evaluate_arithmetic(cleaned)
+        return None if value is None else (value, False)
     unit = match.group("unit")
     if unit is not None:
         words = re.findall(r"[A-Za-z]+", unit)
@@ -241,6 +252,108 @@ def parse_number(text: str | int | float | Fraction) -> Fraction | None:
     """
     parsed = _parse(text)
     return None if parsed is None else parsed[0]
+
+
+# --- arithmetic ----------------------------------------------------------------------------------
+
+_ARITH_CHARS = re.compile(r"^[\d\s.+\-*/×÷·()^{}\\a-z−]+$")
+_ARITH_OPERATOR = re.compile(r"\d\s*[-+*/×÷·^]|\\(?:times|cdot|div|frac)|[-−]\s*\(")
+_ARITH_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_ARITH_WORDS = (
+    ("\\left", ""),
+    ("\\right", ""),
+    ("\\times", "*"),
+    ("\\cdot", "*"),
+    ("\\div", "/"),
+    ("×", "*"),
+    ("·", "*"),
+    ("÷", "/"),
+    ("−", "-"),
+    ("^", "**"),
+    ("{", "("),
+    ("}", ")"),
+)
+_ARITH_MAX_CHARS = 200
+_ARITH_MAX_NODES = 120
+_ARITH_MAX_DIGITS = 400  # a result (or operand) longer than this is not an answer anyone wrote
+_ARITH_MAX_POWER = 1000
+_ARITH_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+class _NotArithmetic(Exception):
+    pass
+
+
+def _digits(value: Fraction) -> int:
+    return len(str(abs(value.numerator))) + len(str(value.denominator))
+
+
+def _eval_node(node: ast.AST) -> Fraction:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return Fraction(node.value)
+    if isinstance(node, ast.Constant) and type(node.value) is float:
+        return Fraction(repr(node.value))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        operand = _eval_node(node.operand)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH_OPS:
+        left, right = _eval_node(node.left), _eval_node(node.right)
+        if isinstance(node.op, ast.Add):
+            result = left + right
+        elif isinstance(node.op, ast.Sub):
+            result = left - right
+        elif isinstance(node.op, ast.Mult):
+            result = left * right
+        elif isinstance(node.op, ast.Div):
+            if right == 0:
+                raise _NotArithmetic
+            result = left / right
+        else:
+            if right.denominator != 1 or (left == 0 and right < 0):
+                raise _NotArithmetic  # roots are not exact rationals
+            size = math.log10(max(abs(left.numerator), left.denominator, 2)) * abs(right)
+            if size > _ARITH_MAX_DIGITS:
+                raise _NotArithmetic
+            result = left ** int(right)
+        if _digits(result) > _ARITH_MAX_DIGITS:
+            raise _NotArithmetic
+        return result
+    raise _NotArithmetic
+
+
+@functools.lru_cache(maxsize=4096)
+def evaluate_arithmetic(text: str) -> Fraction | None:
+    """The exact value of a pure arithmetic expression, or None.
+
+    Numbers with ``+ - * / ^`` (also ``\\times \\cdot \\div × ÷``), parentheses or braces, and
+    ``\\frac{a}{b}`` of such; at least one operator. Nothing else (no variables, functions,
+    implicit products, roots): ``3*3 + 2*2`` -> 13, ``2^{10}`` -> 1024, ``2x + 1`` -> None.
+    Bounded: at most 200 characters and 120 syntax nodes, no value past 400 digits.
+    """
+    text = text.strip().rstrip(".").strip()
+    if not text or len(text) > _ARITH_MAX_CHARS or not _ARITH_CHARS.match(text):
+        return None
+    if not _ARITH_OPERATOR.search(text):
+        return None
+    for _ in range(8):  # nested \\frac, innermost first
+        replaced = _ARITH_FRAC.sub(r"((\1)/(\2))", text)
+        if replaced == text:
+            break
+        text = replaced
+    for old, new in _ARITH_WORDS:
+        text = text.replace(old, new)
+    if re.search(r"[a-z\\]", text):
+        return None
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+    if sum(1 for _ in ast.walk(tree)) > _ARITH_MAX_NODES:
+        return None
+    try:
+        return _eval_node(tree.body)
+    except (_NotArithmetic, RecursionError, ValueError, ZeroDivisionError, OverflowError):
+        return None
 
 
 # --- comparing ------------------------------------------------------------------------------------

@@ -53,6 +53,11 @@ def _math(verdict: MathVerdict, kind: str) -> Scored:
     data = _as_dict(verdict)
     metrics: dict[str, bool | None] = {
         "accuracy": verdict.correct,
+        # the same, counting an answer guessed from the reply's end (no statement) as wrong
+        "accuracy_without_fallback": (
+            verdict.correct and not verdict.fallback if verdict.correct is not None else None
+        ),
+        "contradictory": verdict.contradictory,
         "exact_match": verdict.exact_match,
         "numeric_match": verdict.numeric_match,
         "partial_match": verdict.partial_match,
@@ -65,6 +70,8 @@ def _math(verdict: MathVerdict, kind: str) -> Scored:
     data["metrics"] = metrics
     if verdict.invalid:
         headline = "invalid"
+    elif verdict.contradictory:
+        headline = "contradictory"
     elif verdict.correct is None:
         headline = "scoring_error"
     else:

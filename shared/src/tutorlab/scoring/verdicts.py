@@ -1,11 +1,20 @@
 """Top-level scorers: (gold, response) -> a plain dataclass verdict (``dataclasses.asdict``).
 
 Math (``SCORER_VERSION``): the answer is extracted by ``extract_answer``; it is correct when it
-equals the gold as a normalized string (``exact_match``) or as a number (``numeric_equal``), or,
-for ``kind="math"`` only, when math-verify says so. ``score_math_response`` is pure and fast and
-leaves the math-verify part to the caller: a verdict with ``needs_verify`` gets its answer checked
-with ``MathVerifier`` and folded in with ``MathVerdict.with_verify``; ``score_math_responses`` does
-both for a batch. ``correct`` is None while that verdict is pending or when math-verify failed
+equals the gold as a normalized string (``exact_match``) or as a number (``numeric_equal``, a
+pure arithmetic expression evaluated exactly), or, for ``kind="math"`` only, when math-verify
+says so. An extracted equation or computation (``3*3 + 2*2 = 13``, ``x = 5``) is compared by the
+value after its last ``=`` unless the gold is itself an equation. A gold that is no number
+(``odd``, ``\\text{(C)}``, an interval) is never compared with a number picked from the text:
+without a stated answer the closing sentence is compared as text (``final_text``: the gold, as
+a word, in that sentence, and no negation there). A contradictory reply (two different final
+values) is not correct. ``fallback`` says the answer was guessed from where the reply ends
+(``FALLBACK_RULES``); results report accuracy with and without those.
+
+``score_math_response`` is pure and fast and leaves the math-verify part to the caller: a
+verdict with ``needs_verify`` gets its answer checked with ``MathVerifier`` and folded in with
+``MathVerdict.with_verify``; ``score_math_responses`` does both for a batch. ``correct`` is None
+while that verdict is pending or when math-verify failed
 (timeout, error): a failed check is never a wrong answer.
 
 The tutoring and safety scorers live in ``tutoring`` and ``refusal`` and are re-exported here.
@@ -13,13 +22,26 @@ The tutoring and safety scorers live in ``tutoring`` and ``refusal`` and are re-
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from tutorlab.scoring.extract import ExtractionRule, extract_answer, strip_thinking
+from tutorlab.scoring.extract import (
+    FALLBACK_RULES,
+    SCAN_CAP,
+    ExtractionRule,
+    extract_answer,
+    strip_thinking,
+)
 from tutorlab.scoring.mathverify import MathVerifier, VerifyResult
-from tutorlab.scoring.numeric import exact_match, numeric_equal, parse_number, partial_match
+from tutorlab.scoring.numeric import (
+    exact_match,
+    normalize_answer,
+    numeric_equal,
+    parse_number,
+    partial_match,
+)
 from tutorlab.scoring.refusal import RefusalLabel, RefusalVerdict, classify_refusal
 from tutorlab.scoring.tutoring import SocraticVerdict, answer_revealed, socratic_step
 
@@ -49,11 +71,18 @@ class MathVerdict:
     ``needs_verify``: the verdict waits for math-verify (``kind="math"``, extracted, and neither
     string nor number matched). ``math_verify``/``verify_error``: that check's outcome.
     ``correct``: True/False, or None while pending or when the check failed.
+    ``fallback``: the rule that fired guessed the answer from the reply's end (no statement).
+    ``contradictory``: the reply states a different value after its answer (``conflict``).
     """
 
     kind: MathKind
     extracted: str | None
     rule: ExtractionRule | None
+    #: for an equation or computation answer, the value after its last ``=`` (what is compared)
+    equation_value: str | None
+    fallback: bool
+    contradictory: bool
+    conflict: str | None
     exact_match: bool
     numeric_match: bool
     partial_match: bool
@@ -65,8 +94,10 @@ class MathVerdict:
 
     def with_verify(self, result: VerifyResult) -> MathVerdict:
         """This verdict with math-verify's result folded in."""
-        if self.exact_match or self.numeric_match:
-            correct: bool | None = True
+        if self.contradictory:
+            correct: bool | None = False
+        elif self.exact_match or self.numeric_match:
+            correct = True
         elif self.invalid:
             correct = False
         else:
@@ -80,19 +111,83 @@ class MathVerdict:
         )
 
 
-def score_math_response(gold: str, response: str, *, kind: MathKind) -> MathVerdict:
-    """Score ``response`` against the ``gold`` final answer (pure; no math-verify)."""
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
+
+
+def _right_side(value: str, gold: str) -> str | None:
+    """The value after the last ``=`` of an equation or computation answer, unless the gold is
+    an equation too (``y = 2x + 3``) or the sides are inequalities."""
+    if "=" not in value or "=" in gold:
+        return None
+    head, _, right = value.rpartition("=")
+    if head.endswith(("<", ">", "!", "\\leq", "\\geq", "\\neq")):
+        return None
+    right = right.strip()
+    return right or None
+
+
+def _is_word(gold: str) -> bool:
+    """A gold that is a word or a choice (``odd``, ``yes``, ``(C)``): text, not mathematics."""
+    return normalize_answer(gold).strip("()").isalpha()
+
+
+def _is_numeric_gold(gold: str) -> bool:
+    return parse_number(gold) is not None
+
+
+def _text_match(gold: str, sentence: str) -> bool:
+    """Whether the closing sentence states the text gold (``odd``, ``(C)``, ``yes``)."""
+    if exact_match(gold, sentence):
+        return True
+    needle = normalize_answer(gold).lower()
+    if not needle or _NEGATION.search(sentence):
+        return False
+    if needle.isalpha():
+        words = normalize_answer_words(sentence)
+        return re.search(rf"(?<![a-z]){re.escape(needle)}(?![a-z])", words) is not None
+    haystack = normalize_answer(sentence).lower()
+    return re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", haystack) is not None
+
+
+def normalize_answer_words(text: str) -> str:
+    """Lower-case text with LaTeX wrappers and markup gone, words kept apart."""
+    return " ".join(normalize_answer(word).lower() for word in text.split())
+
+
+def score_math_response(
+    gold: str, response: str, *, kind: MathKind, problem: str | None = None
+) -> MathVerdict:
+    """Score ``response`` against the ``gold`` final answer (pure; no math-verify).
+
+    ``problem``: the problem text, if known (its numbers are not taken for the answer by the
+    last-number fallback while the closing sentence holds another number)."""
     if kind not in ("gsm8k", "math"):
         raise ValueError(f"kind must be 'gsm8k' or 'math', got {kind!r}")
     visible = strip_thinking(response)
-    extraction = extract_answer(visible)
+    numeric_gold = _is_numeric_gold(gold)
+    extraction = extract_answer(visible, problem=problem, numeric_gold=numeric_gold)
     value = extraction.value
-    exact = exact_match(gold, value)
-    numeric = value is not None and numeric_equal(gold, value)
-    invalid = value is None or (kind == "gsm8k" and parse_number(value) is None)
-    needs_verify = kind == "math" and not invalid and not (exact or numeric)
-    if exact or numeric:
-        correct: bool | None = True
+    right = None if value is None else _right_side(value, gold)
+    compared = [v for v in (value, right) if v is not None]
+    if extraction.rule == "final_text":
+        exact = value is not None and _text_match(gold, value)
+        numeric = False
+    else:
+        exact = any(exact_match(gold, v) for v in compared)
+        numeric = any(numeric_equal(gold, v) for v in compared)
+    contradictory = extraction.conflict is not None
+    invalid = value is None or (kind == "gsm8k" and all(parse_number(v) is None for v in compared))
+    needs_verify = (
+        kind == "math"
+        and not invalid
+        and not (exact or numeric)
+        and not contradictory
+        and not (extraction.rule == "final_text" and _is_word(gold))
+    )
+    if contradictory:
+        correct: bool | None = False
+    elif exact or numeric:
+        correct = True
     elif needs_verify:
         correct = None
     else:
@@ -101,9 +196,13 @@ def score_math_response(gold: str, response: str, *, kind: MathKind) -> MathVerd
         kind=kind,
         extracted=value,
         rule=extraction.rule,
+        equation_value=right,
+        fallback=extraction.rule in FALLBACK_RULES,
+        contradictory=contradictory,
+        conflict=extraction.conflict,
         exact_match=exact,
         numeric_match=numeric,
-        partial_match=partial_match(gold, visible),
+        partial_match=partial_match(gold, visible[-SCAN_CAP:]),
         invalid=invalid,
         needs_verify=needs_verify,
         math_verify=None,
@@ -116,7 +215,9 @@ def _pending(
     golds: Sequence[str], verdicts: list[MathVerdict]
 ) -> tuple[list[int], list[tuple[str, str]]]:
     indexes = [i for i, v in enumerate(verdicts) if v.needs_verify]
-    return indexes, [(golds[i], verdicts[i].extracted or "") for i in indexes]
+    return indexes, [
+        (golds[i], verdicts[i].equation_value or verdicts[i].extracted or "") for i in indexes
+    ]
 
 
 def _score_all(items: Sequence[tuple[str, str]], kind: MathKind) -> list[MathVerdict]:

@@ -8,5 +8,5 @@ not comparable item by item.
 
 from __future__ import annotations
 
-SCORER_VERSION = "1.0.0"
+SCORER_VERSION = "2.0.0"
 RULES_VERSION = "2.0.0"
