@@ -6,26 +6,14 @@ import asyncio
 import threading
 
 import pytest
-from tutorlab.scoring import offload, verdicts
+from tutorlab.scoring import offload
 from tutorlab.scoring.offline import score_rows
 from tutorlab.scoring.offload import SCORING_FAILED, on_scoring_thread, score_batch
 from tutorlab.scoring.tasks import ScoreInput
-from tutorlab.scoring.verdicts import MathKind, MathVerdict
 
-BOOM = "this reply makes the scorer raise"
+from tests.scoring_faults import BOOM, raising_scorer
 
-
-@pytest.fixture
-def raising_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The math rules raise for any reply holding ``BOOM`` (a scorer bug, as for real)."""
-    real = verdicts.score_math_response
-
-    def score(gold: str, response: str, *, kind: MathKind) -> MathVerdict:
-        if BOOM in response:
-            raise RuntimeError("rule exploded")
-        return real(gold, response, kind=kind)
-
-    monkeypatch.setattr(verdicts, "score_math_response", score)
+__all__ = ["raising_scorer"]  # a fixture, used by name
 
 
 async def test_a_reply_whose_scoring_raises_is_its_own_error(raising_scorer: None) -> None:
