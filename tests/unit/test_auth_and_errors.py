@@ -80,11 +80,11 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def service_client(templates: dict[str, Path], tmp_path: Path) -> Callable[..., Any]:
-    """``async with service_client(name, api_key=...) as (app, client)``."""
+    """``async with service_client(name, api_key=..., **settings) as (app, client)``."""
 
     @asynccontextmanager
     async def make(
-        name: str, api_key: str | None = KEY
+        name: str, api_key: str | None = KEY, **overrides: Any
     ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
         db = tmp_path / f"{name}.db"
         shutil.copy(templates[name], db)
@@ -96,6 +96,7 @@ def service_client(templates: dict[str, Path], tmp_path: Path) -> Callable[..., 
             outputs_dir=tmp_path / "outputs",
             redis_url="redis://127.0.0.1:1/0",  # never used: the queue is in memory
             tutor_api_url="http://127.0.0.1:1",
+            **overrides,
         )
         queue = {"queue": InMemoryJobQueue()} if service.runs_jobs else {}
         app = service.create_app(settings, **queue)

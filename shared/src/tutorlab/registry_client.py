@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 
-from tutorlab.contracts.endpoints import ModelEndpoint
+from tutorlab.contracts.endpoints import (
+    DEFAULT_KEY_ENVS,
+    KeyEnvNotAllowed,
+    ModelEndpoint,
+    check_key_env,
+)
 
 
 class RegistryError(Exception):
@@ -14,6 +21,10 @@ class RegistryError(Exception):
 
 
 class RegistryClient:
+    """``key_envs``: the variables this service lets a model's client read a key from (its
+    ``model_key_envs``); a registered model naming another is refused (RegistryError, 422), so
+    no key goes to a URL the allow-list did not vouch for, whatever the registry holds."""
+
     def __init__(
         self,
         base_url: str,
@@ -21,7 +32,9 @@ class RegistryClient:
         api_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout_s: float = 10.0,
+        key_envs: Sequence[str] = DEFAULT_KEY_ENVS,
     ) -> None:
+        self.key_envs = tuple(key_envs)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.AsyncClient(
             base_url=base_url, headers=headers, transport=transport, timeout=timeout_s
@@ -40,7 +53,12 @@ class RegistryClient:
                 f"{response.text[:200]}",
                 response.status_code,
             )
-        return ModelEndpoint.model_validate(response.json())
+        endpoint = ModelEndpoint.model_validate(response.json())
+        try:
+            check_key_env(endpoint.api_key_env, self.key_envs)
+        except KeyEnvNotAllowed as exc:
+            raise RegistryError(f"model {name!r}: {exc}", 422) from exc
+        return endpoint
 
     async def active_model(self) -> str | None:
         """The name of the active model, or None."""

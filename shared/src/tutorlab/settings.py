@@ -8,11 +8,14 @@ where one exists (``DATABASE_URL``, ``REDIS_URL``, ``TUTORLAB_API_KEY``, ``TUTOR
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tutorlab.contracts.endpoints import DEFAULT_KEY_ENVS
 
 #: field -> project-wide environment variable read when the prefixed one is not set
 GLOBAL_ENV: dict[str, str] = {
@@ -29,7 +32,12 @@ GLOBAL_ENV: dict[str, str] = {
     "eval_service_url": "EVAL_SERVICE_URL",
     "data_service_url": "DATA_SERVICE_URL",
     "trainer_service_url": "TRAINER_SERVICE_URL",
+    "model_key_envs": "TUTORLAB_MODEL_KEY_ENVS",
+    "max_body_bytes": "TUTORLAB_MAX_BODY_BYTES",
 }
+
+#: the largest request body a service reads unless told otherwise (data-service: more, for uploads)
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 DEFAULT_PORTS: dict[str, int] = {
     "tutor-api": 8000,
@@ -59,6 +67,13 @@ class ServiceSettings(BaseSettings):
     dataset_mirror: Path | None = None
     log_json: bool = False
     log_level: str = "INFO"
+    #: the environment variables a model endpoint may name as ``api_key_env`` (comma-separated;
+    #: ``PREFIX_*`` allows a prefix): a key is sent to the endpoint's URL, so only these
+    model_key_envs: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_KEY_ENVS)
+    )
+    #: a request body over this many bytes is refused with 413 before it is read
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
 
     tutor_api_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['tutor-api']}"
     eval_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['eval-service']}"
@@ -91,6 +106,24 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _empty_key_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+    @field_validator("model_key_envs", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("model_key_envs")
+    @classmethod
+    def _names_or_prefixes(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?", entry):
+                raise ValueError(
+                    f"{entry!r} is not a variable name, nor a prefix ending in * (like "
+                    "TUTORLAB_MODEL_KEY_*)"
+                )
+        return value
 
     @field_validator("tutor_api_url", "eval_service_url", "data_service_url", "trainer_service_url")
     @classmethod

@@ -8,7 +8,7 @@ from tutorlab.service import ServiceSpec, create_service_app
 
 from data_service.config import DataServiceSettings
 from data_service.deps import start_resources
-from data_service.jobs import JOB_PREFIX, KINDS
+from data_service.jobs import JOB_PREFIX, KINDS, ROUTES
 from data_service.routes import datasets, tagging, training_sets
 
 SPEC = ServiceSpec(
@@ -17,6 +17,7 @@ SPEC = ServiceSpec(
     job_prefix=JOB_PREFIX,
     routers=(datasets.router, tagging.router, training_sets.router),
     job_kinds=KINDS,
+    job_routes=ROUTES,
     on_startup=(start_resources,),
 )
 

@@ -45,3 +45,9 @@ KINDS: dict[str, JobKind] = {
         ),
     )
 }
+#: kinds with a route of their own are submitted there only (``tag_dataset`` goes by POST /jobs)
+ROUTES: dict[str, str] = {
+    "download_dataset": "POST /datasets/download",
+    "build_socratic": "POST /training-sets/build/socratic",
+    "build_teacher": "POST /training-sets/build/teacher",
+}

@@ -50,7 +50,7 @@ class ModelAccess:
         try:
             return await self.registry.get_model(name)
         except RegistryError as exc:
-            if exc.status_code == 404:
+            if exc.status_code in (404, 422):  # not registered; its key variable not allowed
                 raise JobFailed(f"{field}: {exc}") from exc
             raise
 

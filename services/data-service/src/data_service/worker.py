@@ -31,7 +31,10 @@ def resources_hooks(
         assert isinstance(settings, DataServiceSettings)
         sessions = session_factory(resources["engine"])
         registry = RegistryClient(
-            settings.tutor_api_url, api_key=settings.api_key_value(), transport=registry_transport
+            settings.tutor_api_url,
+            api_key=settings.api_key_value(),
+            transport=registry_transport,
+            key_envs=settings.model_key_envs,
         )
         resources[RESOURCES_KEY] = DataResources(
             settings=settings,

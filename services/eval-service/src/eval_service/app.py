@@ -9,7 +9,7 @@ from tutorlab.service import ServiceSpec, create_service_app
 
 from eval_service.config import EvalServiceSettings
 from eval_service.deps import resources_hooks
-from eval_service.jobs import JOB_PREFIX, KINDS
+from eval_service.jobs import JOB_PREFIX, KINDS, ROUTES
 from eval_service.routes import benchmarks, comparisons, score
 
 
@@ -22,6 +22,7 @@ def service_spec(*, registry_transport: httpx.AsyncBaseTransport | None = None) 
         job_prefix=JOB_PREFIX,
         routers=(benchmarks.router, comparisons.router, score.router),
         job_kinds=KINDS,
+        job_routes=ROUTES,
         on_startup=(startup,),
         on_shutdown=(shutdown,),
     )

@@ -59,6 +59,7 @@ def resources_hooks(
                 settings.tutor_api_url,
                 api_key=settings.api_key_value(),
                 transport=registry_transport,
+                key_envs=settings.model_key_envs,
             ),
         )
 

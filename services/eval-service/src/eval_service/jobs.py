@@ -17,3 +17,5 @@ KINDS: dict[str, JobKind] = {
         JobKind(BENCHMARK, BenchmarkParams, run_benchmark, "run a benchmark suite against a model"),
     )
 }
+#: the route each kind is submitted through (it checks the model and sets ``registered``)
+ROUTES: dict[str, str] = {BENCHMARK: "POST /benchmarks"}

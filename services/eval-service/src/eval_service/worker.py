@@ -43,7 +43,10 @@ def resources_hooks(
         await asyncio.to_thread(verifier.start)
         api_key = settings.api_key_value()
         registry = RegistryClient(
-            settings.tutor_api_url, api_key=api_key, transport=registry_transport
+            settings.tutor_api_url,
+            api_key=api_key,
+            transport=registry_transport,
+            key_envs=settings.model_key_envs,
         )
         resources[RESOURCES_KEY] = EvalResources(
             settings=settings,

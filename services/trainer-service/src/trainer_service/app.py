@@ -7,7 +7,7 @@ from tutorlab.jobs.queue import JobQueue
 from tutorlab.service import ServiceSpec, create_service_app
 
 from trainer_service.config import TrainerServiceSettings
-from trainer_service.jobs import JOB_PREFIX, KINDS
+from trainer_service.jobs import JOB_PREFIX, KINDS, ROUTES
 from trainer_service.routes import experiments, trainings
 
 SPEC = ServiceSpec(
@@ -16,6 +16,7 @@ SPEC = ServiceSpec(
     job_prefix=JOB_PREFIX,
     routers=(trainings.router, experiments.router),
     job_kinds=KINDS,
+    job_routes=ROUTES,
 )
 
 

@@ -25,3 +25,5 @@ def _kinds() -> dict[str, JobKind]:
 
 
 KINDS: dict[str, JobKind] = _kinds()
+#: a training is submitted by POST /trainings only (it checks the config's data references)
+ROUTES: dict[str, str] = {TRAINING: "POST /trainings"}

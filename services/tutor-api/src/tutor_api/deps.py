@@ -33,8 +33,8 @@ async def start_resources(state: ServiceState) -> None:
     """Start-up hook: build the app's :class:`AppResources`."""
     settings = settings_of(state, TutorApiSettings)
     state.resources = AppResources(
-        registry=Registry(state.sessions),
-        clients=EndpointClients(retry=settings.retry_policy()),
+        registry=Registry(state.sessions, key_envs=settings.model_key_envs),
+        clients=EndpointClients(retry=settings.retry_policy(), key_envs=settings.model_key_envs),
     )
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from tutorlab.contracts.endpoints import ModelEndpointCreate, ModelEndpointUpdate
+from tutorlab.contracts.endpoints import (
+    DEFAULT_KEY_ENVS,
+    ModelEndpointCreate,
+    ModelEndpointUpdate,
+    check_key_env,
+)
 from tutorlab.jobs.models import utcnow
 
 from tutor_api.models import ModelEndpointRow
@@ -28,10 +35,20 @@ class NoActiveModel(Exception):
 
 
 class Registry:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """``key_envs``: the variables an endpoint may name as ``api_key_env`` (the service's
+    ``model_key_envs``); create and update raise KeyEnvNotAllowed for any other."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        key_envs: Sequence[str] = DEFAULT_KEY_ENVS,
+    ) -> None:
         self.sessions = sessions
+        self.key_envs = tuple(key_envs)
 
     async def create(self, data: ModelEndpointCreate) -> ModelEndpointRow:
+        check_key_env(data.api_key_env, self.key_envs)
         row = ModelEndpointRow(
             name=data.name,
             kind=data.kind.value,
@@ -79,6 +96,7 @@ class Registry:
             for key, value in changes.items():
                 merged[key] = {} if value is None and key in ("params", "metadata") else value
             checked = ModelEndpointCreate.model_validate(merged)
+            check_key_env(checked.api_key_env, self.key_envs)
             row.base_url = checked.base_url or ""
             row.model = checked.model
             row.params = checked.params.model_dump(exclude_none=True)

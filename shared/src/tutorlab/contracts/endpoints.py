@@ -7,6 +7,7 @@ holds the key, and the key is read from the environment only when a request is m
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -23,7 +24,34 @@ from pydantic import (
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 TINKER_DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod/oai/api/v1"
 TINKER_DEFAULT_KEY_ENV = "TINKER_API_KEY"
+#: the variables an endpoint may name as ``api_key_env`` unless the operator says otherwise; an
+#: entry ending in ``*`` allows every name with that prefix
+DEFAULT_KEY_ENVS: tuple[str, ...] = ("TINKER_API_KEY", "OPENAI_API_KEY", "TUTORLAB_MODEL_KEY_*")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class KeyEnvNotAllowed(ValueError):
+    """An endpoint names a variable outside the operator's allow-list: its value would be sent
+    to whatever ``base_url`` the endpoint has."""
+
+    field = "api_key_env"
+
+
+def key_env_allowed(name: str, allowed: Sequence[str]) -> bool:
+    """Whether ``name`` is one of ``allowed`` (an entry ending in ``*`` is a prefix)."""
+    return any(
+        name.startswith(entry[:-1]) if entry.endswith("*") else name == entry for entry in allowed
+    )
+
+
+def check_key_env(name: str | None, allowed: Sequence[str]) -> None:
+    """Raise :class:`KeyEnvNotAllowed` (naming ``api_key_env``) unless ``name`` is unset or
+    allowed. Every service that accepts an endpoint checks it with its ``model_key_envs``."""
+    if name is not None and not key_env_allowed(name, allowed):
+        raise KeyEnvNotAllowed(
+            f"api_key_env: {name!r} is not an allowed key variable (allowed: "
+            f"{', '.join(allowed) or 'none'}; the operator sets TUTORLAB_MODEL_KEY_ENVS)"
+        )
 
 
 class EndpointKind(StrEnum):

@@ -35,12 +35,15 @@ class ServiceSpec:
 
     A service with ``job_kinds`` gets the jobs API, a job store (its ids start with
     ``job_prefix``) and the arq queue; one without gets none of them and needs no Redis.
+    ``job_routes`` names the route that submits a kind (``{"benchmark": "POST /benchmarks"}``):
+    such a kind is submitted there only, where its checks run, never through ``POST /jobs``.
     """
 
     name: str
     title: str
     routers: Sequence[APIRouter] = ()
     job_kinds: Mapping[str, JobKind] = field(default_factory=dict)
+    job_routes: Mapping[str, str] = field(default_factory=dict)
     job_prefix: str = ""
     on_startup: Sequence[StartupHook] = ()
     on_shutdown: Sequence[StartupHook] = ()
@@ -48,6 +51,9 @@ class ServiceSpec:
     def __post_init__(self) -> None:
         if self.job_kinds and not self.job_prefix:
             raise ValueError(f"{self.name}: a service with job kinds needs a job_prefix")
+        unknown = set(self.job_routes) - set(self.job_kinds)
+        if unknown:
+            raise ValueError(f"{self.name}: job_routes for unknown kinds {sorted(unknown)}")
 
     @property
     def runs_jobs(self) -> bool:
@@ -134,7 +140,7 @@ def create_service_app(
         return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
 
     if spec.runs_jobs:
-        app.include_router(jobs_router(spec.job_kinds))
+        app.include_router(jobs_router(spec.job_kinds, spec.job_routes))
     for router in spec.routers:
         app.include_router(router)
     app.openapi = document_common_errors(app)  # type: ignore[method-assign]

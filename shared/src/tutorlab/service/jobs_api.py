@@ -89,7 +89,10 @@ async def read_job(state: ServiceState, job_id: str, wait_s: float = 0.0) -> Job
                 await asyncio.wait_for(finished.wait(), min(left, RECHECK_S))
 
 
-def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
+def jobs_router(kinds: Mapping[str, JobKind], routes: Mapping[str, str] | None = None) -> APIRouter:
+    """The jobs API. A kind in ``routes`` (kind -> its route, ``"POST /benchmarks"``) is submitted
+    through that route only, which checks more than its params' shape."""
+    routed = dict(routes or {})
     router = APIRouter(prefix="/jobs", tags=["jobs"])
 
     @router.post("", status_code=202, dependencies=[ApiKey])
@@ -98,11 +101,15 @@ def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
         state: State,
         idempotency_key: str | None = Header(default=None, max_length=200),
     ) -> JSONResponse:
-        """Submit a job of one of this service's kinds (see GET /jobs/kinds)."""
+        """Submit a job of a kind that has no route of its own (see GET /jobs/kinds)."""
         kind = kinds.get(body.kind)
         if kind is None:
             raise HTTPException(
                 422, f"kind: unknown job kind {body.kind!r}; known: {sorted(kinds)}"
+            )
+        if kind.name in routed:
+            raise HTTPException(
+                422, f"kind: submit {kind.name!r} jobs with {routed[kind.name]}, not POST /jobs"
             )
         try:
             params = kind.params_model.model_validate(body.params)
@@ -124,6 +131,7 @@ def jobs_router(kinds: Mapping[str, JobKind]) -> APIRouter:
             {
                 "kind": k.name,
                 "description": k.description,
+                "submit": routed.get(k.name, "POST /jobs"),
                 "params": k.params_model.model_json_schema(),
             }
             for k in kinds.values()

@@ -54,14 +54,14 @@ async def submit_benchmark(
         elif body.target == TUTOR_API_TARGET and await registry.active_model() is None:
             raise HTTPException(409, "model: tutor-api has no active model; pass model")
     except RegistryError as exc:
-        if exc.status_code == 404:
-            raise HTTPException(404, f"model: {exc}") from exc
+        if exc.status_code in (404, 422):  # not registered; names a key variable not allowed
+            raise HTTPException(exc.status_code, f"model: {exc}") from exc
         raise HTTPException(503, f"cannot check the model with tutor-api: {exc}") from exc
     if body.judge:
         try:
             await registry.get_model(body.judge)
         except RegistryError as exc:
-            status_code = 404 if exc.status_code == 404 else 503
+            status_code = exc.status_code if exc.status_code in (404, 422) else 503
             raise HTTPException(status_code, f"judge: {exc}") from exc
     if body.compare_to:
         await _check_baseline(state, body.compare_to)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 from tutorlab.clients import ChatChunk, ModelEndpointError
 from tutorlab.contracts.chat import TutorChatRequest, TutorChatResponse, Usage
+from tutorlab.contracts.endpoints import KeyEnvNotAllowed
 from tutorlab.service.deps import ApiKey
 from tutorlab.service.responses import errors
 from tutorlab.tutoring import PROMPT_VERSION, build_messages
@@ -17,6 +18,7 @@ from tutorlab.tutoring import PROMPT_VERSION, build_messages
 from tutor_api.deps import ClientsDep, RegistryDep
 from tutor_api.models import ModelEndpointRow
 from tutor_api.registry import EndpointNotFound, NoActiveModel, Registry
+from tutor_api.routes.models import key_env_stale
 
 router = APIRouter(tags=["chat"])
 
@@ -60,7 +62,10 @@ async def chat(  # type: ignore[no-untyped-def]
     """The tutor's reply. ``stream: true`` answers ``text/event-stream``: ``delta`` events, then
     one ``done`` event carrying the same object the non-streaming call returns."""
     row = await _endpoint(registry, body.model)
-    client = await clients.get(row)
+    try:
+        client = await clients.get(row)
+    except KeyEnvNotAllowed as exc:
+        raise key_env_stale(row.name, exc) from exc
     messages = build_messages(body.message, body.mode, body.grade, body.history)
     if body.stream:
         # wait for the first piece here, so an endpoint that fails before answering is a 502

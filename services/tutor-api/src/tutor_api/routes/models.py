@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from tutorlab.clients import ModelEndpointError
 from tutorlab.contracts.chat import ChatMessage
 from tutorlab.contracts.endpoints import (
+    KeyEnvNotAllowed,
     ModelEndpoint,
     ModelEndpointCreate,
     ModelEndpointUpdate,
@@ -25,6 +26,20 @@ from tutor_api.schemas import ProbeResult
 router = APIRouter(prefix="/models", tags=["models"])
 
 
+def key_env_refused(exc: KeyEnvNotAllowed) -> HTTPException:
+    """422 naming ``api_key_env``: the variable is not on the operator's allow-list."""
+    message = str(exc).removeprefix(f"{exc.field}: ")
+    detail = [
+        {"field": exc.field, "loc": ["body", exc.field], "msg": message, "type": "value_error"}
+    ]
+    return HTTPException(422, {"error": str(exc), "detail": detail})
+
+
+def key_env_stale(name: str, exc: KeyEnvNotAllowed) -> HTTPException:
+    """409: a model registered before the allow-list names a variable no longer allowed."""
+    return HTTPException(409, f"model: {name!r} cannot be used: {exc} (PATCH its api_key_env)")
+
+
 @router.post("", status_code=201, dependencies=[ApiKey], responses=errors(409))
 async def register_model(
     body: ModelEndpointCreate, registry: RegistryDep, response: Response
@@ -32,6 +47,8 @@ async def register_model(
     """Register an endpoint. Keys are never stored: ``api_key_env`` names the variable."""
     try:
         row = await registry.create(body)
+    except KeyEnvNotAllowed as exc:
+        raise key_env_refused(exc) from exc
     except EndpointExists as exc:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"name: a model named {body.name!r} is already registered"
@@ -61,6 +78,8 @@ async def update_model(
         row = await registry.update(name, body)
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    except KeyEnvNotAllowed as exc:
+        raise key_env_refused(exc) from exc
     except ValidationError as exc:  # the updated endpoint breaks a registration rule
         detail = validation_detail([dict(e) for e in exc.errors()])
         summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
@@ -95,7 +114,10 @@ async def probe_model(name: str, registry: RegistryDep, clients: ClientsDep) -> 
         row = await registry.get(name)
     except EndpointNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    client = await clients.get(row)
+    try:
+        client = await clients.get(row)
+    except KeyEnvNotAllowed as exc:
+        raise key_env_stale(name, exc) from exc
     result = ProbeResult(name=name, ok=False, reachable=False)
     try:
         listed = await client.list_models()
