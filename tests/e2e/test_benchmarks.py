@@ -506,7 +506,7 @@ def test_benchmark_through_tutor_api(
         "cached": 0,
     }
     assert results["metrics"]["gsm8k"]["accuracy"]["n"] == 5
-    assert results["metrics"]["tutoring"]["socratic_step_rate"]["n"] == 5
+    assert results["metrics"]["tutoring"]["provides_guidance_rate"]["n"] == 5
     tutoring = items_of(evals, run_id, task="tutoring")["items"]
     assert all(
         item["request"]["mode"] in ("hint", "explain", "check", "solve") for item in tutoring

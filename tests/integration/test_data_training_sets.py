@@ -13,7 +13,7 @@ import pytest
 from data_service.app import create_app
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.scoring import answer_revealed, score_math_response, socratic_step
+from tutorlab.scoring import answer_revealed, guidance, score_math_response
 from tutorlab.tutoring import PROMPT_VERSION, system_prompt, training_prompt
 from tutorlab_sim import SimConfig
 from tutorlab_sim import create_app as create_sim_app
@@ -140,7 +140,7 @@ async def test_socratic_builder(
             if example["mode"] == "hint":
                 context = [record["question"], example["prompt"]]
                 assert not answer_revealed(example["response"], record["answer"], context)
-                assert socratic_step(example["response"]).asks_question
+                assert guidance(example["response"], context).asks_question
         hints = [e for e in examples if e["mode"] == "hint"]
         checks = [e for e in examples if e["mode"] == "check"]
         assert len(hints) > 50 and len(checks) > 50
@@ -247,7 +247,7 @@ async def test_teacher_data_from_the_simulator(
             else:
                 context = [record["question"], example["prompt"]]
                 assert not answer_revealed(example["response"], record["answer"], context)
-                assert socratic_step(example["response"]).asks_question
+                assert guidance(example["response"], context).asks_question
                 assert provenance["verdicts"]["answer_revealed"] is False
         rejected = read_jsonl(
             (

@@ -17,7 +17,7 @@ from data_service.builders.gsm8k_steps import (
 )
 from data_service.builders.socratic import Problem, TutorExample, build_examples
 from tutorlab.datasets.records import gsm8k_record
-from tutorlab.scoring import answer_revealed, socratic_step
+from tutorlab.scoring import answer_revealed, guidance
 
 NATALIA = (
     "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
@@ -95,8 +95,9 @@ def test_no_hint_gives_the_final_answer_and_each_asks_a_question(problems: list[
     for example in examples:
         problem = gold_of(problems, example)
         assert not answer_revealed(example.response, problem.answer, [problem.question])
-        verdict = socratic_step(example.response)
-        assert verdict.ok, example.response
+        verdict = guidance(example.response, [problem.question])
+        assert verdict.asks_question and verdict.steps <= 1, example.response
+        assert not verdict.full_solution, example.response
         assert example.response.rstrip().endswith("?")
     later = [e for e in examples if e.meta["step"] > 1]
     assert later and all("Here's what I have so far" in e.message for e in later)

@@ -121,7 +121,9 @@ async def test_tutoring_and_safety(client: httpx.AsyncClient) -> None:
     assert first["answer_revealed"] is True and first["metrics"]["no_answer_reveal"] is False
     assert first["verdict"] == "revealed"
     assert second["answer_revealed"] is False and second["metrics"]["no_answer_reveal"] is True
-    assert second["metrics"]["socratic_step"] is True and second["verdict"] == "socratic"
+    assert second["metrics"]["provides_guidance"] is True and second["verdict"] == "guidance"
+    assert second["metrics"]["asks_question"] is True
+    assert first["metrics"]["reveals_incorrect_answer"] is False
     assert tutoring["summary"]["no_answer_reveal"] == {"n": 2, "mean": 0.5}
 
     safety = await score(

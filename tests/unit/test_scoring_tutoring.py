@@ -1,17 +1,15 @@
-"""Tutoring rules: answer revealed or not, Socratic step or not."""
+"""Tutoring rules: a reveal or a restatement, a wrong answer revealed, guidance, invented turns."""
 
 from __future__ import annotations
 
 import pytest
-from tutorlab.scoring import SocraticVerdict, answer_revealed, socratic_step
-from tutorlab.scoring.tutoring import number_words
+from tutorlab.scoring import GuidanceVerdict, answer_revealed, guidance, reveal
+from tutorlab.scoring.tutoring import number_words, split_invented_turns, stated_values
 
 PROBLEM = (
     "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in "
     "May. How many clips did Natalia sell altogether in April and May?"
 )
-ASKING = SocraticVerdict(asks_question=True, steps=0, full_solution=False, ok=True)
-NOT_ASKING = SocraticVerdict(asks_question=False, steps=0, full_solution=False, ok=False)
 STUDENT = "I think she sold 24 in May but I'm stuck."
 
 
@@ -25,6 +23,7 @@ STUDENT = "I think she sold 24 in May but I'm stuck."
         "Add them: \\boxed{72}",
         "<think>hmm</think>Final answer: 72",
         "Together that is 72. Does that make sense?",
+        "Is 48 + 24 = 72 what you expected?",  # a computation's result is stated in a question too
     ],
 )
 def test_revealed(reply: str) -> None:
@@ -38,6 +37,8 @@ def test_revealed(reply: str) -> None:
         "How many clips did she sell in May? Half of 48 is what?",
         "Try 48/2 first, then add. What do you get?",
         "She sold 720 clips? Let's check that again.",
+        "Could it be 72?",  # asks, does not state
+        "So how many is 48 and 24 together",  # a question without its question mark
         "One step at a time: two months, two numbers. Which operation combines them?",
         "<think>The answer is 72.</think>What do you add to 48?",
         "",
@@ -47,16 +48,48 @@ def test_not_revealed(reply: str) -> None:
     assert not answer_revealed(reply, "72", [PROBLEM, STUDENT])
 
 
-def test_numbers_from_the_problem_do_not_count() -> None:
+def test_restating_what_the_problem_or_the_student_gave_is_not_a_reveal() -> None:
     problem = "Sam has 12 apples and gives away none. How many apples does Sam have?"
     assert not answer_revealed("Sam starts with 12 apples. What changes?", "12", [problem])
-    assert answer_revealed("Nothing changes, so the answer is 12.", "12", [problem])
     assert answer_revealed("Sam starts with 12 apples.", "12", [])
-
-
-def test_student_numbers_do_not_count() -> None:
-    student = "Is it 15?"
+    # an answer statement gives the answer away even when the problem holds the number
+    verdict = reveal("Nothing changes, so the answer is 12.", "12", [problem])
+    assert verdict.revealed and verdict.rule == "answer_statement"
+    student = "I added them and got 15."
     assert not answer_revealed("You said 15. How did you get it?", "15", ["Find x.", student])
+    assert not answer_revealed("So you found 15 boxes.", "15", ["Find x.", student])
+    stated = reveal("Then 10 + 5 = 15 boxes.", "15", ["Find x.", "I'm stuck."])
+    assert stated.revealed and stated.rule == "stated_result"
+
+
+def test_a_wrong_final_answer_is_reported_apart() -> None:
+    wrong = reveal("She sold 48 + 12 = 60 clips, so the answer is 60.", "72", [PROBLEM, STUDENT])
+    assert not wrong.revealed and wrong.reveals_incorrect_answer and wrong.final_answer == "60"
+    # a full worked solution's last result is its final answer
+    worked = "Step 1: 48 / 2 = 24\nStep 2: 48 + 24 = 70\nStep 3: so she sold 70 clips."
+    assert reveal(worked, "72", [PROBLEM]).reveals_incorrect_answer
+    # one intermediate step is not a final answer; the student's own wrong answer restated is not
+    assert not reveal("Half of 48 is 48 / 2 = 24.", "72", [PROBLEM]).reveals_incorrect_answer
+    restated = reveal("Your answer is 96. Let's check it.", "72", [PROBLEM, "My answer is 96."])
+    assert not restated.reveals_incorrect_answer
+    right = reveal("The answer is 72.", "72", [PROBLEM])
+    assert right.revealed and not right.reveals_incorrect_answer
+
+
+@pytest.mark.parametrize(
+    ("reply", "revealed"),
+    [
+        ("Carl has 12 marbles and loses half: 12 / 2 = 6.", False),  # 2 is an operand
+        ("Look at step 2 again. Is 12 / 2 right?", False),  # a list label, a question
+        ("2. Count the marbles Carl keeps.", False),  # a list marker
+        ("She buys 2 packs of 6.", False),  # an incidental count, not a result
+        ("They have two each.", False),  # "one", "two" are ordinary words
+        ("So the difference is 2.", True),  # stated as a result
+        ("8 - 6 = 2 marbles.", True),
+    ],
+)
+def test_a_small_gold_needs_a_result_not_an_incidental_number(reply: str, revealed: bool) -> None:
+    assert answer_revealed(reply, "2", ["Carl has 12 marbles."]) is revealed
 
 
 @pytest.mark.parametrize(
@@ -84,6 +117,11 @@ def test_symbolic_gold_from_the_problem_does_not_count() -> None:
     assert not answer_revealed(reply, "\\frac{\\sqrt{3}}{2}", [problem])
 
 
+def test_stated_values_mark_results() -> None:
+    values = stated_values("Half of 48 is 24. Then 48 + 24 = 72. What about 5?")
+    assert [(v.text, v.result) for v in values] == [("24", True), ("72", True)]
+
+
 def test_number_words() -> None:
     assert number_words("eighteen, twenty-five and a hundred and five, ninety nine") == [
         18,
@@ -96,59 +134,82 @@ def test_number_words() -> None:
 
 
 @pytest.mark.parametrize(
-    ("reply", "verdict"),
+    "reply",
     [
-        ("What is 48 ÷ 2? Try that first!", SocraticVerdict(True, 0, False, True)),
-        ("Half of 48 is 48 / 2 = 24. What do you add next?", SocraticVerdict(True, 1, False, True)),
-        ("What is $48 \\div 2$?", SocraticVerdict(True, 0, False, True)),
-        ("Compute $48 \\div 2 = 24$. Then what?", SocraticVerdict(True, 1, False, True)),
-        ("Can you tell me what the answer is?", SocraticVerdict(True, 0, False, True)),
-        ("Good start! Which months do we add?\n", SocraticVerdict(True, 0, False, True)),
-        (
-            "- What do you know?\n- What are you asked?",
-            SocraticVerdict(True, 0, False, True),
-        ),
-        # not Socratic
-        (
-            "48 / 2 = 24, and 48 + 24 = 72. So \\boxed{72}.",
-            SocraticVerdict(False, 2, True, False),
-        ),
-        ("The answer is 72. Do you see why?", SocraticVerdict(True, 0, True, False)),
-        (
-            "1. Find May's sales.\n2. Add both months.\n3. Write the total.\nReady?",
-            SocraticVerdict(True, 3, True, False),
-        ),
-        (
-            "First 48 / 2 = 24. Then 48 + 24 = 72. What's next?",
-            SocraticVerdict(True, 2, False, False),
-        ),
-        (
-            'The problem asks "How many clips?" so add them.',
-            SocraticVerdict(False, 0, False, False),
-        ),
-        ("Think about halves: $\\text{half of } 48 = ?$", SocraticVerdict(False, 0, False, False)),
-        (
-            "> How many clips did she sell?\nAdd the months.",
-            SocraticVerdict(False, 0, False, False),
-        ),
-        ("Half of 48 is 24.", SocraticVerdict(False, 0, False, False)),
-        (
-            "Step 1: 48/2=24\nStep 2: 48+24=72\nStep 3: she sold 72 clips.",
-            SocraticVerdict(False, 3, True, False),
-        ),
-        (
-            "<think>Why? 1+1=2, 2+2=4, 4+4=8</think>What is 48 / 2?",
-            SocraticVerdict(True, 0, False, True),
-        ),
+        "What is 48 ÷ 2? Try that first!",
+        "How many clips did she sell in May?",
+        "Good start! Which months do we add?",
+        "Remember that May was half of April.",  # a declarative hint counts
+        "Try finding May's sales first, then combine both months.",
+        "Great, you found May. Now add both months together.",
     ],
 )
-def test_socratic_step(reply: str, verdict: SocraticVerdict) -> None:
-    assert socratic_step(reply) == verdict
+def test_guidance(reply: str) -> None:
+    assert guidance(reply, [PROBLEM, STUDENT]).provides_guidance
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Can you tell me more?",
+        "Hi! Could you talk me through your solution?",
+        "How did you get your answer?",
+        "Great job, well done!",
+        "Can you tell me what the answer is?",
+        "48 / 2 = 24, and 48 + 24 = 72. So \\boxed{72}.",  # the full solution is no guidance
+        "1. Find May's sales.\n2. Add both months.\n3. Write the total.\nReady?",
+    ],
+)
+def test_no_guidance(reply: str) -> None:
+    assert not guidance(reply, [PROBLEM, STUDENT]).provides_guidance
+
+
+def test_asks_question_is_its_own_metric() -> None:
+    assert guidance("Can you tell me more?").asks_question
+    assert not guidance("Remember that May was half of April.", [PROBLEM]).asks_question
+    assert not guidance('The problem asks "How many clips?" so add them.').asks_question
+    assert not guidance("Think about halves: $\\text{half of } 48 = ?$").asks_question
+    assert guidance("- What do you know?\n- What are you asked?").asks_question
+    verdict = guidance("First 48 / 2 = 24. Then 48 + 24 = 72. What's next?", [PROBLEM])
+    assert verdict == GuidanceVerdict(True, True, 2, False, False)
+
+
+@pytest.mark.parametrize(
+    ("reply", "own"),
+    [
+        ("How many in May?\n### User: 24\n### Assistant: Good!", "How many in May?\n"),
+        ("How many in May?\nStudent: 24\nTutor: Good!", "How many in May?\n"),
+        ("How many in May?\n**Student:** 24", "How many in May?\n"),
+        ("How many in May?<|im_end|>\n<|im_start|>user\n24", "How many in May?"),
+        ("Student: I think 24.\nTutor: How many in May?", ""),
+    ],
+)
+def test_invented_turns_are_flagged_and_cut(reply: str, own: str) -> None:
+    assert split_invented_turns(reply) == (own, True)
+    assert guidance(reply, [PROBLEM]).invented_turns
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Tutor: How many clips did she sell in May?",  # the reply names its own role first
+        "The student: someone who learns. How many in May?",
+        "Note: the user asked about May. How many?",
+    ],
+)
+def test_no_invented_turns(reply: str) -> None:
+    assert not guidance(reply, [PROBLEM]).invented_turns
+
+
+def test_guidance_is_judged_on_the_own_turn_and_reveal_on_the_whole_reply() -> None:
+    reply = "Can you tell me more?\nStudent: 24?\nTutor: Then April's 48 plus 24 = 72."
+    assert not guidance(reply, [PROBLEM]).provides_guidance
+    assert answer_revealed(reply, "72", [PROBLEM])
 
 
 # a guard, not a timing assertion: the whole case takes well under a second; a quadratic
 # scan (thousands of unclosed \boxed{ once took over 20 s) trips it
-@pytest.mark.timeout(10)
+@pytest.mark.timeout(20)
 def test_pathological_replies_finish() -> None:
     replies = [
         "1 + " * 3000,
@@ -158,8 +219,12 @@ def test_pathological_replies_finish() -> None:
         "\\[ x " * 8000,
         "the answer is " * 3000,
         "\n" * 20000 + "1. step",
+        "." * 200000,
+        "?" * 200000,
+        "Student:" * 50000,
+        ("Half of 48 is 24, so what is 48 + 24? " * 27000)[:1_000_000],
     ]
     for reply in replies:
-        verdict = socratic_step(reply)
-        assert verdict.steps <= 1
+        verdict = guidance(reply, [PROBLEM])
+        assert verdict.steps <= 1 or reply.startswith("Half")
         assert not answer_revealed(reply, "72", [])

@@ -39,7 +39,21 @@ METRICS: dict[str, tuple[MetricDef, ...]] = {
     "math": (*_MATH[:3], MetricDef("math_verify_match", "math-verify equivalence"), *_MATH[3:]),
     "tutoring": (
         MetricDef("no_answer_reveal", "the reply does not state the gold final answer"),
-        MetricDef("socratic_step", "asks the student a question, gives at most one step"),
+        MetricDef(
+            "reveals_incorrect_answer",
+            "the reply states a final answer other than the gold",
+            higher_is_better=False,
+        ),
+        MetricDef(
+            "provides_guidance",
+            "a hint, pointed question or next step about the student's problem, no full solution",
+        ),
+        MetricDef("asks_question", "the reply asks the student a question"),
+        MetricDef(
+            "invented_turns",
+            "the reply runs on into invented dialogue turns (Student:, ### User:)",
+            higher_is_better=False,
+        ),
         MetricDef("judge_no_answer_reveal", "judge: Revealing_of_the_Answer = No", judge=True),
         MetricDef("judge_guidance", "judge: Providing_Guidance = Yes", judge=True),
     ),
@@ -84,6 +98,11 @@ RATE_NAMES = {
     "invalid": "invalid_rate",
     "contradictory": "contradictory_rate",
     "no_answer_reveal": "no_answer_reveal_rate",
+    "reveals_incorrect_answer": "reveals_incorrect_answer_rate",
+    "provides_guidance": "provides_guidance_rate",
+    "asks_question": "asks_question_rate",
+    "invented_turns": "invented_turns_rate",
+    # rules 1.x (replaced by provides_guidance in 2.0.0): still named in older runs' items
     "socratic_step": "socratic_step_rate",
     "refusal": "refusal_rate",
     "full_refusal": "full_refusal_rate",

@@ -119,7 +119,7 @@ def readme_context(summary: Mapping[str, Any]) -> dict[str, Any]:
             "math": metric("math", "accuracy"),
         },
         "tutoring": {
-            "socratic": metric("tutoring", "socratic_step_rate"),
+            "guidance": metric("tutoring", "provides_guidance_rate"),
             "no_reveal": metric("tutoring", "no_answer_reveal_rate"),
         },
         "safety": {

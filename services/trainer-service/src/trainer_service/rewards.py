@@ -15,7 +15,7 @@ from typing import Literal
 
 from tutorlab.scoring.extract import boxed_answers
 from tutorlab.scoring.mathverify import MathVerifier
-from tutorlab.scoring.tutoring import answer_revealed, socratic_step
+from tutorlab.scoring.tutoring import answer_revealed, guidance
 from tutorlab.scoring.verdicts import MathKind, MathVerdict, score_math_responses
 
 Mode = Literal["solve", "hint"]
@@ -98,7 +98,7 @@ async def score_replies(
         if problem.mode != "hint":
             continue
         no_reveal = not answer_revealed(reply, problem.answer, (problem.question,))
-        asks = socratic_step(reply).asks_question
+        asks = guidance(reply, (problem.question,)).asks_question
         total = weights.no_reveal * no_reveal + weights.asks_question * asks
         rewards[i] = Reward(total, None, None, no_reveal, asks)
     return [r for r in rewards if r is not None]

@@ -25,7 +25,13 @@ from tutorlab.scoring.numeric import (
     partial_match,
 )
 from tutorlab.scoring.refusal import RefusalLabel, RefusalVerdict, classify_refusal
-from tutorlab.scoring.tutoring import SocraticVerdict, answer_revealed, socratic_step
+from tutorlab.scoring.tutoring import (
+    GuidanceVerdict,
+    RevealVerdict,
+    answer_revealed,
+    guidance,
+    reveal,
+)
 from tutorlab.scoring.verdicts import (
     MathKind,
     MathVerdict,
@@ -40,26 +46,28 @@ __all__ = [
     "SCORER_VERSION",
     "Extraction",
     "ExtractionRule",
+    "GuidanceVerdict",
     "MathKind",
     "MathVerdict",
     "MathVerifier",
     "RefusalLabel",
     "RefusalVerdict",
-    "SocraticVerdict",
+    "RevealVerdict",
     "VerifyResult",
     "answer_revealed",
     "classify_refusal",
     "exact_match",
     "extract_answer",
+    "guidance",
     "math_equal",
     "normalize_answer",
     "numeric_equal",
     "parse_number",
     "partial_match",
+    "reveal",
     "score_math_response",
     "score_math_responses",
     "score_math_responses_sync",
-    "socratic_step",
     "stated_answers",
     "strip_thinking",
 ]

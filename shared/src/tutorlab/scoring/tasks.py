@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from tutorlab.scoring.mathverify import MathVerifier
 from tutorlab.scoring.refusal import RefusalVerdict, classify_refusal, is_refusal
-from tutorlab.scoring.tutoring import answer_revealed, socratic_step
+from tutorlab.scoring.tutoring import guidance, reveal
 from tutorlab.scoring.verdicts import MathVerdict, score_math_response, score_math_responses
 from tutorlab.scoring.versions import RULES_VERSION, SCORER_VERSION
 
@@ -80,17 +80,28 @@ def _math(verdict: MathVerdict, kind: str) -> Scored:
 
 
 def _tutoring(item: ScoreInput) -> Scored:
-    revealed = answer_revealed(item.response, item.gold, item.context) if item.gold else None
-    socratic = socratic_step(item.response)
+    revealed = reveal(item.response, item.gold, item.context) if item.gold else None
+    guided = guidance(item.response, item.context)
     data = {
-        "answer_revealed": revealed,
-        "socratic": _as_dict(socratic),
+        "reveal": None if revealed is None else _as_dict(revealed),
+        "answer_revealed": None if revealed is None else revealed.revealed,
+        "guidance": _as_dict(guided),
         "metrics": {
-            "no_answer_reveal": None if revealed is None else not revealed,
-            "socratic_step": socratic.ok,
+            "no_answer_reveal": None if revealed is None else not revealed.revealed,
+            "reveals_incorrect_answer": (
+                None if revealed is None else revealed.reveals_incorrect_answer
+            ),
+            "provides_guidance": guided.provides_guidance,
+            "asks_question": guided.asks_question,
+            "invented_turns": guided.invented_turns,
         },
     }
-    headline = "revealed" if revealed else ("socratic" if socratic.ok else "not_socratic")
+    if revealed is not None and revealed.revealed:
+        headline = "revealed"
+    elif revealed is not None and revealed.reveals_incorrect_answer:
+        headline = "reveals_incorrect_answer"
+    else:
+        headline = "guidance" if guided.provides_guidance else "no_guidance"
     return data, headline
 
 

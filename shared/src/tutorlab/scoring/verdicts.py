@@ -43,20 +43,20 @@ from tutorlab.scoring.numeric import (
     partial_match,
 )
 from tutorlab.scoring.refusal import RefusalLabel, RefusalVerdict, classify_refusal
-from tutorlab.scoring.tutoring import SocraticVerdict, answer_revealed, socratic_step
+from tutorlab.scoring.tutoring import GuidanceVerdict, answer_revealed, guidance
 
 __all__ = [
+    "GuidanceVerdict",
     "MathKind",
     "MathVerdict",
     "RefusalLabel",
     "RefusalVerdict",
-    "SocraticVerdict",
     "answer_revealed",
     "classify_refusal",
+    "guidance",
     "score_math_response",
     "score_math_responses",
     "score_math_responses_sync",
-    "socratic_step",
 ]
 
 MathKind = Literal["gsm8k", "math"]

@@ -6,7 +6,7 @@ Per problem and mode (one example each):
   answers with the next guiding question. GSM8K's own Socratic sub-question is used when the
   record has one; otherwise the step's sentence with its computation blanked out
   (``Natalia sold ___ clips in May.``). Never the final answer: every hint is checked with
-  :func:`tutorlab.scoring.answer_revealed` and :func:`tutorlab.scoring.socratic_step`.
+  :func:`tutorlab.scoring.answer_revealed` and :func:`tutorlab.scoring.guidance`.
 - ``explain``: the idea behind the first calculation, worked on a parallel example with other
   numbers, ending with an invitation to try the student's own problem.
 - ``check``: a student attempt with one wrong calculation (later steps carry the error along);
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from tutorlab.scoring import answer_revealed, socratic_step
+from tutorlab.scoring import answer_revealed, guidance
 
 from data_service.builders.gsm8k_steps import (
     Step,
@@ -335,7 +335,8 @@ def hint_is_clean(example: TutorExample, gold: str, question: str) -> bool:
     """
     if answer_revealed(example.response, gold, [question]):
         return False
-    return socratic_step(example.response).ok
+    verdict = guidance(example.response, [question])
+    return verdict.asks_question and verdict.steps <= 1 and not verdict.full_solution
 
 
 def build_examples(

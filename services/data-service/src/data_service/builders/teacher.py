@@ -6,7 +6,7 @@ Filters (the scorers of :mod:`tutorlab.scoring`):
 - ``solve``: the extracted final answer equals the gold answer (``score_math_response``; MATH also
   through math-verify). A verdict that could not be decided (math-verify error) is not kept.
 - ``hint``: the reply does not reveal the final answer (``answer_revealed``) and asks the student a
-  question (``socratic_step``).
+  question (``guidance(...).asks_question``).
 
 A request that failed after the client's retries is counted as an error, never as a rejection.
 """
@@ -27,7 +27,7 @@ from tutorlab.scoring import (
     MathKind,
     MathVerdict,
     answer_revealed,
-    socratic_step,
+    guidance,
 )
 from tutorlab.tutoring import PROMPT_VERSION, build_messages
 
@@ -87,8 +87,8 @@ class Judgement:
 
 def judge_hint(prompt: TeacherPrompt, text: str) -> Judgement:
     revealed = answer_revealed(text, prompt.gold, [prompt.message])
-    step = socratic_step(text)
-    verdicts = {"answer_revealed": revealed, "socratic": asdict(step)}
+    step = guidance(text, [prompt.message])
+    verdicts = {"answer_revealed": revealed, "guidance": asdict(step)}
     if revealed:
         return Judgement(False, "hint reveals the final answer", verdicts)
     if not step.asks_question:
