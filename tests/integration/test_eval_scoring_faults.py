@@ -6,17 +6,24 @@ rules raise on)."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_eval_benchmark_job import MODEL, EvalStack, results_of, stack
+from tests.integration.eval_support import MODEL, EvalStack, eval_stack, results_of
 from tests.scoring_faults import BOOM, HUGE_NUMBER, ReplacingReplies, raising_scorer
 from tests.support import run_worker
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["raising_scorer", "stack"]  # fixtures, used by name
+__all__ = ["raising_scorer"]  # a fixture, used by name
+
+
+@pytest.fixture
+async def stack(redis_url: str, dataset_mirror: Path, tmp_path: Path) -> AsyncIterator[EvalStack]:
+    async with eval_stack(redis_url, dataset_mirror, tmp_path) as built:
+        yield built
 
 
 async def test_a_reply_that_breaks_scoring_is_that_items_error_and_the_run_completes(
@@ -26,8 +33,9 @@ async def test_a_reply_that_breaks_scoring_is_that_items_error_and_the_run_compl
     broken = f"{BOOM}. The answer is \\boxed{{12}}."
     replacing = ReplacingReplies(stack.sim_transport, [huge, broken])
     stack.sim_transport = replacing
-    body = {"model": MODEL, "tasks": ["gsm8k"], "limit": 12, "seed": 3, "no_cache": True}
-    run_id = await stack.submit(body)
+    run_id = await stack.submit(
+        {"model": MODEL, "tasks": ["gsm8k"], "limit": 12, "seed": 3, "no_cache": True}
+    )
     await run_worker(stack.worker())
     run = await stack.get(run_id)
 
