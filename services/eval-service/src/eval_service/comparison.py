@@ -53,7 +53,8 @@ async def load_side(
     """A run id known to this service, or a results file inside ``outputs_dir`` (see
     :mod:`eval_service.result_files`); errors name ``field``."""
     async with sessions() as session:
-        job = await session.get(Job, ref) if ref else None
+        # a NUL byte is no run id (and PostgreSQL refuses it in a query)
+        job = await session.get(Job, ref) if ref and "\x00" not in ref else None
     if job is not None:
         if job.kind != "benchmark":
             raise ComparisonError(f"{field}: {ref} is a {job.kind} job, not a benchmark run")
