@@ -6,104 +6,14 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
-import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from data_service.app import create_app as create_data_app
-from data_service.config import DataServiceSettings
-from eval_service.app import create_app as create_eval_app
-from eval_service.config import EvalServiceSettings
-from fastapi import FastAPI
-from trainer_service.app import create_app as create_trainer_app
-from trainer_service.config import TrainerServiceSettings
-from tutor_api.app import create_app as create_tutor_app
-from tutor_api.config import TutorApiSettings
-from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.logging import configure_logging, job_id_var
-from tutorlab.migrations import upgrade
-from tutorlab.service.runner import version_table
-from tutorlab.settings import ServiceSettings
 
-from tests.support import app_client, migrations_dir
-
-KEY = "tl-test-key-5f0c2a9e71d4"
-MUTATING = ("POST", "PATCH", "PUT", "DELETE")
-
-
-@dataclass(frozen=True)
-class Service:
-    create_app: Callable[..., FastAPI]
-    settings: type[ServiceSettings]
-    runs_jobs: bool = True
-
-
-SERVICES = {
-    "tutor-api": Service(create_tutor_app, TutorApiSettings, runs_jobs=False),
-    "eval-service": Service(create_eval_app, EvalServiceSettings),
-    "data-service": Service(create_data_app, DataServiceSettings),
-    "trainer-service": Service(create_trainer_app, TrainerServiceSettings),
-}
-
-
-def routes(app: FastAPI, methods: tuple[str, ...]) -> list[tuple[str, str, bool]]:
-    """(method, concrete path, takes a JSON body) for every API operation in ``methods``.
-
-    Read from the OpenAPI document: it lists the routes of included routers too.
-    """
-    found = []
-    for template, operations in app.openapi()["paths"].items():
-        path = re.sub(r"\{[^}]+\}", "x1", template)
-        for method, operation in operations.items():
-            if method.upper() in methods:
-                found.append((method.upper(), path, "requestBody" in operation))
-    return found
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One migrated SQLite database per service, copied for each test."""
-    root = tmp_path_factory.mktemp("migrated")
-    paths = {}
-    for name in SERVICES:
-        path = root / f"{name}.db"
-        upgrade(migrations_dir(name), f"sqlite+aiosqlite:///{path}", version_table(name))
-        paths[name] = path
-    return paths
-
-
-@pytest.fixture
-def service_client(templates: dict[str, Path], tmp_path: Path) -> Callable[..., Any]:
-    """``async with service_client(name, api_key=..., **settings) as (app, client)``."""
-
-    @asynccontextmanager
-    async def make(
-        name: str, api_key: str | None = KEY, **overrides: Any
-    ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-        db = tmp_path / f"{name}.db"
-        shutil.copy(templates[name], db)
-        service = SERVICES[name]
-        settings = service.settings(
-            database_url=f"sqlite+aiosqlite:///{db}",
-            api_key=api_key,
-            data_dir=tmp_path / "data",
-            outputs_dir=tmp_path / "outputs",
-            redis_url="redis://127.0.0.1:1/0",  # never used: the queue is in memory
-            tutor_api_url="http://127.0.0.1:1",
-            **overrides,
-        )
-        queue = {"queue": InMemoryJobQueue()} if service.runs_jobs else {}
-        app = service.create_app(settings, **queue)
-        async with app_client(app) as client:
-            yield app, client
-
-    return make
+from tests.unit.services_support import KEY, MUTATING, SERVICES, routes
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

@@ -15,7 +15,7 @@ from tutorlab.contracts.endpoints import ModelEndpointCreate, key_env_allowed
 from tutorlab.registry_client import RegistryClient, RegistryError
 from tutorlab.settings import ServiceSettings
 
-from tests.unit.test_auth_and_errors import KEY, service_client, templates  # noqa: F401
+from tests.unit.services_support import KEY
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 

@@ -379,12 +379,14 @@ async def test_key_values_are_never_returned_or_stored(
     api: httpx.AsyncClient, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = "sk-test-0f1e2d3c4b5a69788796a5b4"
-    monkeypatch.setenv("MY_KEY", secret)
+    monkeypatch.setenv("TUTORLAB_MODEL_KEY_MINE", secret)
     closed = f"http://127.0.0.1:{free_port()}"
     responses = [
         await api.post(
             "/models",
-            json=endpoint(name="keyed", kind="openai", base_url=closed, api_key_env="MY_KEY"),
+            json=endpoint(
+                name="keyed", kind="openai", base_url=closed, api_key_env="TUTORLAB_MODEL_KEY_MINE"
+            ),
         ),
         await api.get("/models"),
         await api.get("/models/keyed"),
@@ -395,7 +397,7 @@ async def test_key_values_are_never_returned_or_stored(
         await api.post("/chat", json={"message": "What is 2 + 2?", "model": "keyed"}),
     ]
     assert [r.status_code for r in responses] == [201, 200, 200, 200, 200, 200, 502]
-    assert responses[1].json()[0]["api_key_env"] == "MY_KEY"
+    assert responses[1].json()[0]["api_key_env"] == "TUTORLAB_MODEL_KEY_MINE"
     assert responses[5].json()["ok"] is False
     for response in responses:
         assert secret not in response.text
@@ -403,7 +405,7 @@ async def test_key_values_are_never_returned_or_stored(
 
     with sqlite3.connect(db_path) as conn:
         rows = conn.execute("SELECT * FROM model_endpoints").fetchall()
-    assert len(rows) == 1 and "MY_KEY" in repr(rows)
+    assert len(rows) == 1 and "TUTORLAB_MODEL_KEY_MINE" in repr(rows)
     assert secret not in repr(rows)
     for file in db_path.parent.glob(f"{db_path.name}*"):  # the database and its WAL
         assert secret.encode() not in file.read_bytes()

@@ -17,6 +17,7 @@ from tutorlab.jobs.runtime import JobKind
 from tutorlab.jobs.store import IdempotencyConflict
 from tutorlab.service.deps import ApiKey, ServiceState, State
 from tutorlab.service.errors import validation_detail
+from tutorlab.service.responses import errors, submitted
 
 log = logging.getLogger("tutorlab.jobs")
 
@@ -95,7 +96,7 @@ def jobs_router(kinds: Mapping[str, JobKind], routes: Mapping[str, str] | None =
     routed = dict(routes or {})
     router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-    @router.post("", status_code=202, dependencies=[ApiKey])
+    @router.post("", status_code=202, dependencies=[ApiKey], responses=submitted())
     async def create_job(
         body: JobSubmit,
         state: State,
@@ -150,14 +151,14 @@ def jobs_router(kinds: Mapping[str, JobKind], routes: Mapping[str, str] | None =
         )
         return [JobPublic.from_job(j) for j in jobs]
 
-    @router.get("/{job_id}")
+    @router.get("/{job_id}", responses=errors(404))
     async def get_job(job_id: str, state: State, wait_s: float = WaitQuery) -> JobPublic:
         job = await read_job(state, job_id, wait_s)
         if job is None:
             raise HTTPException(404, f"job {job_id!r} not found")
         return JobPublic.from_job(job)
 
-    @router.delete("/{job_id}", dependencies=[ApiKey])
+    @router.delete("/{job_id}", dependencies=[ApiKey], responses=errors(404))
     async def cancel_job(job_id: str, state: State) -> JobPublic:
         """Cancel: a queued job stops at once, a running one at its next checkpoint."""
         job = await state.jobs.request_cancel(job_id)

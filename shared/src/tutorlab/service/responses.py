@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from tutorlab.jobs.models import JobPublic
+
 
 class ErrorBody(BaseModel):
     """Every error answer: ``error`` says what was wrong and, for bad input, which field
@@ -66,6 +68,20 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
             "description": DESCRIPTIONS[code],
         }
         for code in codes
+    }
+
+
+def submitted(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that submits a job (:func:`~tutorlab.service.jobs_api.
+    submit_job`): 202 with the job, 200 with the same job for an ``Idempotency-Key`` seen before,
+    409 for one seen before with other parameters; ``codes`` are the route's own checks."""
+    return {
+        202: {"model": JobPublic, "description": "Queued: poll the Location."},
+        200: {
+            "model": JobPublic,
+            "description": "The job this Idempotency-Key submitted before; nothing new queued.",
+        },
+        **errors(409, *codes),
     }
 
 

@@ -12,6 +12,7 @@ from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.datasets.records import DATASET_SPLITS
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.jobs_api import submit_job
+from tutorlab.service.responses import errors, submitted
 
 from data_service.dataset_import import DownloadParams
 from data_service.dataset_sources import HUB_SOURCES
@@ -55,7 +56,7 @@ async def find_version(
     return row
 
 
-@router.post("/download", status_code=202, dependencies=[ApiKey])
+@router.post("/download", status_code=202, dependencies=[ApiKey], responses=submitted())
 async def download(
     body: DownloadParams,
     state: State,
@@ -95,7 +96,7 @@ def _counts(records: list[dict[str, Any]]) -> dict[str, Any]:
     return counts
 
 
-@router.get("/{name}/{split}")
+@router.get("/{name}/{split}", responses=errors(404))
 async def dataset_card(name: str, split: str, store: DatasetsDep, index: ItemsDep) -> DatasetCard:
     """A split's card: current version (counts, checksum, source), every version, taggings."""
     version = await find_version(store, name, split)
@@ -112,7 +113,7 @@ async def dataset_card(name: str, split: str, store: DatasetsDep, index: ItemsDe
     )
 
 
-@router.get("/{name}/{split}/items")
+@router.get("/{name}/{split}/items", responses=errors(404))
 async def list_items(
     name: str,
     split: str,
@@ -149,7 +150,7 @@ async def list_items(
     )
 
 
-@router.get("/{name}/{split}/items/{item_id:path}")
+@router.get("/{name}/{split}/items/{item_id:path}", responses=errors(404))
 async def get_item(
     name: str,
     split: str,

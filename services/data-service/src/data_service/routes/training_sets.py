@@ -16,6 +16,7 @@ from tutorlab.curriculum.validation import validate_jsonl
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.errors import validation_detail
 from tutorlab.service.jobs_api import submit_job
+from tutorlab.service.responses import errors, submitted
 
 from data_service.build_jobs import SocraticBuildParams, TeacherBuildParams
 from data_service.config import DataServiceSettings
@@ -89,7 +90,27 @@ def _invalid(exc: ValidationError, prefix: tuple[str, ...] = ()) -> HTTPExceptio
     return HTTPException(422, {"error": summary, "detail": detail})
 
 
-@router.post("/validate", dependencies=[ApiKey])
+#: a JSONL file as a multipart part named ``file``
+_FILE_PART = {"file": {"type": "string", "format": "binary", "description": "the JSONL"}}
+
+
+@router.post(
+    "/validate",
+    dependencies=[ApiKey],
+    responses=errors(404, 413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": ValidatePathRequest.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": _FILE_PART, "required": ["file"]}
+                },
+                "application/x-ndjson": {"schema": {"type": "string", "description": "JSONL"}},
+            },
+        }
+    },
+)
 async def validate(
     request: Request,
     settings: Settings,
@@ -125,7 +146,7 @@ async def validate(
     return {"source": source, "name": name, **report.model_dump()}
 
 
-@router.post("/build/socratic", status_code=202, dependencies=[ApiKey])
+@router.post("/build/socratic", status_code=202, dependencies=[ApiKey], responses=submitted())
 async def build_socratic(
     body: SocraticBuildParams,
     state: State,
@@ -141,7 +162,7 @@ async def build_socratic(
     )
 
 
-@router.post("/build/teacher", status_code=202, dependencies=[ApiKey])
+@router.post("/build/teacher", status_code=202, dependencies=[ApiKey], responses=submitted())
 async def build_teacher(
     body: TeacherBuildParams,
     state: State,
@@ -196,7 +217,37 @@ async def _upload_source(
     )
 
 
-@router.post("", status_code=201, dependencies=[ApiKey])
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[ApiKey],
+    responses={
+        201: {"model": TrainingSetCreated, "description": "Created."},
+        200: {
+            "model": TrainingSetCreated,
+            "description": "The same content (and options) already is this set.",
+        },
+        **errors(404, 409, 413, 415, 422),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            **_FILE_PART,
+                            **UploadOptions.model_json_schema()["properties"],
+                        },
+                        "required": ["file"],
+                    }
+                },
+                "application/json": {"schema": PathUpload.model_json_schema()},
+            },
+        }
+    },
+)
 async def create_set(
     request: Request, state: State, settings: Settings, datasets: DatasetsDep
 ) -> JSONResponse:
@@ -240,7 +291,7 @@ async def list_sets(
     return [TrainingSetSummary.of(r) for r in rows]
 
 
-@router.get("/{set_id}")
+@router.get("/{set_id}", responses=errors(404))
 async def show_set(set_id: str, sets: TrainingSetsDep) -> TrainingSetPublic:
     """A set with its card (source, builder, params, counts, checksum, contamination report)."""
     row = await sets.get(set_id)
@@ -249,7 +300,17 @@ async def show_set(set_id: str, sets: TrainingSetsDep) -> TrainingSetPublic:
     return TrainingSetPublic.of(row)
 
 
-@router.get("/{set_id}/download")
+@router.get(
+    "/{set_id}/download",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The part as JSONL.",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        },
+        **errors(404),
+    },
+)
 async def download_set(
     set_id: str,
     sets: TrainingSetsDep,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,12 @@ from tutorlab.jobs.models import JobPublic, JobStatus
 from tutorlab.registry_client import RegistryError
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.jobs_api import WaitQuery, read_job, submit_job
+from tutorlab.service.responses import errors, submitted
 
 from eval_service.catalog import load_catalog
 from eval_service.deps import ItemsDep, RegistryDep
 from eval_service.jobs import BENCHMARK
 from eval_service.plan import PlanError, task_names
-from eval_service.result_files import ResultFileError, confine, job_results
 from eval_service.results import item_record
 from eval_service.schemas import BenchmarkParams
 from eval_service.targets import TUTOR_API_TARGET
@@ -34,7 +34,12 @@ def _links(run_id: str) -> dict[str, str]:
     }
 
 
-@router.post("/benchmarks", status_code=202, dependencies=[ApiKey])
+@router.post(
+    "/benchmarks",
+    status_code=202,
+    dependencies=[ApiKey],
+    responses=submitted(404, 503),
+)
 async def submit_benchmark(
     body: BenchmarkParams,
     state: State,
@@ -79,15 +84,16 @@ async def submit_benchmark(
 
 
 async def _check_baseline(state: State, ref: str) -> None:
-    job = None if "\x00" in ref else await state.jobs.get(ref)  # PostgreSQL refuses a NUL
+    job = await state.jobs.get(ref)
     if job is not None:
         if job.kind != BENCHMARK:
             raise HTTPException(422, f"compare_to: {ref} is a {job.kind} job, not a benchmark")
         return
-    try:
-        await asyncio.to_thread(confine, ref, "compare_to", Path(state.settings.outputs_dir))
-    except ResultFileError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    path = Path(ref)
+    if not (path.is_file() or (path / "benchmark_results.json").is_file()):
+        raise HTTPException(
+            422, f"compare_to: {ref!r} is neither a benchmark run id nor a results file"
+        )
 
 
 def _eta(job: JobPublic) -> float | None:
@@ -124,7 +130,7 @@ async def list_benchmarks(
     ]
 
 
-@router.get("/benchmarks/{run_id}")
+@router.get("/benchmarks/{run_id}", responses=errors(404))
 async def get_benchmark(run_id: str, state: State, wait_s: float = WaitQuery) -> dict[str, Any]:
     """Status, progress, ETA, and metrics over the items scored so far (kept up to date by the
     worker with each batch, so polling never re-reads the items). ``wait_s`` makes it a long
@@ -139,7 +145,7 @@ async def get_benchmark(run_id: str, state: State, wait_s: float = WaitQuery) ->
     }
 
 
-@router.get("/benchmarks/{run_id}/items")
+@router.get("/benchmarks/{run_id}/items", responses=errors(404))
 async def benchmark_items(
     run_id: str,
     state: State,
@@ -165,14 +171,15 @@ async def benchmark_items(
     }
 
 
-@router.get("/benchmarks/{run_id}/results")
+@router.get("/benchmarks/{run_id}/results", responses=errors(404))
 async def benchmark_results(run_id: str, state: State) -> Any:
-    """The run's own ``benchmark_results.json`` (never another run's with the same label)."""
     job = await _run(state, run_id)
-    found = await asyncio.to_thread(job_results, run_id, job.result)
-    if found is None:
-        raise HTTPException(404, f"run {run_id} has no results file (status {job.status.value})")
-    return found[0]
+    path = (job.result or {}).get("results_path")
+    if not path or not Path(path).is_file():
+        raise HTTPException(
+            404, f"run {run_id} has no results file yet (status {job.status.value})"
+        )
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 @router.get("/suites")

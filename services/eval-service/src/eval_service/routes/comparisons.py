@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 from tutorlab.service.deps import ApiKey, State
+from tutorlab.service.responses import errors
 
 from eval_service.comparison import ComparisonError, compare_and_write
 from eval_service.deps import ItemsDep
@@ -47,7 +48,7 @@ async def list_comparisons(state: State) -> list[dict[str, Any]]:
         return [row.model_dump(mode="json") for row in rows]
 
 
-@router.get("/comparisons/{comparison_id}")
+@router.get("/comparisons/{comparison_id}", responses=errors(404))
 async def get_comparison(comparison_id: str, state: State) -> Any:
     async with state.sessions() as session:
         row = await session.get(ComparisonRecord, comparison_id)

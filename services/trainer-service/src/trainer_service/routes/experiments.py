@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 from tutorlab.service.deps import State
+from tutorlab.service.responses import errors
 
 from trainer_service.deps import Settings
 from trainer_service.jobs import TRAINING
@@ -64,7 +65,7 @@ async def list_experiments(
     return rows
 
 
-@router.get("/{experiment_id}")
+@router.get("/{experiment_id}", responses=errors(404))
 async def get_experiment(experiment_id: str, state: State, settings: Settings) -> dict[str, Any]:
     """The experiment summary, its rendered README, and which files its folder holds."""
     job = await state.jobs.get(experiment_id)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from tutorlab.jobs.models import JobPublic, JobStatus
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.jobs_api import WaitQuery, read_job, submit_job
+from tutorlab.service.responses import errors, submitted
 
 from trainer_service.data_refs import DataRefError, check_data_refs
 from trainer_service.deps import RunStoreDep, Settings
@@ -78,6 +79,7 @@ async def _read_config(request: Request) -> TrainingConfig:
     "",
     status_code=202,
     dependencies=[ApiKey],
+    responses=submitted(413, 415, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -154,7 +156,7 @@ async def list_trainings(
     return [await training_public(state, store, job.id) for job in jobs]
 
 
-@router.get("/{training_id}")
+@router.get("/{training_id}", responses=errors(404))
 async def get_training(
     training_id: str, state: State, store: RunStoreDep, wait_s: float = WaitQuery
 ) -> TrainingPublic:
@@ -162,7 +164,7 @@ async def get_training(
     return await training_public(state, store, training_id, wait_s)
 
 
-@router.get("/{training_id}/metrics")
+@router.get("/{training_id}/metrics", responses=errors(404))
 async def get_metrics(
     training_id: str,
     state: State,
@@ -177,7 +179,7 @@ async def get_metrics(
     return metrics_public(await store.metrics(training_id, after_step=after_step, limit=limit))
 
 
-@router.delete("/{training_id}", dependencies=[ApiKey])
+@router.delete("/{training_id}", dependencies=[ApiKey], responses=errors(404))
 async def cancel_training(training_id: str, state: State, store: RunStoreDep) -> TrainingPublic:
     """Cancel: a queued run stops at once; a running one after the step in flight, saving a
     checkpoint first."""
