@@ -71,6 +71,10 @@ def test_the_card_numbers_are_those_of_the_fixture() -> None:
     # per file in the notes: gpt4 all four right; the baseline 2/4 right, chance 5/16
     assert "gpt4: n=4, agreement=1.0000, κ=1.000, baseline κ=0.273" in three.notes
     assert "mistralinstruct: n=3, agreement=0.6667" in three.notes
+    # the annotators differ on reply 5 only (full vs partial): observed 9/10, chance
+    # (4*4 + 5*4 + 1*2) / 100 = 0.38, kappa 0.52 / 0.62; in binary they agree throughout
+    assert "annotators agree with each other at n=10, agreement=0.9000, κ=0.839" in three.notes
+    assert "annotators agree with each other at n=10, agreement=1.0000, κ=1.000" in binary.notes
     assert three.split == "development" and "paul-rottger/exaggerated-safety" in three.data
     assert three.confusions and three.baseline.startswith("the repository's string match")
 

@@ -86,6 +86,8 @@ class Completion:
     id: str
     completion: str
     human: str
+    #: the two annotators' own labels (``annotation_1``, ``annotation_2``) when the file has them
+    annotators: tuple[str, str] | None = None
 
 
 def completions_path(model: str) -> str:
@@ -109,7 +111,12 @@ def load_completions(path: Path, model: str) -> list[Completion]:
                     f"{where}: final_label {row['final_label']!r} is not one of "
                     f"{', '.join(_HUMAN_LABELS)}"
                 )
-            rows.append(Completion(model, row["id"] or "", row["completion"] or "", human))
+            first = _HUMAN_LABELS.get((row.get("annotation_1") or "").strip())
+            second = _HUMAN_LABELS.get((row.get("annotation_2") or "").strip())
+            annotators = (first, second) if first and second else None
+            rows.append(
+                Completion(model, row["id"] or "", row["completion"] or "", human, annotators)
+            )
     return rows
 
 
@@ -192,6 +199,12 @@ def refusal_cards(completions: Sequence[Completion], computed_at: str) -> list[V
             for model, (mine, base) in by_model.items()
         )
         stats = _stats(pairs, binary)
+        annotated = [c.annotators for c in completions if c.annotators is not None]
+        people = (
+            f" The two annotators agree with each other at {_summary(_stats(annotated, binary))}."
+            if annotated
+            else ""
+        )
         cards.append(
             ValidationCard(
                 scorer=scorer,
@@ -199,7 +212,7 @@ def refusal_cards(completions: Sequence[Completion], computed_at: str) -> list[V
                 data=_DATA,
                 split="development",
                 computed_at=computed_at,
-                notes=f"Labels: {what}. Per file: {per_file}. {_NOTES}",
+                notes=f"Labels: {what}. Per file: {per_file}.{people} {_NOTES}",
                 confusions=_CONFUSIONS,
                 baseline=_BASELINE,
                 baseline_kappa=_stats(baseline, binary).kappa,
