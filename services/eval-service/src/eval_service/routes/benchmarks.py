@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from eval_service.catalog import load_catalog
 from eval_service.deps import ItemsDep, RegistryDep
 from eval_service.jobs import BENCHMARK
 from eval_service.plan import PlanError, task_names
+from eval_service.result_files import ResultFileError, confine, job_results
 from eval_service.results import item_record
 from eval_service.schemas import BenchmarkParams
 from eval_service.targets import TUTOR_API_TARGET
@@ -84,16 +85,15 @@ async def submit_benchmark(
 
 
 async def _check_baseline(state: State, ref: str) -> None:
-    job = await state.jobs.get(ref)
+    job = None if "\x00" in ref else await state.jobs.get(ref)  # PostgreSQL refuses a NUL
     if job is not None:
         if job.kind != BENCHMARK:
             raise HTTPException(422, f"compare_to: {ref} is a {job.kind} job, not a benchmark")
         return
-    path = Path(ref)
-    if not (path.is_file() or (path / "benchmark_results.json").is_file()):
-        raise HTTPException(
-            422, f"compare_to: {ref!r} is neither a benchmark run id nor a results file"
-        )
+    try:
+        await asyncio.to_thread(confine, ref, "compare_to", Path(state.settings.outputs_dir))
+    except ResultFileError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 def _eta(job: JobPublic) -> float | None:
@@ -173,13 +173,12 @@ async def benchmark_items(
 
 @router.get("/benchmarks/{run_id}/results", responses=errors(404))
 async def benchmark_results(run_id: str, state: State) -> Any:
+    """The run's own ``benchmark_results.json`` (never another run's with the same label)."""
     job = await _run(state, run_id)
-    path = (job.result or {}).get("results_path")
-    if not path or not Path(path).is_file():
-        raise HTTPException(
-            404, f"run {run_id} has no results file yet (status {job.status.value})"
-        )
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    found = await asyncio.to_thread(job_results, run_id, job.result)
+    if found is None:
+        raise HTTPException(404, f"run {run_id} has no results file (status {job.status.value})")
+    return found[0]
 
 
 @router.get("/suites")
