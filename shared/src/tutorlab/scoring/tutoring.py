@@ -151,9 +151,7 @@ def _mentions(gold: str, gold_value: Fraction, text: str) -> bool:
 _CLOSERS = "\"'”’)\\]*_"
 # a sentence: up to a run of . ! ? that is followed by (closing marks and) a space, or a line end;
 # a period inside a number (2.5) or a word (e.g) does not end it. Possessive: linear.
-_SENTENCE = re.compile(
-    rf"(?:[^.!?\n]|[.!?]++(?![{_CLOSERS}]*+(?:\s|$)))*+[.!?]*+[{_CLOSERS}]*+"
-)
+_SENTENCE = re.compile(rf"(?:[^.!?\n]|[.!?]++(?![{_CLOSERS}]*+(?:\s|$)))*+[.!?]*+[{_CLOSERS}]*+")
 _IS_QUESTION = re.compile(rf"\?[{_CLOSERS}]*$")
 _LIST_MARKER = re.compile(r"^[ \t>*#-]*(?:\d+[.)](?=\s)|(?:step|part)[ \t]*\d+\b)", re.I)
 _OPERATOR_AFTER = re.compile(
@@ -279,6 +277,25 @@ def _matches(gold: str, gold_value: Fraction, stated: StatedValue) -> bool:
     return partial_match(gold, stated.text)  # rounding (1/3 ~ 0.333), percent (50% ~ 0.5)
 
 
+# "the correct answer to the problem is 104", "the right total would be $20"
+_VERDICT_CUE = re.compile(
+    r"\b(?:correct|right|final|actual|real)[ \t]++(?:answer|result|total|amount)\b"
+    r"[^.?!\n]{0,40}?\b(?:is|=|would be|should be|was)[ \t]*+(?=\\?\$?[ \t]*+\d)",
+    re.I,
+)
+_CUE_READ = 40  # characters read after a cue for its number
+
+
+def _answer_statements(text: str) -> list[str]:
+    """``stated_answers`` and the numbers a "correct answer ... is" statement gives."""
+    answers = stated_answers(text)
+    for cue in _VERDICT_CUE.finditer(text):
+        tokens = find_number_tokens(text[cue.end() : cue.end() + _CUE_READ])
+        if tokens:
+            answers.append(tokens[0].text)
+    return answers
+
+
 def _same(gold: str, value: str) -> bool:
     return exact_match(gold, value) or numeric_equal(gold, value)
 
@@ -286,7 +303,7 @@ def _same(gold: str, value: str) -> bool:
 def _final_answer(text: str, stated: list[str]) -> str | None:
     """The reply's final answer: its last answer statement, else the last value a full solution
     states (the result closing its work), else None."""
-    answers = stated_answers(text)
+    answers = _answer_statements(text)
     if answers:
         return answers[-1]
     if stated and _guidance_parts(text).full_solution:
@@ -298,7 +315,7 @@ def reveal(reply: str, gold: str, context_texts: Iterable[str] = ()) -> RevealVe
     """Whether ``reply`` gives away the gold final answer (module docstring: the rules)."""
     text = visible_text(reply)
     context = "\n".join(context_texts)
-    if any(_same(gold, s) for s in stated_answers(text)):
+    if any(_same(gold, s) for s in _answer_statements(text)):
         return RevealVerdict(True, "answer_statement", False, None)
     gold_value = parse_number(gold)
     if gold_value is None:
@@ -386,15 +403,26 @@ _NUMBERED = re.compile(
     r"^[ \t]*(?:\d+[.)]|step[ \t]*\d+[ \t]*[:.)-]?)[ \t]*(?P<item>.*)$", re.I | re.M
 )
 # the opening of a sentence that carries no content: greetings, praise, acknowledgements, a name
+_OPENING_WORDS = (
+    "hi|hello|hey|dear|ok|okay|alright|right|yes|yeah|yep|no|nope|not quite|good|great|nice|"
+    "well done|good job|great job|excellent|brilliant|perfect|fantastic|awesome|amazing|super|"
+    "wonderful|correct|exactly|indeed|sure|thanks|thank you|sorry|almost|oops|wow|cool|lovely|"
+    "spot on|that's right|that's correct|that's it|that's great|that's good|you're right|"
+    "good start|good try|good effort|good work|good thinking|nice try|nice work|great work"
+)
+# longest first: the possessive loop never comes back to try "good job" after "good"
+_OPENING_ALTERNATIVES = "|".join(
+    sorted(_OPENING_WORDS.replace("'", "'?").split("|"), key=len, reverse=True)
+)
 _OPENING = re.compile(
-    r"^(?:[\s,.!:;-]*+(?:hi|hello|hey|dear|ok|okay|alright|right|yes|yeah|yep|no|nope|not quite|"
-    r"good|great|nice|well done|good job|great job|excellent|brilliant|perfect|fantastic|awesome|"
-    r"amazing|super|wonderful|correct|exactly|indeed|sure|thanks|thank you|sorry|almost|oops|"
-    r"wow|cool|lovely|spot on|that'?s (?:right|correct|it|great|good)|you'?re right|"
-    r"good (?:start|try|effort|work|thinking)|nice (?:try|work))\b)++",
+    rf"^(?:[\s,.!:;-]*+(?:{_OPENING_ALTERNATIVES})\b)++"
+    # a name after the greeting or praise ("Great job, Lena!", "Hi Sam,")
+    r"(?:[\s,]*+(?-i:[A-Z][a-z]+)(?=\s*(?:[,.!?]|$)))?",
     re.I,
 )
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
 def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
