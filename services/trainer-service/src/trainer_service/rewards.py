@@ -15,6 +15,7 @@ from typing import Literal
 
 from tutorlab.scoring.extract import boxed_answers
 from tutorlab.scoring.mathverify import MathVerifier
+from tutorlab.scoring.offload import on_scoring_thread
 from tutorlab.scoring.tutoring import answer_revealed, guidance
 from tutorlab.scoring.verdicts import MathKind, MathVerdict, score_math_responses
 
@@ -80,7 +81,15 @@ async def score_replies(
     weights: RewardWeights,
     verifier: MathVerifier | None = None,
 ) -> list[Reward]:
-    """The reward of each (problem, reply); order kept."""
+    """The reward of each (problem, reply); order kept. Scored on the scoring thread
+    (:mod:`tutorlab.scoring.offload`): the rules are CPU work (seconds for a degenerate reply),
+    and the trainer's event loop keeps its heartbeats and sampling requests going meanwhile."""
+    return await on_scoring_thread(_score_replies(pairs, weights, verifier))
+
+
+async def _score_replies(
+    pairs: Sequence[tuple[Problem, str]], weights: RewardWeights, verifier: MathVerifier | None
+) -> list[Reward]:
     rewards: list[Reward | None] = [None] * len(pairs)
     for kind in ("gsm8k", "math"):
         solve = [
