@@ -422,8 +422,12 @@ def test_a_metric_only_one_run_computed_is_not_compared() -> None:
 
 
 def test_a_metric_both_computed_on_no_shared_item_is_not_compared() -> None:
-    base = {f"t{i}": {"socratic_step": True, "no_answer_reveal": i < 2 or None} for i in range(6)}
-    cand = {f"t{i}": {"socratic_step": True, "no_answer_reveal": i >= 4 or None} for i in range(6)}
+    base = {
+        f"t{i}": {"provides_guidance": True, "no_answer_reveal": i < 2 or None} for i in range(6)
+    }
+    cand = {
+        f"t{i}": {"provides_guidance": True, "no_answer_reveal": i >= 4 or None} for i in range(6)
+    }
     reveal = compare_sides(tutoring_side("b", base), tutoring_side("c", cand))["metrics"][
         "tutoring.no_answer_reveal_rate"
     ]

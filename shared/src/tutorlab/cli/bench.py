@@ -194,7 +194,8 @@ def _ref(value: str) -> str:
 
 def print_comparison(report: dict[str, Any]) -> None:
     table = Table("metric", "baseline", "candidate", "delta", "95% CI", "p (Holm)", "verdict")
-    colors = {"improvement": "green", "regression": "red"}
+    # "not compared": a metric one run never computed (e.g. a judge metric), never a verdict
+    colors = {"improvement": "green", "regression": "red", "not compared": "dim"}
     for name, m in report.get("metrics", {}).items():
         ci = "-" if m.get("ci_low") is None else f"[{m['ci_low']:+.1%}, {m['ci_high']:+.1%}]"
         verdict = m.get("verdict", "")
