@@ -106,8 +106,12 @@ def test_quick_suite_writes_results_and_lists_items(
     assert run["progress"] == {"done": 50, "total": 50}
     assert run["attempts"] == 1 and run["errors"] == 0
 
-    folder = stack.root / "outputs" / "benchmarks" / "qwen3_8b-baseline"
+    # the run's own folder, and the label's folder holding a copy of its newest run's files
+    label = stack.root / "outputs" / "benchmarks" / "qwen3_8b-baseline"
+    folder = label / "runs" / run_id
     assert run["result"]["results_path"] == str(folder / "benchmark_results.json")
+    for name in ("benchmark_results.json", "items.jsonl"):
+        assert (label / name).read_bytes() == (folder / name).read_bytes(), name
     results = results_of(run)
     assert evals.get(f"/benchmarks/{run_id}/results").json() == results
     assert results["run_id"] == run_id
@@ -422,9 +426,11 @@ def test_comparison_of_two_runs(
     base_acc = results_of(baseline)["metrics"]["gsm8k"]["accuracy"]["mean"]
     cand_acc = results_of(candidate)["metrics"]["gsm8k"]["accuracy"]["mean"]
     assert base_acc < cand_acc
-    folder = stack.root / "outputs" / "benchmarks" / "cmp-candidate"
+    label = stack.root / "outputs" / "benchmarks" / "cmp-candidate"
+    folder = label / "runs" / candidate["id"]
     assert candidate["result"]["comparison_path"] == str(folder / "comparison.json")
     report = json.loads((folder / "comparison.json").read_text())
+    assert json.loads((label / "comparison.json").read_text()) == report
     accuracy = report["metrics"]["gsm8k.accuracy"]
     assert accuracy["verdict"] == "improvement" and accuracy["p_value"] < 0.05
     assert accuracy["adjusted_p_value"] < 0.05 and accuracy["n_pairs"] == 200
