@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from tutorlab.scoring import verdicts
-from tutorlab.scoring.verdicts import MathKind, MathVerdict
+from tutorlab.scoring.verdicts import MathVerdict
 
 #: a reply holding this makes the math rules raise under ``raising_scorer``
 BOOM = "this reply makes the scorer raise"
@@ -22,10 +23,10 @@ def raising_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
     """The math rules raise for any reply holding ``BOOM`` (a scorer bug, as it would be)."""
     real = verdicts.score_math_response
 
-    def score(gold: str, response: str, *, kind: MathKind) -> MathVerdict:
+    def score(gold: str, response: str, **options: Any) -> MathVerdict:
         if BOOM in response:
             raise RuntimeError("rule exploded")
-        return real(gold, response, kind=kind)
+        return real(gold, response, **options)
 
     monkeypatch.setattr(verdicts, "score_math_response", score)
 
