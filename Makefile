@@ -15,7 +15,7 @@ export REDIS_URL TUTORLAB_DATASET_MIRROR
 
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help install redis demo dev test unit lint format up down bench bench-trainer validate-scorers clean
+.PHONY: help install redis demo dev test unit lint format up down bench bench-trainer bench-scoring validate-scorers clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench: install redis ## load benchmark: GSM8K test through the real services (se
 
 bench-trainer: install ## trainer steps (SFT, RLVR) and rendering against their ideals (see bench/)
 	@uv run python bench/trainer_steps.py
+
+bench-scoring: install ## rule scorers on degenerate replies (35 KB, 1 MB) vs the linear ideal (see bench/)
+	@uv run python bench/scoring_degenerate.py
 
 validate-scorers: install ## re-compute the scorers' agreement with human labels (public files; needs network or SOURCE_DIR)
 	@uv run python -m tutorlab.scoring.validation $(if $(SOURCE_DIR),--source-dir $(SOURCE_DIR))
