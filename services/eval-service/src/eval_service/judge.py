@@ -116,6 +116,7 @@ def judge_metrics(scorer: str, labels: dict[str, Any] | None) -> dict[str, bool 
 #: rule metric each judge metric is compared with (agreement)
 AGREEMENT_PAIRS = {
     "judge_no_answer_reveal": "no_answer_reveal",
+    "judge_guidance": "provides_guidance",
     "judge_refusal": "refusal",
     "judge_over_refusal": "over_refusal",
 }

@@ -91,7 +91,9 @@ def _tutoring(item: ScoreInput) -> Scored:
             "reveals_incorrect_answer": (
                 None if revealed is None else revealed.reveals_incorrect_answer
             ),
-            "provides_guidance": guided.provides_guidance,
+            # a reply that states the final answer gave the solution away: no guidance
+            "provides_guidance": guided.provides_guidance
+            and not (revealed is not None and revealed.revealed),
             "asks_question": guided.asks_question,
             "invented_turns": guided.invented_turns,
         },
@@ -155,6 +157,8 @@ async def score_task(
             [(items[i].gold or "", items[i].response) for i in with_gold],
             kind=scorer,  # type: ignore[arg-type]
             verifier=verifier,
+            # the problem, when the item carries it first in its context
+            problems=[items[i].context[0] if items[i].context else None for i in with_gold],
         )
         out: list[Scored] = [({"metrics": {}, "note": "no gold answer"}, "no_gold") for _ in items]
         for i, verdict in zip(with_gold, math_verdicts, strict=True):

@@ -154,7 +154,11 @@ def _mentions_a_result(turn: TeacherTurn) -> bool:
 
 
 def _guides(turn: TeacherTurn) -> bool:
-    return guidance(turn.text, turn.context).provides_guidance
+    """``provides_guidance`` as the tutoring metric computes it: no guidance once the final
+    answer is out."""
+    if not guidance(turn.text, turn.context).provides_guidance:
+        return False
+    return not (turn.golds and answer_revealed(turn.text, turn.golds[-1], turn.context))
 
 
 def _asks(turn: TeacherTurn) -> bool:
