@@ -1,12 +1,15 @@
-"""A job kind that exists only for tests, and data-service (app and worker) with it registered.
+"""Job kinds that exist only for tests, and data-service (app and worker) with them registered.
 
 ``count_rows`` counts a mirror dataset file's rows and checksums it: a short, real job (progress,
 a result, a bad-input 422) to exercise the queue, the worker and the jobs API without the weight
-of a production job. Production job lists never hold it; tests add it here.
+of a production job. ``wait`` only takes its time (``steps`` × 20 ms, reporting progress at each
+step): a job that is running for as long as a test needs. Production job lists never hold them;
+tests add them here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 from collections.abc import Mapping
@@ -21,7 +24,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
 from tutorlab.jobs.arq_worker import build_worker_settings
 from tutorlab.jobs.runtime import JobContext, JobKind
-from tutorlab.service import create_service_app
+from tutorlab.service import ServiceSpec, create_service_app
+from tutorlab.settings import ServiceSettings
 
 MIRROR_FILES: dict[tuple[str, str], str] = {
     ("gsm8k", "train"): "gsm8k/train.jsonl",
@@ -85,3 +89,31 @@ def data_worker_settings(settings: DataServiceSettings) -> type:
     return build_worker_settings(
         settings, DATA_KINDS, JOB_PREFIX, on_startup=startup, on_shutdown=shutdown
     )
+
+
+class WaitParams(BaseModel):
+    steps: int = 1000
+
+
+async def wait_handler(ctx: JobContext) -> dict[str, Any]:
+    params: WaitParams = ctx.params
+    for step in range(params.steps):
+        await ctx.progress(step, params.steps)
+        await asyncio.sleep(0.02)
+    return {"steps": params.steps}
+
+
+WAIT_KINDS: Mapping[str, JobKind] = {"wait": JobKind("wait", WaitParams, wait_handler)}
+#: the job-id prefix of a service that runs only ``wait`` jobs
+WAIT_PREFIX = "w"
+
+
+def wait_service_app(settings: DataServiceSettings) -> FastAPI:
+    """A service whose jobs API runs ``wait`` jobs (on data-service's queue and tables)."""
+    spec = ServiceSpec(name="data-service", title="t", job_prefix=WAIT_PREFIX, job_kinds=WAIT_KINDS)
+    return create_service_app(spec, settings)
+
+
+def wait_worker_settings(settings: ServiceSettings) -> type:
+    """The WorkerSettings of :func:`wait_service_app`'s worker."""
+    return build_worker_settings(settings, WAIT_KINDS, WAIT_PREFIX)

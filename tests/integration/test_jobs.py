@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 from data_service.config import DataServiceSettings
-from pydantic import BaseModel
 from tutorlab.db import create_engine, session_factory
-from tutorlab.jobs.arq_worker import build_worker_settings
 from tutorlab.jobs.models import aware
 from tutorlab.jobs.queue import ArqJobQueue
-from tutorlab.jobs.runtime import JobContext, JobKind, WorkerRuntime, execute
+from tutorlab.jobs.runtime import WorkerRuntime, execute
 from tutorlab.jobs.store import JobStore
-from tutorlab.service import ServiceSpec, create_service_app
 
+from tests.job_kinds import (
+    WAIT_KINDS,
+    data_worker_settings,
+    wait_service_app,
+    wait_worker_settings,
+)
 from tests.job_kinds import data_service_app as create_data_app
-from tests.job_kinds import data_worker_settings
 from tests.support import app_client, migrate, run_worker, unique
 
 pytestmark = pytest.mark.integration
@@ -103,28 +105,11 @@ async def test_bad_job_input_is_a_422_naming_the_field(
         assert missing.status_code == 404
 
 
-class WaitParams(BaseModel):
-    steps: int = 1000
-
-
-async def wait_handler(ctx: JobContext) -> dict[str, Any]:
-    params: WaitParams = ctx.params
-    for step in range(params.steps):
-        await ctx.progress(step, params.steps)
-        await asyncio.sleep(0.02)
-    return {"steps": params.steps}
-
-
-WAIT_KINDS = {"wait": JobKind("wait", WaitParams, wait_handler)}
-
-
 def wait_service(database_url: str, redis_url: str) -> tuple[Any, type]:
     settings = DataServiceSettings(
         database_url=database_url, redis_url=redis_url, queue_prefix=unique("q")
     )
-    spec = ServiceSpec(name="data-service", title="t", job_prefix="w", job_kinds=WAIT_KINDS)
-    app = create_service_app(spec, settings)
-    return app, build_worker_settings(settings, WAIT_KINDS, "w")
+    return wait_service_app(settings), wait_worker_settings(settings)
 
 
 async def test_cancel_queued_and_running_jobs(database_url: str, redis_url: str) -> None:

@@ -84,8 +84,30 @@ class ServiceSettings(BaseSettings):
     worker_max_jobs: int = Field(default=4, ge=1, le=1000)
     job_timeout_s: int = Field(default=24 * 3600, ge=1)
     #: a running job whose heartbeat is older than this is taken over by another worker
-    job_stale_after_s: float = Field(default=30.0, gt=0)
+    job_stale_after_s: float = Field(default=12.0, gt=0)
+    #: how often a running job's worker renews its lease (must be well under the above)
     job_heartbeat_s: float = Field(default=2.0, gt=0)
+    #: how often each service's reconcile (re-enqueue jobs to take over, and jobs that never
+    #: reached Redis) runs, in whole seconds
+    job_reconcile_every_s: int = Field(default=5, ge=1, le=30)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> ServiceSettings:
+        if self.job_heartbeat_s * 2 > self.job_stale_after_s:
+            raise ValueError(
+                f"job_heartbeat_s ({self.job_heartbeat_s}) must be at most half of "
+                f"job_stale_after_s ({self.job_stale_after_s}): a live worker's job would be "
+                "taken over between two heartbeats"
+            )
+        return self
+
+    @property
+    def job_takeover_within_s(self) -> float:
+        """How long after its worker dies a job is running again on another worker, at most:
+        its lease expires (``job_stale_after_s`` after the last heartbeat), the next reconcile
+        (``job_reconcile_every_s``) re-enqueues it, plus a second for arq to fire the cron
+        (it polls every 0.5 s) and the claim (decision 0002)."""
+        return self.job_stale_after_s + self.job_reconcile_every_s + 1.0
 
     @model_validator(mode="before")
     @classmethod

@@ -1,9 +1,10 @@
 """A service's arq worker: its WorkerSettings, and the process that runs them.
 
-``python -m <pkg>.worker`` runs a service's worker (``--check`` asks whether one is healthy).
+``python -m <pkg>.worker`` runs a service's worker (``--check`` asks whether one is ready).
 It is arq's worker, except that an idle worker waits for a wake-up message on the queue's
 ``wake`` channel (published with every enqueue) instead of polling Redis every few
-milliseconds, and a busy worker does not re-check, at every poll, the jobs it is running itself.
+milliseconds, a busy worker does not re-check, at every poll, the jobs it is running itself,
+and a worker that loses Redis waits for it (not ready meanwhile) instead of exiting.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from arq import Worker, cron
-from arq.worker import check_health, get_kwargs
+from arq import Worker, create_pool, cron
+from arq.worker import get_kwargs
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 from sqlalchemy import inspect
@@ -31,6 +34,10 @@ from tutorlab.logging import configure_logging
 from tutorlab.settings import ServiceSettings
 
 log = logging.getLogger("tutorlab.worker")
+
+#: a worker that cannot reach Redis tries again after this long, doubling up to the maximum
+REDIS_RETRY_FIRST_S = 0.5
+REDIS_RETRY_MAX_S = 5.0
 
 ResourcesHook = Callable[[ServiceSettings, dict[str, Any]], Awaitable[None]]
 
@@ -58,9 +65,9 @@ def build_worker_settings(
     *,
     on_startup: ResourcesHook | None = None,
     on_shutdown: ResourcesHook | None = None,
-    reconcile_every_s: int = 10,
 ) -> type:
-    """The WorkerSettings class arq reads: one function, ``run_job``, plus a reconcile cron."""
+    """The WorkerSettings class arq reads: one function, ``run_job``, plus a reconcile cron
+    every ``job_reconcile_every_s``."""
 
     async def startup(ctx: dict[str, Any]) -> None:
         configure_logging(
@@ -69,6 +76,7 @@ def build_worker_settings(
             level=settings.log_level,
             secrets=[settings.api_key_value() or ""],
         )
+        logging.getLogger("arq.worker").addFilter(QUIET_RECONCILE)
         engine = create_engine(settings.resolved_database_url)
         await wait_for_schema(engine)
         resources: dict[str, Any] = {"settings": settings, "engine": engine}
@@ -90,7 +98,12 @@ def build_worker_settings(
         # allocates hundreds of thousands, and each full collection it triggered paused the
         # worker ~20 ms
         gc.set_threshold(50_000, 20, 10)
-        log.info("%s worker ready on queue %s", settings.service_name, settings.queue_name)
+        log.info(
+            "%s worker ready on queue %s (a dead worker's job runs again within %.0f s)",
+            settings.service_name,
+            settings.queue_name,
+            settings.job_takeover_within_s,
+        )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         runtime: WorkerRuntime | None = ctx.get("runtime")
@@ -113,10 +126,19 @@ def build_worker_settings(
         return await reconcile(ctx["runtime"])
 
     run_job.__qualname__ = run_job.__name__ = RUN_JOB
-    seconds = set(range(0, 60, max(1, min(reconcile_every_s, 59))))
+    # arq makes a cron unique per tick by its name (``<name>:<tick ms>`` is the arq job id, and
+    # arq job ids are global in a Redis): named for the queue, each service's reconcile runs at
+    # every tick, once among that service's workers, whatever other services share the Redis
+    reconcile_cron = cron(
+        reconcile_jobs,
+        name=reconcile_cron_name(settings.queue_name),
+        second=set(range(0, 60, settings.job_reconcile_every_s)),
+        run_at_startup=True,
+        timeout=60,
+    )
     attrs: dict[str, Any] = {
         "functions": [run_job],
-        "cron_jobs": [cron(reconcile_jobs, second=seconds, run_at_startup=True, timeout=60)],
+        "cron_jobs": [reconcile_cron],
         "queue_name": settings.queue_name,
         "redis_settings": redis_settings(settings.redis_url),
         "on_startup": startup,
@@ -135,12 +157,41 @@ def build_worker_settings(
     return type("WorkerSettings", (), attrs)
 
 
+RECONCILE_CRON_PREFIX = "cron:reconcile:"
+
+
+def reconcile_cron_name(queue_name: str) -> str:
+    """The reconcile cron's arq name for a queue (so each service's has its own identity)."""
+    return f"{RECONCILE_CRON_PREFIX}{queue_name}"
+
+
+class _QuietReconcile(logging.Filter):
+    """Drops arq's start and end lines of each reconcile run (two lines every few seconds per
+    worker); reconcile logs each job it re-enqueues, and a failed run is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not isinstance(record.args, tuple):
+            return True
+        return not any(
+            isinstance(arg, str) and arg.startswith(RECONCILE_CRON_PREFIX) for arg in record.args
+        )
+
+
+QUIET_RECONCILE = _QuietReconcile()
+
+
 class WakeableWorker(Worker):
-    """arq's worker, woken by a message on ``<queue>:wake`` when a job is enqueued.
+    """arq's worker, woken by a message on ``<queue>:wake`` when a job is enqueued, and
+    surviving Redis outages.
 
     Between polls it waits for that message for up to ``poll_delay`` seconds, so a new job
     starts within a millisecond or two while an idle or busy worker costs Redis and the CPU
     two polls a second. In burst mode (tests) it just sleeps ``poll_delay`` between polls.
+
+    When Redis cannot be reached (at start or later) it logs once, tries again with a backoff
+    (0.5 s doubling to 5 s) and, since it cannot refresh its health key, reports not ready;
+    jobs it is running go on (their lease is in the database). Once Redis answers it records
+    its health at once and runs its reconcile, which enqueues the jobs submitted meanwhile.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -148,18 +199,88 @@ class WakeableWorker(Worker):
         # arq's own loop sleeps poll_delay between iterations; the waiting happens here instead
         super().__init__(*args, poll_delay=0, **kwargs)
         self._wake: PubSub | None = None
+        self._redis_down_since: float | None = None
+        self._redis_retry_s = REDIS_RETRY_FIRST_S
+
+    async def main(self) -> None:
+        while self._pool is None:
+            try:
+                self._pool = await create_pool(
+                    self.redis_settings,
+                    job_deserializer=self.job_deserializer,
+                    job_serializer=self.job_serializer,
+                    default_queue_name=self.queue_name,
+                    expires_extra_ms=self.expires_extra_ms,
+                )
+            except (RedisError, OSError) as exc:
+                await self._redis_unreachable(exc)
+        self._redis_reachable()
+        await super().main()
 
     async def _poll_iteration(self) -> None:
-        await super()._poll_iteration()
+        try:
+            await super()._poll_iteration()
+        except (RedisError, OSError) as exc:
+            await self._redis_unreachable(exc)
+            return
+        self._redis_reachable()
         if self.burst:  # tests: run what is queued, then stop
             await asyncio.sleep(self.idle_poll_s)
         else:
             await self._wait_for_wake()
 
+    async def _redis_unreachable(self, exc: BaseException) -> None:
+        """Wait before the next try; the first failure of an outage is logged."""
+        if self._redis_down_since is None:
+            self._redis_down_since = asyncio.get_running_loop().time()
+            log.warning(
+                "Redis unreachable (%s: %s): not ready; retrying every %.1f-%.0f s",
+                type(exc).__name__,
+                exc,
+                REDIS_RETRY_FIRST_S,
+                REDIS_RETRY_MAX_S,
+            )
+        await self._close_wake()
+        await asyncio.sleep(self._redis_retry_s)
+        self._redis_retry_s = min(self._redis_retry_s * 2, REDIS_RETRY_MAX_S)
+
+    def _redis_reachable(self) -> None:
+        if self._redis_down_since is None:
+            return
+        down_s = asyncio.get_running_loop().time() - self._redis_down_since
+        self._redis_down_since, self._redis_retry_s = None, REDIS_RETRY_FIRST_S
+        log.info("Redis reachable again after %.1f s", down_s)
+        # arq's: record health at the next poll (not up to health_check_interval later) ...
+        self._last_health_check = 0
+        # ... and run the crons (reconcile: jobs submitted while Redis was down) at once
+        for cron_job in self.cron_jobs:
+            cron_job.next_run = None
+
+    async def run_job(self, job_id: str, score: int) -> None:
+        try:
+            await super().run_job(job_id, score)
+        except (RedisError, OSError) as exc:
+            # arq's bookkeeping around the job (its try count, its result) could not reach
+            # Redis; the job's outcome is in the database. Raised, it would end the poll that
+            # reaps this task, after Redis is back, as if Redis were still down
+            log.warning("job %s: arq could not record it in Redis: %s", job_id, exc)
+
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         # a running job stays in arq's queue until it ends: arq would re-check each one on
         # every poll (three Redis round trips) only to find it running here
-        await super().start_jobs([j for j in job_ids if j.decode() not in self.tasks])
+        for job_id in job_ids:
+            if job_id.decode() in self.tasks:
+                continue
+            if self.job_counter >= self.max_jobs:
+                return
+            try:
+                await super().start_jobs([job_id])
+            except (RedisError, OSError):
+                # arq counted the job and took a slot before its Redis calls failed, and
+                # gives neither back: without this, each outage would shrink max_jobs
+                self.job_counter -= 1
+                self.sem.release()
+                raise
 
     async def _wait_for_wake(self) -> None:
         try:
@@ -181,21 +302,56 @@ class WakeableWorker(Worker):
                 await wake.aclose()
 
     async def close(self) -> None:
+        """arq's close, except that a Redis that is down does not skip the shut-down hook
+        (which closes the job resources: HTTP clients, math-verify processes)."""
         await self._close_wake()
-        await super().close()
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        if self._pool is None:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(self.pool.delete(self.health_check_key), 3.0)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.close(close_connection_pool=True)
+        self._pool = None
 
 
 def create_worker(settings_cls: type, **overrides: Any) -> WakeableWorker:
     return WakeableWorker(**{**get_kwargs(settings_cls), **overrides})
 
 
+async def check_worker(settings_cls: type) -> tuple[bool, str]:
+    """Whether a worker of this queue reported to Redis within its health-check interval
+    (+1 s), and what it reported; not ready when Redis is unreachable or no worker reported."""
+    kwargs: dict[str, Any] = dict(get_kwargs(settings_cls))
+    # one try: a health check answers now, it does not wait for Redis
+    settings = dataclasses.replace(kwargs["redis_settings"], conn_retries=0)
+    try:
+        redis = await create_pool(settings)
+        try:
+            report = await redis.get(kwargs["health_check_key"])
+        finally:
+            await redis.aclose()
+    except (RedisError, OSError) as exc:
+        return False, f"not ready: Redis unreachable ({type(exc).__name__}: {exc})"
+    if not report:
+        return False, f"not ready: no worker on queue {kwargs['queue_name']} reported recently"
+    return True, f"ready: {report.decode(errors='replace')}"
+
+
 def run_worker_main(settings_cls: type, argv: Sequence[str] | None = None) -> None:
-    """``python -m <pkg>.worker [--check]``: run the worker, or exit 0 if one is healthy."""
+    """``python -m <pkg>.worker [--check]``: run the worker, or exit 0 if one is ready."""
     parser = argparse.ArgumentParser(description="Run this service's job worker.")
     parser.add_argument(
-        "--check", action="store_true", help="exit 0 if a worker's health check is recent"
+        "--check",
+        action="store_true",
+        help="exit 0 if a worker reported to Redis recently, 1 if none did or Redis is down",
     )
     args = parser.parse_args(argv)
     if args.check:
-        sys.exit(check_health(settings_cls))
+        ready, message = asyncio.run(check_worker(settings_cls))
+        print(message, file=sys.stdout if ready else sys.stderr)
+        sys.exit(0 if ready else 1)
     create_worker(settings_cls).run()

@@ -111,7 +111,14 @@ class WorkerRuntime:
 async def _heartbeat(runtime: WorkerRuntime, job_id: str, task: asyncio.Task[Any]) -> None:
     while True:
         await asyncio.sleep(runtime.heartbeat_s)
-        if not await runtime.store.heartbeat(job_id, runtime.worker_id):
+        try:
+            mine = await runtime.store.heartbeat(job_id, runtime.worker_id)
+        except Exception as exc:
+            # the database did not answer this once: the lease lasts several heartbeats, so
+            # try again at the next one instead of leaving the job running without a lease
+            log.warning("heartbeat for job %s failed: %s: %s", job_id, type(exc).__name__, exc)
+            continue
+        if not mine:
             log.warning("lost the lease on job %s; stopping it here", job_id)
             task.cancel(msg="lease lost")
             return
@@ -197,7 +204,14 @@ async def _run_handler(runtime: WorkerRuntime, kind: JobKind, ctx: JobContext) -
     return "succeeded"
 
 
-async def reconcile(runtime: WorkerRuntime, queued_after_s: float = 30.0) -> int:
+#: a queued job this old is enqueued by reconcile in case it never reached Redis (Redis was
+#: down when it was submitted, or restarted without its data); enqueueing one that is already
+#: there changes nothing (the arq job id is the job id), so this only spares the API's own
+#: enqueue a race
+QUEUED_GRACE_S = 2.0
+
+
+async def reconcile(runtime: WorkerRuntime, queued_after_s: float = QUEUED_GRACE_S) -> int:
     """Re-enqueue jobs whose worker died (stale heartbeat) or that never reached the queue."""
     count = 0
     for job in await runtime.store.needing_dispatch(runtime.stale_after_s, queued_after_s):

@@ -1,0 +1,351 @@
+"""Workers under faults, as real processes: a SIGKILLed worker's job is taken over by another
+within the documented bound, and a worker outlives a Redis restart (a real ``redis-server`` of the
+test's own) and runs the jobs submitted while Redis was down once it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arq import create_pool
+from arq.worker import Worker
+from data_service.config import DataServiceSettings
+from eval_service.config import EvalServiceSettings
+from tutorlab.db import create_engine, session_factory
+from tutorlab.dev.devstack import SERVICES, Stack, free_port, free_ports
+from tutorlab.jobs.arq_worker import build_worker_settings, check_worker
+from tutorlab.jobs.models import Job
+from tutorlab.jobs.queue import redis_settings
+from tutorlab.jobs.store import JobStore
+
+from tests.job_kinds import WAIT_PREFIX, wait_service_app, wait_worker_settings
+from tests.support import app_client, migrate, unique
+
+pytestmark = pytest.mark.integration
+
+WORKER_MODULE = ["-m", "tests.integration.wait_worker"]
+#: small lease and reconcile figures, so the behaviour shows in seconds
+STALE_AFTER_S, HEARTBEAT_S, RECONCILE_EVERY_S = 3.0, 0.5, 1
+
+
+async def test_each_service_reconciles_at_every_tick(redis_url: str) -> None:
+    """Two services on one Redis: arq keys a cron's run by its name and tick, so with one name
+    for every service's reconcile only the first service to enqueue a tick ran it."""
+    prefix = unique("q")
+    services = [
+        settings_cls(redis_url=redis_url, queue_prefix=prefix)
+        for settings_cls in (DataServiceSettings, EvalServiceSettings)
+    ]
+    worker_classes = [build_worker_settings(settings, {}, "x") for settings in services]
+    names = {cls.cron_jobs[0].name for cls in worker_classes}  # type: ignore[attr-defined]
+    assert len(names) == 2, names
+
+    pool = await create_pool(redis_settings(redis_url))
+    try:
+        # the same tick for both, a minute ahead: enqueued (deferred), not run
+        when = datetime.now(tz=UTC) + timedelta(seconds=60)
+        for cls in worker_classes:
+            options = {k: v for k, v in vars(cls).items() if not k.startswith("_")}
+            worker = Worker(redis_pool=pool, handle_signals=False, **options)
+            await worker.run_cron(when, 0.5)
+        for settings in services:
+            queued = await pool.zrange(settings.queue_name, 0, -1)
+            assert len(queued) == 1, (settings.queue_name, queued)
+            assert settings.queue_name in queued[0].decode()
+    finally:
+        for settings in services:
+            for job_id in await pool.zrange(settings.queue_name, 0, -1):
+                await pool.delete(f"arq:job:{job_id.decode()}")
+            await pool.delete(settings.queue_name)
+        await pool.aclose()
+
+
+@contextmanager
+def worker_stack(
+    root: Path, database_url: str, redis_url: str, prefix: str, **env: str
+) -> Iterator[Stack]:
+    """A stack for worker processes only (no services): see :func:`start_workers`. An
+    eval-service worker's database is ``EVAL_SERVICE_DATABASE_URL``."""
+    lease = {
+        f"{service}_{name}": str(value)
+        for service in ("DATA_SERVICE", "EVAL_SERVICE")
+        for name, value in (
+            ("JOB_STALE_AFTER_S", STALE_AFTER_S),
+            ("JOB_HEARTBEAT_S", HEARTBEAT_S),
+            ("JOB_RECONCILE_EVERY_S", RECONCILE_EVERY_S),
+        )
+    }
+    stack = Stack(
+        root=root,
+        redis_url=redis_url,
+        ports=free_ports([*SERVICES, "simulator"]),
+        env={
+            "DATA_SERVICE_DATABASE_URL": database_url,
+            "TUTORLAB_QUEUE_PREFIX": prefix,
+            **lease,
+            **env,
+        },
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def log_of(stack: Stack, key: str) -> str:
+    path = stack.root / "logs" / f"{key}.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+async def until(
+    what: str, check: Callable[[], Any], timeout_s: float, every_s: float = 0.05
+) -> Any:
+    """Call ``check`` (sync or async) until it returns something truthy; fail after timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out after {timeout_s:.0f} s waiting for {what}"
+        await asyncio.sleep(every_s)
+
+
+async def start_workers(stack: Stack, *services: str) -> list[str]:
+    """Start a ``wait`` worker per service named (all at once), return when each is ready."""
+    keys = []
+    for index, service in enumerate(services):
+        env = {**stack.environment(), "WAIT_WORKER_SERVICE": service}
+        keys.append(stack.start_worker(service, target=WORKER_MODULE[1], index=index, env=env))
+    for key in keys:
+
+        def started(key: str = key) -> bool:
+            return (
+                "worker ready on queue" in log_of(stack, key) or stack.procs[key].poll() is not None
+            )
+
+        await until(f"{key} to start", started, 60, 0.2)
+        assert stack.procs[key].poll() is None, log_of(stack, key)
+    return keys
+
+
+def pid_of(job: Job) -> int:
+    assert job.worker_id is not None
+    return int(job.worker_id.split(":")[-2])  # host:pid:random
+
+
+@asynccontextmanager
+async def job_store(database_url: str) -> AsyncIterator[JobStore]:
+    engine = create_engine(database_url)
+    try:
+        yield JobStore(session_factory(engine), WAIT_PREFIX)
+    finally:
+        await engine.dispose()
+
+
+async def test_sigkilled_workers_job_runs_again_within_the_bound(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Two workers; the one running the job is SIGKILLed; the other runs it within
+    ``job_stale_after_s + job_reconcile_every_s`` (+1 s): the figure is printed. A second
+    service's worker shares the Redis, as in a deployment (before, the two services' reconciles
+    had one arq id per tick, and only one of them ran)."""
+    await migrate("data-service", database_url)
+    other_database = f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"
+    await migrate("data-service", other_database)  # a jobs table for the other service
+    prefix = unique("q")
+    settings = DataServiceSettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue_prefix=prefix,
+        job_stale_after_s=STALE_AFTER_S,
+        job_heartbeat_s=HEARTBEAT_S,
+        job_reconcile_every_s=RECONCILE_EVERY_S,
+    )
+    with worker_stack(
+        tmp_path, database_url, redis_url, prefix, EVAL_SERVICE_DATABASE_URL=other_database
+    ) as stack:
+        *keys, _ = await start_workers(stack, "data-service", "data-service", "eval-service")
+        async with (
+            app_client(wait_service_app(settings)) as client,
+            job_store(database_url) as store,
+        ):
+            submitted = await client.post("/jobs", json={"kind": "wait", "params": {"steps": 100}})
+            assert submitted.status_code == 202, submitted.text
+            job_id = submitted.json()["id"]
+
+            async def running_with_progress() -> Job | None:
+                job = await store.get(job_id)
+                return job if job and job.status == "running" and job.progress_done > 5 else None
+
+            first = await until("the job to run", running_with_progress, 30)
+            owner = next(key for key in keys if stack.procs[key].pid == pid_of(first))
+            killed_at = time.monotonic()
+            stack.kill(owner)
+
+            async def taken_over() -> Job | None:
+                job = await store.get(job_id)
+                return job if job and job.attempts >= 2 and job.status != "queued" else None
+
+            bound = settings.job_takeover_within_s
+            second = await until("the takeover", taken_over, bound + 30)
+            took_s = time.monotonic() - killed_at
+            print(
+                f"\ntakeover on {database_url.split(':')[0]}: running again {took_s:.1f} s after "
+                f"the SIGKILL (documented bound {bound:.0f} s = stale {STALE_AFTER_S:.0f} s + "
+                f"reconcile every {RECONCILE_EVERY_S} s + 1 s)"
+            )
+            assert second.worker_id != first.worker_id
+            assert pid_of(second) == stack.procs[next(k for k in keys if k != owner)].pid
+            assert took_s <= bound + 15, f"takeover took {took_s:.1f} s (bound {bound:.0f} s)"
+
+            done = (await client.get(f"/jobs/{job_id}", params={"wait_s": 30})).json()
+            assert done["status"] == "succeeded", done
+            assert done["attempts"] == 2 and done["result"] == {"steps": 100}
+
+
+class RedisServer:
+    """A ``redis-server`` of the test's own on ``port``, without persistence: a restart loses
+    every key, as a Redis without a volume does."""
+
+    def __init__(self, port: int, log: Path) -> None:
+        self.port, self.log = port, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [*argv, "--save", "", "--appendonly", "no"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 10
+        while not self.answers():
+            assert self.proc.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def answers(self) -> bool:
+        ping = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, check=False
+        )
+        return ping.stdout.strip() == b"PONG"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(free_port(), tmp_path / "redis.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def worker_check(stack: Stack) -> subprocess.CompletedProcess[str]:
+    """``python -m <worker> --check``, as a container's health check runs it."""
+    return subprocess.run(
+        [sys.executable, *WORKER_MODULE, "--check"],
+        env=stack.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_worker_outlives_a_redis_restart_and_runs_what_was_submitted_meanwhile(
+    own_redis: RedisServer, tmp_path: Path
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'data.db'}"
+    await migrate("data-service", database_url)
+    prefix = unique("q")
+    settings = DataServiceSettings(
+        database_url=database_url, redis_url=own_redis.url, queue_prefix=prefix
+    )
+    wait_job: dict[str, Any] = {"kind": "wait", "params": {"steps": 5}}
+    with worker_stack(tmp_path, database_url, own_redis.url, prefix) as stack:
+        [key] = await start_workers(stack, "data-service")
+        worker = stack.procs[key]
+        async with app_client(wait_service_app(settings)) as client:
+
+            async def has_status(job_id: str, wanted: str) -> bool:
+                return bool((await client.get(f"/jobs/{job_id}")).json()["status"] == wanted)
+
+            before = (await client.post("/jobs", json=wait_job)).json()
+            answer = await client.get(f"/jobs/{before['id']}", params={"wait_s": 30})
+            assert answer.json()["status"] == "succeeded", answer.json()
+            worker_settings = wait_worker_settings(settings)
+            assert (await check_worker(worker_settings))[0]
+
+            # a job running when Redis goes: its lease is in the database, it finishes
+            running = (
+                await client.post("/jobs", json={"kind": "wait", "params": {"steps": 100}})
+            ).json()
+            await until("the job to run", lambda: has_status(running["id"], "running"), 30)
+            await asyncio.to_thread(own_redis.stop)
+            down_at = time.monotonic()
+
+            # submitted while Redis is down: saved, not enqueued
+            meanwhile = await client.post("/jobs", json=wait_job)
+            assert meanwhile.status_code == 202, meanwhile.text
+            await until(
+                "the running job to end", lambda: has_status(running["id"], "succeeded"), 30
+            )
+            # the worker has been failing to reach Redis for a few of its retries
+            await asyncio.sleep(max(0.0, 4.0 - (time.monotonic() - down_at)))
+            assert worker.poll() is None, f"the worker exited:\n{log_of(stack, key)}"
+            # its health check, as a container runs it: not ready
+            check = await asyncio.to_thread(worker_check, stack)
+            assert check.returncode == 1, check.stdout
+            assert check.stderr.startswith("not ready: Redis unreachable"), check.stderr
+            assert await has_status(meanwhile.json()["id"], "queued")
+
+            await asyncio.to_thread(own_redis.start)  # empty: every arq key is gone
+            back_at = time.monotonic()
+            await until(
+                "the job submitted meanwhile to run",
+                lambda: has_status(meanwhile.json()["id"], "succeeded"),
+                30,
+                0.1,
+            )
+            print(
+                f"\nRedis down {back_at - down_at:.1f} s; the job submitted meanwhile "
+                f"succeeded {time.monotonic() - back_at:.1f} s after Redis was back"
+            )
+            assert worker.poll() is None and stack.procs[key] is worker  # never restarted
+
+            async def ready() -> str | None:
+                ok, report = await check_worker(worker_settings)
+                return report if ok else None
+
+            report = await until("the worker to report ready", ready, 30, 0.2)
+            assert report.startswith("ready: "), report
+
+            after = (await client.post("/jobs", json=wait_job)).json()
+            answer = await client.get(f"/jobs/{after['id']}", params={"wait_s": 30})
+            assert answer.json()["status"] == "succeeded", answer.json()
+            jobs = (await client.get("/jobs", params={"limit": 10})).json()
+            assert len(jobs) == 4 and all(job["attempts"] == 1 for job in jobs), jobs
