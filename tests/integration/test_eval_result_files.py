@@ -62,6 +62,8 @@ async def test_paths_outside_the_outputs_directory_are_refused_like_missing_ones
     link = outputs(stack) / "benchmarks" / "link"
     link.symlink_to(outside, target_is_directory=True)
     (own.parent / "file-link.json").symlink_to(outside / "benchmark_results.json")
+    loop = outputs(stack) / "benchmarks" / "loop"
+    loop.symlink_to(loop)
     cases = [
         str(outside / "benchmark_results.json"),  # absolute, outside
         str(outside),  # a folder outside
@@ -71,6 +73,7 @@ async def test_paths_outside_the_outputs_directory_are_refused_like_missing_ones
         str(link),
         str(own.parent / "file-link.json"),  # a symlinked file inside
         "/etc/passwd",
+        str(loop / "benchmark_results.json"),  # a symlink loop
         str(tmp_path / "missing" / "benchmark_results.json"),  # missing, outside
         str(outputs(stack) / "benchmarks" / "missing" / "benchmark_results.json"),  # inside
         str(outputs(stack) / "benchmarks"),  # a folder with no results file

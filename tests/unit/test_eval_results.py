@@ -17,6 +17,8 @@ from eval_service.results import (
     build_results,
     items_jsonl,
     output_paths,
+    publish_comparison,
+    publish_latest,
     slugify,
     write_files,
 )
@@ -448,3 +450,63 @@ def test_a_metric_value_of_the_wrong_type_is_a_comparison_error() -> None:
     candidate = side("c", {"x": {"accuracy": "yes"}})  # type: ignore[dict-item]
     with pytest.raises(ComparisonError, match=r"candidate item 'gsm8k/x'.*binary"):
         compare_sides(baseline, candidate)
+
+
+# --- the label folder: a copy of its newest run ---------------------------------------------
+
+
+def write_run(outputs: Path, run_id: str, started_at: str, comparison: bool = False) -> Path:
+    paths = output_paths(outputs, "same", run_id)
+    results = {"run_id": run_id, "started_at": started_at, "tasks": {}}
+    write_files(paths, results, f'{{"run": "{run_id}"}}\n'.encode())
+    if comparison:
+        paths["results"].with_name("comparison.json").write_text(f'{{"of": "{run_id}"}}')
+    return paths["results"].parent
+
+
+def label_run(outputs: Path) -> str:
+    label = outputs / "benchmarks" / "same"
+    return str(json.loads((label / "benchmark_results.json").read_text())["run_id"])
+
+
+def test_the_label_folder_holds_the_run_that_started_last(tmp_path: Path) -> None:
+    early = write_run(tmp_path, "early", "2026-01-01T10:00:00+00:00", comparison=True)
+    late = write_run(tmp_path, "late", "2026-01-01T11:00:00+00:00")
+    label = tmp_path / "benchmarks" / "same"
+    assert publish_latest(early) and label_run(tmp_path) == "early"
+    assert (label / "comparison.json").read_text() == '{"of": "early"}'
+    assert (label / "items.jsonl").read_text() == '{"run": "early"}\n'
+    assert publish_latest(late) and label_run(tmp_path) == "late"
+    # the newest run has no comparison: the label's copy of the earlier one goes
+    assert not (label / "comparison.json").exists()
+    assert (label / "items.jsonl").read_text() == '{"run": "late"}\n'
+    # a run that started earlier and finishes later (resumed) does not take the label back
+    assert not publish_latest(early) and label_run(tmp_path) == "late"
+    # copies, not symlinks; each run's own files untouched; no temporary file left
+    assert not any(p.is_symlink() for p in label.iterdir())
+    assert json.loads((early / "benchmark_results.json").read_text())["run_id"] == "early"
+    assert not list(label.rglob("*.tmp"))
+    # a later comparison of the newest run reaches the label's copy; of another run, not
+    (late / "comparison.json").write_text('{"of": "late"}')
+    publish_comparison(late)
+    assert (label / "comparison.json").read_text() == '{"of": "late"}'
+    (early / "comparison.json").write_text('{"of": "early, again"}')
+    publish_comparison(early)
+    assert (label / "comparison.json").read_text() == '{"of": "late"}'
+
+
+def test_files_of_the_old_layout_move_into_their_run_folder_before_a_newer_run_replaces_them(
+    tmp_path: Path,
+) -> None:
+    label = tmp_path / "benchmarks" / "same"
+    label.mkdir(parents=True)
+    old = {"run_id": "old", "started_at": "2026-01-01T09:00:00+00:00", "tasks": {}}
+    (label / "benchmark_results.json").write_text(json.dumps(old))
+    (label / "items.jsonl").write_text('{"run": "old"}\n')
+    (label / "comparison.json").write_text('{"of": "old"}')
+    new = write_run(tmp_path, "new", "2026-01-01T10:00:00+00:00")
+    assert publish_latest(new) and label_run(tmp_path) == "new"
+    kept = label / "runs" / "old"
+    assert json.loads((kept / "benchmark_results.json").read_text()) == old
+    assert (kept / "items.jsonl").read_text() == '{"run": "old"}\n'
+    assert (kept / "comparison.json").read_text() == '{"of": "old"}'

@@ -34,7 +34,7 @@ def inside(path: Path, root: Path) -> Path | None:
     try:
         resolved = path.resolve()
         return resolved if resolved.is_relative_to(root.resolve()) else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return None
 
 
