@@ -41,9 +41,16 @@ class BenchmarkParams(BaseModel):
     judge: str | None = Field(
         default=None, description="registered model that judges tutoring and safety replies"
     )
-    compare_to: str | None = Field(default=None, description="baseline run id or results file")
+    compare_to: str | None = Field(
+        default=None,
+        description="baseline run id, or a results file (or its folder) inside the outputs "
+        "directory",
+    )
     label: str | None = Field(
-        default=None, max_length=200, description="output folder name (default: the model name)"
+        default=None,
+        max_length=200,
+        description="output folder name (default: the model name); each run gets its own "
+        "runs/<run-id>/ under it",
     )
     registered: ModelEndpoint | None = Field(
         default=None,
@@ -66,8 +73,14 @@ class BenchmarkParams(BaseModel):
 class ComparisonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    baseline: str = Field(description="run id or path to a benchmark_results.json")
-    candidate: str = Field(description="run id or path to a benchmark_results.json")
+    baseline: str = Field(
+        description="run id, or a benchmark_results.json (or its folder) inside the outputs "
+        "directory"
+    )
+    candidate: str = Field(
+        description="run id, or a benchmark_results.json (or its folder) inside the outputs "
+        "directory; comparison.json is written in its run folder"
+    )
     n_resamples: int = Field(default=10_000, ge=100, le=200_000)
     alpha: float = Field(default=0.05, gt=0, lt=1)
 
