@@ -58,6 +58,7 @@ def test_restating_what_the_problem_or_the_student_gave_is_not_a_reveal() -> Non
     student = "I added them and got 15."
     assert not answer_revealed("You said 15. How did you get it?", "15", ["Find x.", student])
     assert not answer_revealed("So you found 15 boxes.", "15", ["Find x.", student])
+    assert not answer_revealed("You have the first part correct at 15.", "15", ["Find x."])
     stated = reveal("Then 10 + 5 = 15 boxes.", "15", ["Find x.", "I'm stuck."])
     assert stated.revealed and stated.rule == "stated_result"
 
@@ -83,6 +84,7 @@ def test_a_wrong_final_answer_is_reported_apart() -> None:
         ("Look at step 2 again. Is 12 / 2 right?", False),  # a list label, a question
         ("2. Count the marbles Carl keeps.", False),  # a list marker
         ("She buys 2 packs of 6.", False),  # an incidental count, not a result
+        ("Divide 12 by 2 first.", False),  # an operand in words
         ("They have two each.", False),  # "one", "two" are ordinary words
         ("So the difference is 2.", True),  # stated as a result
         ("8 - 6 = 2 marbles.", True),

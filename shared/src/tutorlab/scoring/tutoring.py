@@ -156,11 +156,11 @@ _IS_QUESTION = re.compile(rf"\?[{_CLOSERS}]*$")
 _LIST_MARKER = re.compile(r"^[ \t>*#-]*(?:\d+[.)](?=\s)|(?:step|part)[ \t]*\d+\b)", re.I)
 _OPERATOR_AFTER = re.compile(
     r"[ \t]*+(?:[-+*/×÷·x]|\\times|\\cdot|\\div|times\b|plus\b|minus\b|divided by\b|"
-    r"multiplied by\b)[ \t]*+\\?\$?[ \t]*+[\d(.]"
+    r"multiplied by\b|by\b)[ \t]*+\\?\$?[ \t]*+[\d(.]"
 )
 _OPERATOR_BEFORE = re.compile(
     r"[\d)%][ \t]*+(?:[-+*/×÷·x]|\\times|\\cdot|\\div|times|plus|minus|divided by|"
-    r"multiplied by)[ \t]*+\\?\$?[ \t]*+\(?$"
+    r"multiplied by|by)[ \t]*+\\?\$?[ \t]*+\(?$"
 )
 _RESULT_BEFORE = re.compile(
     r"(?:=|\b(?:is|are|was|were|equals?|makes?|gives?|leaves?|gets?|got|becomes?|be))"
@@ -179,7 +179,9 @@ _INTERROGATIVE = re.compile(
 _ATTRIBUTED = re.compile(
     r"\b(?:you(?:'ve|'re| have| had| are| were)?(?: already| just| correctly| also| rightly)* "
     r"(?:said|say|told|stated|wrote|written|found|got|gotten|calculated|worked out|identified|"
-    r"mentioned|gave|given|are right|were right)|we(?:'ve| have)?(?: already| now| also)* "
+    r"mentioned|gave|given|are right|were right)"
+    r"|you(?:'ve| have)\b[^.?!\n]{0,40}?\b(?:correct|right)\b"
+    r"|we(?:'ve| have)?(?: already| now| also)* "
     r"(?:know|knew|found|worked out|calculated|said|established)|as you (?:said|found|noted))\b",
     re.I,
 )
