@@ -183,6 +183,7 @@ async def test_results_written_in_the_layout_of_earlier_versions_still_load(
     for path in (label / "runs" / old["id"]).iterdir():
         path.replace(label / path.name)
     shutil.rmtree(label / "runs")
+    assert stack.settings.database_url is not None
     engine = create_engine(stack.settings.database_url)
     try:
         async with session_factory(engine)() as session:

@@ -1,4 +1,9 @@
-"""Aggregate a run's items into ``benchmark_results.json`` (and write ``items.jsonl``)."""
+"""Aggregate a run's items into ``benchmark_results.json`` (and write ``items.jsonl``).
+
+Where they go: one folder per run, ``<outputs>/benchmarks/<slug>/runs/<run-id>/``, and copies of
+the label's newest run in ``<outputs>/benchmarks/<slug>/`` (:func:`publish_latest`; see
+docs/decisions/0016-one-folder-per-run-and-confined-result-paths.md).
+"""
 
 from __future__ import annotations
 
