@@ -510,3 +510,15 @@ def test_files_of_the_old_layout_move_into_their_run_folder_before_a_newer_run_r
     assert json.loads((kept / "benchmark_results.json").read_text()) == old
     assert (kept / "items.jsonl").read_text() == '{"run": "old"}\n'
     assert (kept / "comparison.json").read_text() == '{"of": "old"}'
+
+
+def test_provenance_fields_of_the_wrong_shape_in_a_file_are_ignored() -> None:
+    baseline, candidate = paired_runs()
+    candidate.results["prompt_versions"] = ["math-boxed/2"]
+    candidate.results["dataset_checksums"] = "a" * 64
+    report = compare_sides(baseline, candidate)
+    assert report["metrics"]["gsm8k.accuracy"]["verdict"] == "improvement"
+    assert report["notes"] == [
+        "prompt versions differ for catalog (catalog/1 vs None), math_boxed (math-boxed/1 vs "
+        "None): the comparison mixes prompts"
+    ]

@@ -146,8 +146,8 @@ def compare_sides(
     notes = []
     if comparison.note:
         notes.append(comparison.note)
-    b_versions = baseline.results.get("prompt_versions", {})
-    c_versions = candidate.results.get("prompt_versions", {})
+    b_versions = _mapping(baseline, "prompt_versions")
+    c_versions = _mapping(candidate, "prompt_versions")
     differing = sorted(
         k for k in set(b_versions) | set(c_versions) if b_versions.get(k) != c_versions.get(k)
     )
@@ -157,8 +157,8 @@ def compare_sides(
             + ", ".join(f"{k} ({b_versions.get(k)} vs {c_versions.get(k)})" for k in differing)
             + ": the comparison mixes prompts"
         )
-    b_sums = baseline.results.get("dataset_checksums", {})
-    c_sums = candidate.results.get("dataset_checksums", {})
+    b_sums = _mapping(baseline, "dataset_checksums")
+    c_sums = _mapping(candidate, "dataset_checksums")
     changed = sorted(k for k in set(b_sums) & set(c_sums) if b_sums[k] != c_sums[k])
     if changed:
         notes.append(f"dataset checksums differ for {changed}: items compared by id")
@@ -186,6 +186,12 @@ def compare_sides(
         },
         **body,
     }
+
+
+def _mapping(side: RunSide, key: str) -> dict[str, Any]:
+    """A mapping field of a side's results ({} when absent, or not a mapping in a file)."""
+    value = side.results.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _rename(name: str) -> str:
