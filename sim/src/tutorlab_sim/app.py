@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -55,6 +56,45 @@ def _digest(name: str) -> str:
     return hashlib.sha256(f"{SIMULATOR}:{name}".encode()).hexdigest()
 
 
+class BodyTooLarge(Exception):
+    """A request body over ``max_body_bytes``."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (BodyTooLarge) once it passes ``limit`` bytes: at once when
+    Content-Length says so, else as the chunks arrive."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    message = f"body: larger than the {limit}-byte limit (TUTORLAB_SIM_MAX_BODY_BYTES)"
+    return JSONResponse({"error": message}, status_code=413)
+
+
+def _unauthorized(sim: Simulator, request: Request) -> JSONResponse | None:
+    """The services' rule for a control change: with a key set, ``Authorization: Bearer <key>``
+    or 401. None when the request may go on."""
+    expected = sim.config.api_key_value()
+    if not expected:
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected):
+        return None
+    return JSONResponse(
+        {"error": "missing or invalid API key: send 'Authorization: Bearer <TUTORLAB_API_KEY>'"},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def create_app(config: SimConfig | None = None) -> FastAPI:
     """Build the simulator app; the dataset mirror is loaded here, once."""
     sim = Simulator(config or SimConfig())
@@ -71,8 +111,10 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
         endpoint = "POST /api/chat" if api == "ollama" else "POST /v1/chat/completions"
         sim.stats.hit(endpoint)
         try:
-            raw = json.loads(await request.body())
-        except ValueError as exc:
+            raw = json.loads(await read_body(request, sim.config.max_body_bytes))
+        except BodyTooLarge:
+            return _too_large(sim.config.max_body_bytes)
+        except (ValueError, RecursionError) as exc:
             return _bad_request(api, BadRequest(f"body is not valid JSON: {exc}"))
         try:
             call: ChatCall = wire.parse_chat(raw)
@@ -176,15 +218,21 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
 
     @app.get("/sim/config", tags=["sim"])
     async def get_config() -> dict[str, Any]:
-        """The runtime config."""
-        return sim.config.model_dump(mode="json")
+        """The runtime config (never the API key)."""
+        return sim.config.public()
 
     @app.put("/sim/config", tags=["sim"])
     async def put_config(request: Request) -> Response:
-        """Change some config fields (the others stay); 422 names any bad field."""
+        """Change some config fields (the others stay); 422 names any bad field. With an API
+        key set (TUTORLAB_SIM_API_KEY or TUTORLAB_API_KEY), only with ``Authorization: Bearer``."""
+        refused = _unauthorized(sim, request)
+        if refused is not None:
+            return refused
         try:
-            update = json.loads(await request.body())
-        except ValueError as exc:
+            update = json.loads(await read_body(request, sim.config.max_body_bytes))
+        except BodyTooLarge:
+            return _too_large(sim.config.max_body_bytes)
+        except (ValueError, RecursionError) as exc:
             detail = [{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]
             return JSONResponse({"detail": detail}, status_code=422)
         try:
@@ -192,7 +240,7 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
         except ConfigUpdateError as exc:
             return JSONResponse({"detail": exc.errors}, status_code=422)
         sim.update(new)
-        return JSONResponse(new.model_dump(mode="json"))
+        return JSONResponse(new.public())
 
     @app.get("/sim/stats", tags=["sim"])
     async def get_stats() -> dict[str, Any]:
@@ -200,8 +248,11 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
         return sim.stats.snapshot()
 
     @app.delete("/sim/stats", tags=["sim"], status_code=204)
-    async def reset_stats() -> Response:
-        """Zero every counter."""
+    async def reset_stats(request: Request) -> Response:
+        """Zero every counter (with an API key set, only with ``Authorization: Bearer``)."""
+        refused = _unauthorized(sim, request)
+        if refused is not None:
+            return refused
         sim.stats.reset()
         return Response(status_code=204)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AnswerStyle = Literal["boxed", "hash", "answer_is", "mixed"]
 LatencyDist = Literal["fixed", "uniform", "lognormal"]
 
 #: fields ``PUT /sim/config`` may not change (they are fixed when the server starts)
-READ_ONLY_FIELDS: frozenset[str] = frozenset({"host", "port", "dataset_mirror"})
+READ_ONLY_FIELDS: frozenset[str] = frozenset({"host", "port", "dataset_mirror", "api_key"})
+#: fields ``GET /sim/config`` never shows
+SECRET_FIELDS: frozenset[str] = frozenset({"api_key"})
 
 
 class SimConfig(BaseSettings):
@@ -28,6 +30,15 @@ class SimConfig(BaseSettings):
         default=None,
         validation_alias=AliasChoices("TUTORLAB_SIM_DATASET_MIRROR", "TUTORLAB_DATASET_MIRROR"),
         description="dir with gsm8k/*.jsonl and math/*.jsonl; missing: every question is unknown",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TUTORLAB_SIM_API_KEY", "TUTORLAB_API_KEY"),
+        description="when set, PUT /sim/config and DELETE /sim/stats need "
+        "'Authorization: Bearer <key>' (the services' key and semantics); chat stays open",
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="a larger request body is a 413"
     )
     seed: int = 0
     accuracy: float = Field(default=0.8, ge=0.0, le=1.0)
@@ -48,6 +59,18 @@ class SimConfig(BaseSettings):
     retry_after_s: int = Field(default=1, ge=0)
     stream_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     fault_seed: int = 0
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    def public(self) -> dict[str, Any]:
+        """The config as ``GET /sim/config`` shows it: every field but the key."""
+        return self.model_dump(mode="json", exclude=set(SECRET_FIELDS))
+
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
 
 
 class ConfigUpdateError(ValueError):

@@ -124,6 +124,13 @@ def _compose_lines(text: str) -> tuple[dict[Path, int], list[tuple[Path, int, in
     return lines, duplicates
 
 
+def _unreadable(fmt: str, exc: RecursionError | ValueError) -> ConfigError:
+    """What the parser could not hold: nesting past the recursion limit, or a number past
+    Python's 4,300-digit int-string limit (a ValueError)."""
+    reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+    return ConfigError([ConfigProblem(field="config", message=f"invalid {fmt}: {reason}")])
+
+
 def read_source(text: str, fmt: ConfigFormat | None = None) -> SourceText:
     """Decode ``text`` (YAML or JSON; guessed from its first character when ``fmt`` is None).
 
@@ -138,16 +145,20 @@ def read_source(text: str, fmt: ConfigFormat | None = None) -> SourceText:
             raise ConfigError(
                 [ConfigProblem(field="config", message=f"invalid JSON: {exc.msg}", line=exc.lineno)]
             ) from exc
+        except (RecursionError, ValueError) as exc:
+            raise _unreadable("JSON", exc) from exc
         try:
             # JSON strings cannot hold a raw tab, so tabs are layout: YAML refuses them as
             # indentation, spaces keep every line where it was
             lines, duplicates = _compose_lines(text.replace("\t", " "))
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             lines, duplicates = {}, []
     else:
         try:
             lines, duplicates = _compose_lines(text)
             data = yaml.safe_load(text)
+        except (RecursionError, ValueError) as exc:
+            raise _unreadable("YAML", exc) from exc
         except yaml.YAMLError as exc:
             parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
             reason = " ".join(p for p in parts if p) or str(exc)

@@ -58,6 +58,35 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: far deeper than a training example needs (``messages`` is 3 levels); JSON nested much deeper
+#: exhausts the recursion of the parser or of what reads the object after it
+MAX_JSON_DEPTH = 64
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (a scalar: 0), without recursing."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _too_deep(line: int) -> Problem:
+    return Problem(
+        line=line,
+        field=None,
+        code="too_deep",
+        message=f"JSON nested more than {MAX_JSON_DEPTH} levels deep",
+    )
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str | None:
     out = ""
     for part in loc:
@@ -184,8 +213,12 @@ def _check_line(
         return [Problem(line=line, field=None, code="blank_line", message="blank line")]
     try:
         data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return [_too_deep(line)]
     except (json.JSONDecodeError, ValueError) as exc:
         return [Problem(line=line, field=None, code="invalid_json", message=f"invalid JSON: {exc}")]
+    if _depth(data) > MAX_JSON_DEPTH:
+        return [_too_deep(line)]
     if not isinstance(data, dict):
         return [
             Problem(

@@ -18,6 +18,7 @@ from tutorlab.db import create_engine, ping, session_factory
 from tutorlab.jobs.queue import ArqJobQueue, JobQueue
 from tutorlab.jobs.runtime import JobKind
 from tutorlab.jobs.store import JobStore
+from tutorlab.service.body_limit import BodyLimit
 from tutorlab.service.deps import ServiceState
 from tutorlab.service.errors import install_error_handlers
 from tutorlab.service.jobs_api import jobs_router
@@ -103,6 +104,10 @@ def create_service_app(
 
     app = FastAPI(title=spec.title, version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    prefix = str(settings.model_config.get("env_prefix", "")).upper()
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, setting=f"{prefix}MAX_BODY_BYTES"
+    )
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

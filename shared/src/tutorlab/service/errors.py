@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tutorlab.service.json_body import unreadable_json
+
 log = logging.getLogger("tutorlab.errors")
 
 
@@ -80,7 +82,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"error": summary, "detail": detail})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        unreadable = await unreadable_json(request, exc)
+        if unreadable is not None:
+            return JSONResponse(status_code=422, content=unreadable)
         detail = exc.detail
         content: dict[str, Any]
         if isinstance(detail, dict):

@@ -32,6 +32,18 @@ WaitQuery = Query(
     le=MAX_WAIT_S,
     description="long poll: answer once the job has finished, or after this many seconds",
 )
+#: the deepest a list route pages (a database refuses offsets past 64 bits with a 500)
+MAX_OFFSET = 1_000_000
+OffsetQuery = Query(default=0, ge=0, le=MAX_OFFSET, description="rows to skip")
+#: every route that submits a job takes this header: the same key and body answer the same job
+IdempotencyKeyHeader = Header(
+    default=None,
+    alias="Idempotency-Key",
+    min_length=1,
+    max_length=200,
+    description="repeat a submission safely: the same key and body answer the first job (200); "
+    "the same key with another body is a 409",
+)
 
 
 class JobSubmit(BaseModel):
@@ -100,7 +112,7 @@ def jobs_router(kinds: Mapping[str, JobKind], routes: Mapping[str, str] | None =
     async def create_job(
         body: JobSubmit,
         state: State,
-        idempotency_key: str | None = Header(default=None, max_length=200),
+        idempotency_key: str | None = IdempotencyKeyHeader,
     ) -> JSONResponse:
         """Submit a job of a kind that has no route of its own (see GET /jobs/kinds)."""
         kind = kinds.get(body.kind)
@@ -144,7 +156,7 @@ def jobs_router(kinds: Mapping[str, JobKind], routes: Mapping[str, str] | None =
         kind: str | None = None,
         status_: JobStatus | None = Query(default=None, alias="status"),
         limit: int = Query(default=50, ge=1, le=500),
-        offset: int = Query(default=0, ge=0),
+        offset: int = OffsetQuery,
     ) -> list[JobPublic]:
         jobs = await state.jobs.find(
             kind=kind, status=status_.value if status_ else None, limit=limit, offset=offset

@@ -6,12 +6,12 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.datasets.records import DATASET_SPLITS
 from tutorlab.service.deps import ApiKey, State
-from tutorlab.service.jobs_api import submit_job
+from tutorlab.service.jobs_api import IdempotencyKeyHeader, OffsetQuery, submit_job
 from tutorlab.service.responses import errors, submitted
 
 from data_service.dataset_import import DownloadParams
@@ -60,7 +60,7 @@ async def find_version(
 async def download(
     body: DownloadParams,
     state: State,
-    idempotency_key: str | None = Header(default=None, max_length=200),
+    idempotency_key: str | None = IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Import a dataset (or ``all``) from the hub or the mirror; answers the job to poll."""
     return await submit_job(
@@ -119,7 +119,7 @@ async def list_items(
     split: str,
     store: DatasetsDep,
     index: ItemsDep,
-    offset: int = Query(default=0, ge=0),
+    offset: int = OffsetQuery,
     limit: int = Query(default=20, ge=1, le=500),
     tag: str | None = Query(default=None, description="taxonomy topic id (its subtopics match)"),
     grade: int | None = Query(default=None, ge=1, le=12),

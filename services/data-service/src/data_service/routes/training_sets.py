@@ -4,18 +4,17 @@ list, show and download sets."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 from tutorlab.curriculum.validation import validate_jsonl
 from tutorlab.service.deps import ApiKey, State
 from tutorlab.service.errors import validation_detail
-from tutorlab.service.jobs_api import submit_job
+from tutorlab.service.jobs_api import IdempotencyKeyHeader, OffsetQuery, submit_job
 from tutorlab.service.responses import errors, submitted
 
 from data_service.build_jobs import SocraticBuildParams, TeacherBuildParams
@@ -125,11 +124,8 @@ async def validate(
         raise HTTPException(413, f"body: over the {settings.max_upload_bytes}-byte limit")
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json":
-        try:
-            data = json.loads(body or b"null")
-            spec = ValidatePathRequest.model_validate(data)
-        except json.JSONDecodeError as exc:
-            raise HTTPException(422, f'body: invalid JSON ({exc.msg}); send {{"path": …}}') from exc
+        try:  # pydantic's parser: no recursion or int-size error gets out of it
+            spec = ValidatePathRequest.model_validate_json(body or b"null")
         except ValidationError as exc:
             raise _invalid(exc) from exc
         path = resolve_data_path(settings.data_dir, spec.path)
@@ -150,7 +146,7 @@ async def validate(
 async def build_socratic(
     body: SocraticBuildParams,
     state: State,
-    idempotency_key: str | None = Header(default=None, max_length=200),
+    idempotency_key: str | None = IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Build hint / explain / check examples from GSM8K train (a job)."""
     return await submit_job(
@@ -166,7 +162,7 @@ async def build_socratic(
 async def build_teacher(
     body: TeacherBuildParams,
     state: State,
-    idempotency_key: str | None = Header(default=None, max_length=200),
+    idempotency_key: str | None = IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Build distillation data from a registered teacher model (a job)."""
     return await submit_job(
@@ -284,7 +280,7 @@ async def list_sets(
     sets: TrainingSetsDep,
     builder: Literal["socratic", "teacher", "upload"] | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = OffsetQuery,
 ) -> list[TrainingSetSummary]:
     """Built and uploaded sets, newest first."""
     rows = await sets.list(builder, limit, offset)

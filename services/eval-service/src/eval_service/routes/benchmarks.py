@@ -7,12 +7,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 from tutorlab.jobs.models import JobPublic, JobStatus
 from tutorlab.registry_client import RegistryError
 from tutorlab.service.deps import ApiKey, State
-from tutorlab.service.jobs_api import WaitQuery, read_job, submit_job
+from tutorlab.service.jobs_api import (
+    IdempotencyKeyHeader,
+    OffsetQuery,
+    WaitQuery,
+    read_job,
+    submit_job,
+)
 from tutorlab.service.responses import errors, submitted
 
 from eval_service.catalog import load_catalog
@@ -45,7 +51,7 @@ async def submit_benchmark(
     body: BenchmarkParams,
     state: State,
     registry: RegistryDep,
-    idempotency_key: str | None = Header(default=None, max_length=200),
+    idempotency_key: str | None = IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Queue a benchmark; poll the ``Location`` for progress, metrics so far and results."""
     try:
@@ -116,7 +122,7 @@ async def list_benchmarks(
     state: State,
     status: JobStatus | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = OffsetQuery,
 ) -> list[dict[str, Any]]:
     jobs = await state.jobs.find(
         kind=BENCHMARK, status=status.value if status else None, limit=limit, offset=offset
@@ -154,7 +160,7 @@ async def benchmark_items(
     verdict: str | None = None,
     status: str | None = Query(default=None, pattern="^(ok|error)$"),
     error: bool | None = Query(default=None, description="only failed (true) or scored (false)"),
-    offset: int = Query(default=0, ge=0),
+    offset: int = OffsetQuery,
     limit: int = Query(default=50, ge=1, le=1000),
 ) -> dict[str, Any]:
     await _run(state, run_id)

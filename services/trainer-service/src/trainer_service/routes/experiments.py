@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 from tutorlab.service.deps import State
+from tutorlab.service.jobs_api import OffsetQuery
 from tutorlab.service.responses import errors
 
 from trainer_service.deps import Settings
@@ -41,7 +42,7 @@ async def list_experiments(
     state: State,
     settings: Settings,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
+    offset: int = OffsetQuery,
 ) -> list[dict[str, Any]]:
     """Experiments, newest first: one per training run that got as far as its folder."""
     jobs = await state.jobs.find(kind=TRAINING, limit=limit, offset=offset)

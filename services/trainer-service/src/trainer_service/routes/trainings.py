@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from tutorlab.jobs.models import JobPublic, JobStatus
 from tutorlab.service.deps import ApiKey, State
-from tutorlab.service.jobs_api import WaitQuery, read_job, submit_job
+from tutorlab.service.jobs_api import (
+    IdempotencyKeyHeader,
+    OffsetQuery,
+    WaitQuery,
+    read_job,
+    submit_job,
+)
 from tutorlab.service.responses import errors, submitted
 
 from trainer_service.data_refs import DataRefError, check_data_refs
@@ -94,7 +100,7 @@ async def submit_training(
     request: Request,
     state: State,
     settings: Settings,
-    idempotency_key: str | None = Header(default=None, max_length=200),
+    idempotency_key: str | None = IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Queue a training run from a config (the body, YAML or JSON); poll the ``Location``."""
     config = await _read_config(request)
@@ -147,7 +153,7 @@ async def list_trainings(
     store: RunStoreDep,
     status: JobStatus | None = Query(default=None),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
+    offset: int = OffsetQuery,
 ) -> list[TrainingPublic]:
     """Training runs, newest first."""
     jobs = await state.jobs.find(
