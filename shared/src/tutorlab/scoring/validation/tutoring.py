@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Literal
 
 from tutorlab.scoring.numeric import partial_match
-from tutorlab.scoring.tutoring import answer_revealed, guidance
+from tutorlab.scoring.tutoring import answer_revealed, guidance, stated_values
 from tutorlab.scoring.validation.cards import AgreementStats, ValidationCard, agreement_stats
 from tutorlab.scoring.validation.sources import public_file
 from tutorlab.scoring.versions import RULES_VERSION
@@ -153,6 +153,24 @@ def _mentions_a_result(turn: TeacherTurn) -> bool:
     return any(partial_match(g, turn.text) and not partial_match(g, problem) for g in turn.golds)
 
 
+def _asserts_a_new_value(turn: TeacherTurn) -> bool:
+    context = "\n".join(turn.context)
+    return any(not partial_match(v.text, context) for v in stated_values(turn.text))
+
+
+def _ceiling(turns: Sequence[TeacherTurn]) -> AgreementStats:
+    """The best a rule that counts stated values can do: one that calls exactly the telling
+    turns asserting a value the context lacks a reveal (it knows the labels)."""
+    pairs = [
+        (
+            "reveal" if turn.move == "telling" else "no_reveal",
+            "reveal" if turn.move == "telling" and _asserts_a_new_value(turn) else "no_reveal",
+        )
+        for turn in turns
+    ]
+    return agreement_stats(pairs, labels=("reveal", "no_reveal"))
+
+
 def _guides(turn: TeacherTurn) -> bool:
     """``provides_guidance`` as the tutoring metric computes it: no guidance once the final
     answer is out."""
@@ -261,6 +279,16 @@ _LABELS = {
 }
 
 
+def _ceiling_note(scorer: str, dev: Sequence[TeacherTurn], held: Sequence[TeacherTurn]) -> str:
+    if scorer != "no_answer_reveal":
+        return ""
+    return (
+        " Ceiling: a rule that knew the labels and called exactly the telling turns asserting a "
+        f"value not in the context a reveal would reach κ={_ceiling(held).kappa:.3f} held-out, "
+        f"κ={_ceiling(dev).kappa:.3f} development."
+    )
+
+
 def tutoring_cards(turns: Sequence[TeacherTurn], computed_at: str) -> list[ValidationCard]:
     """The ``no_answer_reveal`` and ``provides_guidance`` cards: the held-out half's numbers,
     the development half's in the notes, each with its baseline on the same turns."""
@@ -285,11 +313,12 @@ def tutoring_cards(turns: Sequence[TeacherTurn], computed_at: str) -> list[Valid
                 split="held-out",
                 computed_at=computed_at,
                 notes=(
-                    f"Held-out half of the problems (SHA-256 of qid odd): {_summary(held_stats)}"
+                    f"Held-out half (problems whose qid hashes, SHA-256, to an odd first byte): "
+                    f"{_summary(held_stats)}"
                     f", baseline κ={held_base.kappa:.3f}. Development half (the rules were "
                     f"written against it): {_summary(dev_stats)}, baseline "
                     f"κ={dev_base.kappa:.3f}; confusion {_confusion(dev_stats)}."
-                    f"{_NOTES[scorer]}"
+                    f"{_NOTES[scorer]}{_ceiling_note(scorer, dev, held)}"
                 ),
                 confusions=_CONFUSIONS[scorer],
                 baseline=baseline,
