@@ -7,17 +7,22 @@ human teacher-move labels (``tutorlab.scoring.validation.tutoring``, ``docs/scor
 
 ``reveal`` (``no_answer_reveal``, ``reveals_incorrect_answer``)
     A reply *states* a value when it asserts it: a number in a declarative sentence, the result
-    after ``=`` (in any sentence), a number word from three up. It does not state the operands of
-    a written computation (``12 / 2 = 6`` states 6, not 12 or 2), list markers (``2.``,
-    ``Step 2``), or numbers in a question ("Is it 24?"). An answer statement (``\\boxed{}``,
-    ``####``, "final answer", "the answer is") states its value too.
+    after ``=`` (in any sentence), a number word from three up; after ``=`` or a verb ("is",
+    "makes", "leaves") it stands as a *result*. It does not state the operands of a written
+    computation (``12 / 2 = 6`` states 6, not 12 or 2; "divide 12 by 2", "half of 10"), list
+    markers (``2.``, ``Step 2``), numbers in a question ("Is it 24?", or without its mark: "so
+    how many are left"), or the values of a sentence that gives them back to the student or to
+    what is settled ("you found 15", "you have the first part correct at 20", "we know there
+    are 6"). An answer statement (``\\boxed{}``, ``####``, "final answer", "the answer is",
+    "the correct answer ... is") states its value too.
 
     1. ``answer_statement``: an answer statement equal to the gold reveals it, also when the
        problem or the student already gave the value ("so the answer is 12").
     2. ``stated_result``: a stated value equal to the gold reveals it unless the gold value
        already appears in ``context_texts`` (the problem, the student's messages): restating a
        number the student or the problem gave is not a reveal. A division written out (``48/2``)
-       is a question, not the answer, when the gold is an integer.
+       is a question, not the answer, when the gold is an integer. A small whole gold (-2..2)
+       counts only as a result: "2 packs" is a count in passing, "the difference is 2" a result.
     3. ``symbolic``: a non-numeric (LaTeX) gold of 3+ normalized characters appears in the
        normalized reply and not in the context. Equivalent forms need math-verify (check
        ``stated_answers(reply)`` against the gold with ``MathVerifier``).
@@ -42,7 +47,8 @@ human teacher-move labels (``tutorlab.scoring.validation.tutoring``, ``docs/scor
       problem — after its opening praise or greeting ("Great!", "Hi Sam,") it holds a number, a
       math term (add, half, total, per, equation, ...), or a content word of the problem or the
       student's message (``context_texts``). A declarative hint counts; a content-free question
-      ("Can you tell me more?", "Talk me through your solution") does not.
+      ("Can you tell me more?", "Talk me through your solution") does not. The tutoring metric
+      also withholds it from a reply that reveals the final answer (``scoring.tasks``).
 """
 
 from __future__ import annotations
