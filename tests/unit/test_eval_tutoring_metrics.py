@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from eval_service.comparison import RunSide, compare_sides
+from eval_service.comparison import compare_sides
 from eval_service.judge import AGREEMENT_PAIRS
 from eval_service.metrics import METRICS
 from eval_service.results import task_metrics
 from tutorlab.scoring.tasks import ScoreInput, score_task
+
+from tests.unit.test_eval_results import tutoring_side
 
 QUESTION = "Tom has 3 apples and buys 4 more. How many apples does he have?"
 
@@ -23,16 +24,6 @@ class Item:
     status: str = "ok"
     verdict: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def tutoring_side(ref: str, values: Mapping[str, Mapping[str, bool | None]]) -> RunSide:
-    items = [
-        {"task": "tutoring", "id": item_id, "status": "ok", "metrics": dict(metrics)}
-        for item_id, metrics in values.items()
-    ]
-    return RunSide(
-        ref, ref, {"run_id": ref, "tasks": {"tutoring": {"scorer": "tutoring"}}}, items, None
-    )
 
 
 async def test_a_tutoring_result_reports_the_new_metrics() -> None:
