@@ -1,9 +1,11 @@
-"""Faults in scoring for tests: a scorer that raises on a marked reply, and a model transport
-that replaces chosen replies (a 5,000-digit number, the marked reply) on their way back."""
+"""Faults in scoring for tests: a scorer that raises on a marked reply, one that takes seconds
+of CPU on another, and a model transport that replaces chosen replies (a 5,000-digit number, a
+marked reply) on their way back."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,9 @@ from tutorlab.scoring.verdicts import MathVerdict
 
 #: a reply holding this makes the math rules raise under ``raising_scorer``
 BOOM = "this reply makes the scorer raise"
+#: a reply holding this takes the math rules ``SLOW_S`` seconds of CPU under ``slow_scorer``
+SLOW = "this reply takes the scorer seconds"
+SLOW_S = 3.0
 #: past Python's int-string limit (4,300 digits): once raised deep in number parsing
 HUGE_NUMBER = "9" * 5000
 
@@ -26,6 +31,22 @@ def raising_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
     def score(gold: str, response: str, **options: Any) -> MathVerdict:
         if BOOM in response:
             raise RuntimeError("rule exploded")
+        return real(gold, response, **options)
+
+    monkeypatch.setattr(verdicts, "score_math_response", score)
+
+
+@pytest.fixture
+def slow_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The math rules spend ``SLOW_S`` seconds of CPU (Python code, as a slow rule would) on a
+    reply holding ``SLOW``."""
+    real = verdicts.score_math_response
+
+    def score(gold: str, response: str, **options: Any) -> MathVerdict:
+        if SLOW in response:
+            deadline = time.monotonic() + SLOW_S
+            while time.monotonic() < deadline:
+                pass
         return real(gold, response, **options)
 
     monkeypatch.setattr(verdicts, "score_math_response", score)

@@ -1,23 +1,34 @@
 """One bad reply never fails a benchmark run (decision 0018), through the real job: eval-service,
-an arq worker on the real Redis and SQLite, tutor-api and the simulator over ASGI, with two of
-the simulator's replies replaced on their way back (a 5,000-digit number, and a reply the math
-rules raise on)."""
+an arq worker on the real Redis and SQLite, tutor-api and the simulator over ASGI, with some of
+the simulator's replies replaced on their way back (a 5,000-digit number, a reply the math rules
+raise on, one they take seconds over)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from tutorlab.jobs.store import JobStore
 
 from tests.integration.eval_support import MODEL, EvalStack, eval_stack, results_of
-from tests.scoring_faults import BOOM, HUGE_NUMBER, ReplacingReplies, raising_scorer
+from tests.scoring_faults import (
+    BOOM,
+    HUGE_NUMBER,
+    SLOW,
+    SLOW_S,
+    ReplacingReplies,
+    raising_scorer,
+    slow_scorer,
+)
 from tests.support import run_worker
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["raising_scorer"]  # a fixture, used by name
+__all__ = ["raising_scorer", "slow_scorer"]  # fixtures, used by name
 
 
 @pytest.fixture
@@ -57,3 +68,30 @@ async def test_a_reply_that_breaks_scoring_is_that_items_error_and_the_run_compl
     assert accuracy["n"] == 11 and round(accuracy["mean"] * 11) == 10
     lines = Path(run["result"]["items_path"]).read_text().splitlines()
     assert sorted(json.loads(line)["status"] for line in lines) == ["error"] + ["ok"] * 11
+
+
+async def test_the_job_keeps_its_heartbeat_while_a_slow_reply_is_scored(
+    stack: EvalStack, slow_scorer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beats: list[float] = []
+    real = JobStore.heartbeat
+
+    async def heartbeat(self: JobStore, job_id: str, worker_id: str) -> bool:
+        beats.append(time.monotonic())
+        return await real(self, job_id, worker_id)
+
+    monkeypatch.setattr(JobStore, "heartbeat", heartbeat)
+    stack.sim_transport = ReplacingReplies(stack.sim_transport, [f"{SLOW}. \\boxed{{1}}"])
+    run_id = await stack.submit(
+        {"model": MODEL, "tasks": ["gsm8k"], "limit": 6, "seed": 5, "no_cache": True}
+    )
+    started = time.monotonic()
+    await run_worker(stack.worker())
+    run = await stack.get(run_id)
+    assert run["status"] == "succeeded" and run["attempts"] == 1, run
+    assert time.monotonic() - started > SLOW_S  # the slow reply was scored in this run
+    gaps = [later - earlier for earlier, later in pairwise(beats)]
+    # every 0.2 s, with room for a loaded machine; on the event loop the scoring stopped them
+    # for its 3 s, past the 1 s after which the job counts as its worker's death
+    assert len(beats) >= SLOW_S / stack.settings.job_heartbeat_s / 2, beats
+    assert max(gaps) < stack.settings.job_stale_after_s, f"heartbeats {max(gaps):.2f}s apart"

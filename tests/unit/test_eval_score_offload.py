@@ -8,7 +8,6 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -16,15 +15,14 @@ from eval_service.app import create_app
 from eval_service.config import EvalServiceSettings
 from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.migrations import upgrade
-from tutorlab.scoring import verdicts
 from tutorlab.scoring.tasks import TASK_SCORERS
-from tutorlab.scoring.verdicts import MathVerdict
 from tutorlab.service.runner import version_table
 
+from tests.scoring_faults import SLOW, slow_scorer
 from tests.support import migrations_dir, serve_in_thread
 
-SLOW = "this reply takes the scorer seconds"
-SLOW_S = 3.0
+__all__ = ["slow_scorer"]  # a fixture, used by name
+
 #: a degenerate megabyte: every pattern that once made a rule scorer slow, over and over
 UNITS = ("\\boxed{", "{", "}", "#### ", "The answer is ", "\\[", "\\(", "$$", "1+2=3 ", "7" * 50)
 MEGABYTE = "".join(unit * 40 for unit in UNITS * 400)[:1_000_000]
@@ -38,21 +36,6 @@ def eval_service(tmp_path: Path, dataset_mirror: Path) -> Iterator[str]:
     settings = EvalServiceSettings(database_url=url, dataset_mirror=dataset_mirror)
     with serve_in_thread(create_app(settings, queue=InMemoryJobQueue()), "eval-service") as base:
         yield base
-
-
-@pytest.fixture
-def slow_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The math rules spend ``SLOW_S`` seconds of CPU on a reply holding ``SLOW``."""
-    real = verdicts.score_math_response
-
-    def score(gold: str, response: str, **options: Any) -> MathVerdict:
-        if SLOW in response:
-            deadline = time.monotonic() + SLOW_S
-            while time.monotonic() < deadline:
-                pass
-        return real(gold, response, **options)
-
-    monkeypatch.setattr(verdicts, "score_math_response", score)
 
 
 async def test_healthz_answers_while_score_is_busy(eval_service: str, slow_scorer: None) -> None:
