@@ -51,10 +51,13 @@ def confine(ref: str, field: str, outputs_dir: Path) -> Path:
     """The results file ``ref`` names (the file, or a folder holding ``benchmark_results.json``),
     resolved inside ``outputs_dir``; :func:`not_found` otherwise."""
     path = inside(Path(ref), outputs_dir) if ref else None
-    if path is not None and path.is_dir():
-        path = inside(path / RESULTS_FILE, outputs_dir)
-    if path is None or not path.is_file():
-        raise not_found(field, ref)
+    try:
+        if path is not None and path.is_dir():
+            path = inside(path / RESULTS_FILE, outputs_dir)
+        if path is None or not path.is_file():
+            raise not_found(field, ref)
+    except OSError as exc:  # a name the file system cannot hold (a part over 255 bytes)
+        raise not_found(field, ref) from exc
     return path
 
 

@@ -53,7 +53,11 @@ def resolve_inside(raw: str, roots: dict[str, Path]) -> Path:
         raise HTTPException(422, f"path: {raw!r} is outside {where}") from exc
     if not any(path.is_relative_to(root) for root in resolved.values()):
         raise HTTPException(422, f"path: {raw!r} is outside {where}")
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as exc:  # a name the file system cannot hold (a part over 255 bytes)
+        raise HTTPException(422, f"path: {raw!r} cannot name a file ({exc.strerror})") from exc
+    if not is_file:
         raise HTTPException(404, f"path: file {raw!r} not found under {where}")
     return path
 
