@@ -3,15 +3,21 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 REDIS_URL ?= redis://localhost:6379/0
-# The offline dataset mirror (GSM8K + MATH files). Default: the team's copy beside the checkout.
+# The offline dataset mirror (GSM8K + MATH files): the team's copy beside the checkout when there
+# is one; without a mirror `make demo` has the data-service download them from the Hugging Face hub
+ifneq ($(wildcard $(CURDIR)/../shared/datasets/gsm8k/test.jsonl),)
 TUTORLAB_DATASET_MIRROR ?= $(abspath $(CURDIR)/../shared/datasets)
+endif
+ifneq ($(TUTORLAB_DATASET_MIRROR),)
+export TUTORLAB_DATASET_MIRROR
+endif
 # Qwen3's tokenizer files for the trainer's chat template, offline: the team's copy beside the
 # checkout when there is one (else the trainer fetches the base model's from the Hugging Face hub)
 ifneq ($(wildcard $(CURDIR)/../shared/tokenizers/qwen3/tokenizer.json),)
 TRAINER_SERVICE_TOKENIZER_DIR ?= $(abspath $(CURDIR)/../shared/tokenizers/qwen3)
 export TRAINER_SERVICE_TOKENIZER_DIR
 endif
-export REDIS_URL TUTORLAB_DATASET_MIRROR
+export REDIS_URL
 
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 

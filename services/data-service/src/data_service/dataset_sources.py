@@ -22,6 +22,8 @@ import httpx
 from tutorlab.datasets.records import DATASET_SPLITS, DatasetRecord, gsm8k_record, math_record
 from tutorlab.scoring.extract import boxed_answers
 
+from data_service.math_ids import order_key, original_id
+
 Source = Literal["hub", "mirror"]
 DATASET_NAMES: tuple[str, ...] = tuple(DATASET_SPLITS)
 
@@ -147,9 +149,8 @@ def check_hub_reachable(repo: str, timeout_s: float, endpoint: str | None = None
         )
 
 
-def _hub_rows(
-    repo: str, config: str | None, split: str, cache_dir: Path, timeout_s: float
-) -> list[dict[str, Any]]:
+def hub_rows(repo: str, config: str | None, split: str, cache_dir: Path) -> list[dict[str, Any]]:
+    """Rows of one hub split, with the hub's failures as :class:`HubUnavailable`/`SourceError`."""
     try:
         return load_rows(repo, config=config, split=split, cache_dir=cache_dir)
     except Exception as exc:
@@ -179,7 +180,7 @@ def load_from_hub(name: str, split: str, cache_dir: Path, timeout_s: float) -> L
         )
 
     def rows(repo: str, config: str | None, split_name: str) -> list[dict[str, Any]]:
-        return _hub_rows(repo, config, split_name, cache_dir, timeout_s)
+        return hub_rows(repo, config, split_name, cache_dir)
 
     if name == "gsm8k":
         main = rows(*GSM8K_HUB, split)
@@ -187,10 +188,7 @@ def load_from_hub(name: str, split: str, cache_dir: Path, timeout_s: float) -> L
         records = gsm8k_records(split, main, socratic)
         detail = {"repo": GSM8K_HUB[0], "configs": ["main", "socratic"], "split": split}
     elif name == "math":
-        math_rows: list[dict[str, Any]] = []
-        for config in MATH_HUB_CONFIGS:
-            for index, row in enumerate(rows(MATH_HUB, config, split)):
-                math_rows.append(hub_math_row(row, split, config, index))
+        math_rows = hub_math_rows(split, lambda config: rows(MATH_HUB, config, split))
         records = [math_record(row) for row in math_rows]
         detail = {"repo": MATH_HUB, "configs": list(MATH_HUB_CONFIGS), "split": split}
     else:
@@ -199,15 +197,29 @@ def load_from_hub(name: str, split: str, cache_dir: Path, timeout_s: float) -> L
     return LoadedSplit(name, split, "hub", records, detail)
 
 
+def hub_math_rows(
+    split: str, config_rows: Callable[[str], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Every subject config's rows of one split in the mirror's shape and order."""
+    shaped = [
+        hub_math_row(row, split, config, index)
+        for config in MATH_HUB_CONFIGS
+        for index, row in enumerate(config_rows(config))
+    ]
+    return sorted(shaped, key=lambda row: order_key(row["unique_id"]))
+
+
 def hub_math_row(row: dict[str, Any], split: str, config: str, index: int) -> dict[str, Any]:
     """A row of EleutherAI/hendrycks_math in the mirror's shape.
 
-    That repo has no ``unique_id`` and no ``answer``: the id is ``<split>/<subject>/hub-<n>``
-    (n = the row's index in its subject config) and the answer is the solution's last ``\\boxed``.
+    That repo has no ``unique_id`` and no ``answer``: a test problem the release's id map knows
+    (:mod:`data_service.math_ids`) gets its original id, any other ``<split>/<subject>/hub-<n>``
+    (n = the row's index in its subject config); the answer is the solution's last ``\\boxed``.
     """
     boxed = boxed_answers(row.get("solution") or "")
+    known = original_id(split, config, row["problem"])
     return {
-        "unique_id": f"{split}/{config}/hub-{index}",
+        "unique_id": known or f"{split}/{config}/hub-{index}",
         "problem": row["problem"],
         "solution": row["solution"],
         "answer": boxed[-1] if boxed else None,

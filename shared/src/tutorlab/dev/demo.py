@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,19 +28,15 @@ FINAL = ("succeeded", "failed", "cancelled")
 def main() -> int:
     # a TERM (from `timeout`, a supervisor) unwinds like Ctrl-C, so the stack stops its processes
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    mirror = os.environ.get("TUTORLAB_DATASET_MIRROR")
-    if not mirror or not (Path(mirror) / "gsm8k" / "test.jsonl").is_file():
-        console.print(
-            "[red]TUTORLAB_DATASET_MIRROR must point at a directory with gsm8k/ and math/ "
-            f"JSONL files (got {mirror!r}).[/red]"
-        )
-        return 2
     home = Path(os.environ.get("TUTORLAB_HOME", "var/demo")).resolve()
+    mirror = dataset_mirror(home)
+    if isinstance(mirror, int):
+        return mirror
     ports = ports_from_env(os.environ)
     stack = Stack(
         root=home,
         redis_url=os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
-        dataset_mirror=Path(mirror),
+        dataset_mirror=mirror,
         ports=ports,
         env={"TUTORLAB_QUEUE_PREFIX": os.environ.get("TUTORLAB_QUEUE_PREFIX", "tutorlab-demo")},
     )
@@ -120,6 +117,45 @@ def main() -> int:
             return 1
         return train_and_compare(stack, headers, run_id)
     return 0
+
+
+#: ``data_service.hub_mirror``'s exit status when there is neither a mirror nor the hub
+NO_DATASET_SOURCE = 3
+
+
+def dataset_mirror(home: Path) -> Path | int:
+    """The GSM8K + MATH mirror every process reads: ``TUTORLAB_DATASET_MIRROR`` when set, else
+    one the data-service downloads from the Hugging Face hub into the demo's data directory
+    (once; later runs find it). An int is the demo's exit status when there is none."""
+    configured = os.environ.get("TUTORLAB_DATASET_MIRROR")
+    if configured:
+        if not (Path(configured) / "gsm8k" / "test.jsonl").is_file():
+            console.print(
+                "[red]TUTORLAB_DATASET_MIRROR must point at a directory with gsm8k/ and math/ "
+                f"JSONL files (got {configured!r}).[/red]"
+            )
+            return 2
+        return Path(configured)
+    data_dir = home / "var"
+    into = data_dir / "datasets"
+    console.print(
+        f"TUTORLAB_DATASET_MIRROR is not set: GSM8K and MATH from the Hugging Face hub into {into} "
+        "(downloaded once, then reused) …",
+        highlight=False,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "data_service.hub_mirror", "--into", str(into)],
+        env={**os.environ, "TUTORLAB_DATA_DIR": str(data_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        return into
+    # the data-service's own sentence, as it is (one line, no markup)
+    print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "", file=sys.stderr)
+    return 2 if done.returncode == NO_DATASET_SOURCE else 1
 
 
 #: a few SFT steps on the simulated backend: small enough for a laptop, labelled as simulated
