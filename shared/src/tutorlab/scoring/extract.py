@@ -215,30 +215,51 @@ def _cue_answers(text: str, cue: re.Pattern[str], *, last_only: bool = False) ->
 
 # --- answer candidates --------------------------------------------------------------------------
 
-#: a number written right after a single-letter variable and an operator: "w-8", "x(x-1)", "x^2"
-_AFTER_VARIABLE = re.compile(r"(?:(?<![A-Za-z\\])[A-Za-z]\s*[-+*/^(]|[\^_])\s*\{?\s*$")
 #: a coefficient or a term that goes on with a variable: "2x", "3y^2", "8 w" is not caught
 _BEFORE_VARIABLE = re.compile(r"[A-Za-z](?![A-Za-z])|\s*[-+*/]\s*[A-Za-z](?![A-Za-z])")
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t>*#-]*(?:\(?)$")
-_STEP_WORD = re.compile(r"(?:step|case|part|option|item|line|no\.)\s*$", re.IGNORECASE)
+_STEP_WORDS = frozenset({"step", "case", "part", "option", "item", "line", "no.", "#"})
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]{1,200}`", re.S)
 _QUOTED = re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|(?:^|\n)>[^\n]*")
 
 
+def _after_variable(text: str, start: int) -> bool:
+    """Whether the number at ``start`` follows a variable and an operator (``w-8``, ``x(x-1)``)
+    or is an exponent or index (``x^2``, ``a_{1}``). Character tests: this runs per number."""
+    j = start - 1
+    while j >= 0 and start - j <= 12 and text[j] in " \t{":
+        j -= 1
+    if j < 0:
+        return False
+    if text[j] in "^_":
+        return True
+    if text[j] not in "-+*/(":
+        return False
+    k = j - 1
+    while k >= 0 and text[k] in " \t":
+        k -= 1
+    if k < 0 or not (text[k].isascii() and text[k].isalpha()):
+        return False
+    return k == 0 or not (text[k - 1].isalpha() or text[k - 1] == "\\")
+
+
 def _is_candidate(text: str, token: NumberToken) -> bool:
     """Whether a number token of ``text`` can be a stated answer (module docstring)."""
-    before = text[max(0, token.start - 12) : token.start]
+    if _after_variable(text, token.start) and not token.text.startswith(("$", "\\$")):
+        return False
     after = text[token.end : token.end + 3]
-    if _AFTER_VARIABLE.search(before) and not token.text.startswith(("$", "\\$")):
+    if after and _BEFORE_VARIABLE.match(after) and not after.startswith(("e", "E")):
         return False
-    if _BEFORE_VARIABLE.match(after) and not after.startswith(("e", "E")):
-        return False
-    tail = text[token.end : token.end + 2]
-    if (tail.startswith((". ", ") ", ".\t", ")\t")) or tail in (".", ")")) and _LIST_MARKER.search(
-        before
-    ):
+    tail = after[:2]
+    before = text[max(0, token.start - 12) : token.start]
+    if (
+        tail.startswith((". ", ") ", ".\t", ")\t", ".\n", ")\n")) or tail in (".", ")")
+    ) and _LIST_MARKER.search(before):
         return False  # "1. First", "2) then"
-    return not (_STEP_WORD.search(before) and tail[:1] in (":", ".", ")", " ", ""))
+    if tail[:1] not in (":", ".", ")", " ", ""):
+        return True
+    words = before.lower().split()
+    return not (words and words[-1] in _STEP_WORDS and before[-1:].isspace())
 
 
 def _excluded_spans(text: str) -> list[tuple[int, int]]:
@@ -248,6 +269,19 @@ def _excluded_spans(text: str) -> list[tuple[int, int]]:
     spans = [(m.start(), m.end()) for m in _CODE.finditer(text)]
     spans += [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
     return spans
+
+
+def _blank(text: str) -> str:
+    """``text`` with code and quotations blanked out (lines kept)."""
+    spans = _excluded_spans(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
 
 
 def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
@@ -291,6 +325,11 @@ def _problem_values_cached(problem: str) -> frozenset[Fraction]:
 
 
 _PREPOSITION = re.compile(r"\b(?:in|for|after|over|per|every|within|each)\s+\$?$", re.IGNORECASE)
+_STATES = re.compile(
+    r"(?:\b(?:is|are|be|of|was|were|equals?|at)|=|:)\s*"
+    r"(?:(?:about|approximately|exactly|only|just|now|left)\s+)?(?:\\?\$|\\\(|\$)?\s*$",
+    re.IGNORECASE,
+)
 _NEGATED = re.compile(r"\b(?:not|no|never|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
 
 
@@ -311,13 +350,18 @@ def _pick(
         ]
         if fresh:
             found = fresh
+        # "a speed of 2 mph for the remaining 6 miles": the value the sentence states
+        stated = [c for c in found if _STATES.search(sentence[max(0, c[0] - 24) : c[0]])]
+        if stated and not any(c[2] for c in found):
+            found = stated
     _, value, is_span = found[-1]
     return value, is_span
 
 
 def _closing(text: str, problem: frozenset[Fraction]) -> tuple[str | None, bool, str]:
     """The closing sentence's answer candidate: ``(value, is_math_span, sentence)``."""
-    lines = [line for line in text[-_FALLBACK_WINDOW:].split("\n") if line.strip()]
+    window = _blank(text[-_FALLBACK_WINDOW:])
+    lines = [line for line in window.split("\n") if line.strip()]
     last_sentence = ""
     for line in reversed(lines[-_LINE_WINDOW:]):
         line = line[-_LINE_CAP:]
@@ -329,15 +373,27 @@ def _closing(text: str, problem: frozenset[Fraction]) -> tuple[str | None, bool,
             last_sentence = last_sentence or sentence.strip()
             if _NEGATED.search(_SPAN_MASK.sub(" ", sentence)):
                 continue  # "x = 14 is not a solution" states no answer
-            found = _candidates(sentence, _excluded_spans(sentence))
+            found = _candidates(sentence, [])
             if found:
                 value, is_span = _pick(sentence, found, problem)
                 return value, is_span, sentence.strip()
     return None, False, last_sentence
 
 
+def _last_sentence(text: str) -> str:
+    lines = [line for line in text[-_FALLBACK_WINDOW:].split("\n") if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1][-_LINE_CAP:]
+    masked = _SPAN_MASK.sub(lambda m: "x" * len(m.group(0)), line)
+    ends = [m.end() for m in _CLOSING_END.finditer(masked)]
+    return line[ends[-1] :].strip() if ends else line.strip()
+
+
 _SPAN_MASK = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\$[^$]+\$")
-_CLOSING_END = re.compile(r"[.!?](?=\s+[A-Z])")
+_CLOSING_END = re.compile(
+    r"[.!?](?=\s+[A-Z])|\s(?=(?:Therefore|Thus|Hence|So|Finally|In conclusion)\b)"
+)
 _EXPRESSION_MAX = 120
 _FUNCTIONS = frozenset(
     {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "pi", "sqrt", "mod"}
@@ -384,39 +440,63 @@ def _statements(text: str) -> list[tuple[int, str, ExtractionRule]]:
     return found
 
 
-def _conflict(
-    statements: list[tuple[int, str, ExtractionRule]], start: int, value: str
-) -> str | None:
-    """A value stated after the answer at ``start`` that disagrees with it."""
-    for position, other, _ in statements:
-        if position > start and not _same_value(value, other):
+def _stated(text: str) -> tuple[int, str, ExtractionRule] | None:
+    """The answer the reply states, by the cascade: ``(where it ends, value, rule)``."""
+    boxes = [
+        (end, value)
+        for _, end, content in command_arguments(text, _BOXES)
+        if (value := _tidy(unwrap_commands(content, _BOXES)))
+    ]
+    if boxes:
+        end, value = boxes[-1]
+        return end, value, "boxed"
+    for rule, cue in _CUES:
+        answers = _cue_answers(text, cue, last_only=True)
+        if answers:
+            start = max(answers)
+            return start + 1, answers[start], rule
+    return None
+
+
+def _conflict(after: str, value: str) -> str | None:
+    """A value stated in ``after`` (the text after the answer) that disagrees with it."""
+    if "answer" not in after.lower() and "#" not in after and "\\" not in after:
+        return None
+    for _, other, _ in sorted(_statements(after)):
+        if not _same_value(value, other):
             return other
     return None
 
 
 def extract_answer(
-    response: str, *, problem: str | None = None, numeric_gold: bool = True
+    response: str,
+    *,
+    problem: str | None = None,
+    numeric_gold: bool = True,
+    text_gold: bool = False,
 ) -> Extraction:
     """The final answer of ``response`` by the rule cascade in the module docstring.
 
     ``problem``: the problem's text, whose numbers the last-number rule passes over when the
-    closing sentence holds another. ``numeric_gold=False`` (the gold is text such as ``odd`` or
-    ``(C)``): the fallback is the closing sentence as text, never a number in it.
+    closing sentence holds another. ``numeric_gold=False`` (the gold is no number): the fallback
+    is a math span of the closing sentence, else that sentence as text, never a number in it;
+    ``text_gold`` (the gold is a word or a choice: ``odd``, ``(C)``): it is that sentence.
     """
     text = strip_thinking(response)
     if len(text) > SCAN_CAP:
         text = text[-SCAN_CAP:]
-    statements = _statements(text)
-    if statements:
-        priority: dict[str, int] = {"boxed": 0, "hash": 1, "final_answer": 2, "answer_is": 3}
-        best = min(priority[rule] for _, _, rule in statements)
-        start, value, rule = max(s for s in statements if priority[s[2]] == best)
-        return Extraction(value, rule, _conflict(statements, start, value))
+    stated = _stated(text)
+    if stated is not None:
+        end, value, rule = stated
+        return Extraction(value, rule, _conflict(text[end:], value))
     expression = _as_expression(text)
     if expression is not None:
         return Extraction(expression, "expression")
     values = _problem_values(problem)
     closing, is_span, sentence = _closing(text, values)
+    if text_gold:
+        sentence = _last_sentence(text)
+        return Extraction(_tidy(sentence), "final_text") if sentence else _NO_ANSWER
     if closing is not None and is_span:
         return Extraction(closing, "last_expression")
     if closing is not None and numeric_gold:

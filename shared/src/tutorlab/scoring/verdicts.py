@@ -146,7 +146,9 @@ def _text_match(gold: str, sentence: str) -> bool:
         words = normalize_answer_words(sentence)
         return re.search(rf"(?<![a-z]){re.escape(needle)}(?![a-z])", words) is not None
     haystack = normalize_answer(sentence).lower()
-    return re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", haystack) is not None
+    before = "(?<![a-z0-9])" if needle[0].isalnum() else ""
+    after = "(?![a-z0-9])" if needle[-1].isalnum() else ""
+    return re.search(before + re.escape(needle) + after, haystack) is not None
 
 
 def normalize_answer_words(text: str) -> str:
@@ -165,7 +167,9 @@ def score_math_response(
         raise ValueError(f"kind must be 'gsm8k' or 'math', got {kind!r}")
     visible = strip_thinking(response)
     numeric_gold = _is_numeric_gold(gold)
-    extraction = extract_answer(visible, problem=problem, numeric_gold=numeric_gold)
+    extraction = extract_answer(
+        visible, problem=problem, numeric_gold=numeric_gold, text_gold=_is_word(gold)
+    )
     value = extraction.value
     right = None if value is None else _right_side(value, gold)
     compared = [v for v in (value, right) if v is not None]
@@ -220,16 +224,30 @@ def _pending(
     ]
 
 
-def _score_all(items: Sequence[tuple[str, str]], kind: MathKind) -> list[MathVerdict]:
-    return [score_math_response(gold, response, kind=kind) for gold, response in items]
+def _score_all(
+    items: Sequence[tuple[str, str]], kind: MathKind, problems: Sequence[str | None] | None
+) -> list[MathVerdict]:
+    if problems is None:
+        return [score_math_response(gold, response, kind=kind) for gold, response in items]
+    if len(problems) != len(items):
+        raise ValueError(f"{len(problems)} problems for {len(items)} items")
+    return [
+        score_math_response(gold, response, kind=kind, problem=problem)
+        for (gold, response), problem in zip(items, problems, strict=True)
+    ]
 
 
 async def score_math_responses(
-    items: Sequence[tuple[str, str]], *, kind: MathKind, verifier: MathVerifier | None
+    items: Sequence[tuple[str, str]],
+    *,
+    kind: MathKind,
+    verifier: MathVerifier | None,
+    problems: Sequence[str | None] | None = None,
 ) -> list[MathVerdict]:
     """Score ``(gold, response)`` pairs; for ``kind="math"`` the pending ones go to ``verifier``
-    in one batch. Without a verifier, pending verdicts stay pending (``correct`` None)."""
-    verdicts = _score_all(items, kind)
+    in one batch. Without a verifier, pending verdicts stay pending (``correct`` None).
+    ``problems``: each item's problem text, or None (``score_math_response``)."""
+    verdicts = _score_all(items, kind, problems)
     golds = [gold for gold, _ in items]
     indexes, pairs = _pending(golds, verdicts)
     if verifier is not None and pairs:
@@ -239,10 +257,14 @@ async def score_math_responses(
 
 
 def score_math_responses_sync(
-    items: Sequence[tuple[str, str]], *, kind: MathKind, verifier: MathVerifier | None
+    items: Sequence[tuple[str, str]],
+    *,
+    kind: MathKind,
+    verifier: MathVerifier | None,
+    problems: Sequence[str | None] | None = None,
 ) -> list[MathVerdict]:
     """Blocking ``score_math_responses`` for scripts."""
-    verdicts = _score_all(items, kind)
+    verdicts = _score_all(items, kind, problems)
     golds = [gold for gold, _ in items]
     indexes, pairs = _pending(golds, verdicts)
     if verifier is not None and pairs:
