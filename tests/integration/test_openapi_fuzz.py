@@ -94,6 +94,10 @@ FAST_FAILURE: dict[str, dict[str, Any]] = {
 }
 
 
+#: POST /training-sets/validate takes the JSONL itself as the body: sent as text
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
+
+
 def _schema(name: str) -> Any:
     """The service's OpenAPI document as the app publishes it (settings do not change it)."""
     create_app, _ = SERVICES[name]
