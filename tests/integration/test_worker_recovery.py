@@ -5,6 +5,7 @@ test's own) and runs the jobs submitted while Redis was down once it is back."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,7 +30,7 @@ from tutorlab.jobs.queue import redis_settings
 from tutorlab.jobs.store import JobStore
 
 from tests.job_kinds import WAIT_PREFIX, wait_service_app, wait_worker_settings
-from tests.support import app_client, migrate, unique
+from tests.support import app_client, migrate, run_worker, unique
 
 pytestmark = pytest.mark.integration
 
@@ -349,3 +350,31 @@ async def test_worker_outlives_a_redis_restart_and_runs_what_was_submitted_meanw
             assert answer.json()["status"] == "succeeded", answer.json()
             jobs = (await client.get("/jobs", params={"limit": 10})).json()
             assert len(jobs) == 4 and all(job["attempts"] == 1 for job in jobs), jobs
+
+
+async def test_a_worker_started_while_redis_is_down_waits_for_it(
+    own_redis: RedisServer, tmp_path: Path
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'data.db'}"
+    await migrate("data-service", database_url)
+    settings = DataServiceSettings(
+        database_url=database_url, redis_url=own_redis.url, queue_prefix=unique("q")
+    )
+    await asyncio.to_thread(own_redis.stop)
+    worker = asyncio.create_task(run_worker(wait_worker_settings(settings), burst=False))
+    try:
+        async with app_client(wait_service_app(settings)) as client:
+            job = (await client.post("/jobs", json={"kind": "wait", "params": {"steps": 5}})).json()
+            await asyncio.sleep(2.0)  # a few tries at Redis
+            assert not worker.done(), worker.exception()
+            ready, report = await check_worker(wait_worker_settings(settings))
+            assert not ready and report.startswith("not ready: Redis unreachable"), report
+
+            await asyncio.to_thread(own_redis.start)
+            answer = await client.get(f"/jobs/{job['id']}", params={"wait_s": 30})
+            assert answer.json()["status"] == "succeeded", answer.json()
+            assert (await check_worker(wait_worker_settings(settings)))[0]
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker

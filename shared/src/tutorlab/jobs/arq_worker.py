@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from arq import Worker, create_pool, cron
+from arq.connections import RedisSettings
 from arq.worker import get_kwargs
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
@@ -203,10 +204,12 @@ class WakeableWorker(Worker):
         self._redis_retry_s = REDIS_RETRY_FIRST_S
 
     async def main(self) -> None:
+        # one try per round (arq's own retries would log each one): the backoff is ours
+        settings = dataclasses.replace(self.redis_settings or RedisSettings(), conn_retries=0)
         while self._pool is None:
             try:
                 self._pool = await create_pool(
-                    self.redis_settings,
+                    settings,
                     job_deserializer=self.job_deserializer,
                     job_serializer=self.job_serializer,
                     default_queue_name=self.queue_name,
