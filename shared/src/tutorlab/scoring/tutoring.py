@@ -488,9 +488,19 @@ class _Parts:
     full_solution: bool
 
 
+_MATH_CLOSERS = ("$", "\\]", "\\)")
+
+
+def _without_math(text: str) -> str:
+    """The text without its math spans; a text with no closing delimiter has none (and the span
+    search, up to 2,000 characters from every opener, is skipped)."""
+    return strip_math_spans(text) if any(c in text for c in _MATH_CLOSERS) else text
+
+
 def _guidance_parts(text: str) -> _Parts:
-    prose = _QUOTED.sub(" ", strip_math_spans(text))
-    asks_question = _QUESTION.search(prose) is not None
+    asks_question = (
+        "?" in text and _QUESTION.search(_QUOTED.sub(" ", _without_math(text))) is not None
+    )
     steps = _count_steps(text)
     states_answer = bool(boxed_answers(text)) or any(
         re.search(r"[\d\\]", answer) for answer in stated_answers(text)
