@@ -188,6 +188,36 @@ async def test_a_path_that_is_not_utf8_is_a_422(
                 assert fields(response)[0] in ("body", "path"), (route, response.text)
 
 
+@pytest.mark.parametrize("name", sorted(SERVICES))
+async def test_a_nul_in_the_path_or_query_is_a_422_naming_where(
+    name: str, service_client: Callable[..., Any]
+) -> None:
+    """No id or filter holds a NUL, and PostgreSQL refuses one in a text parameter: every
+    lookup that reached it was a 500 there (GET /jobs/a%00b, GET /jobs?kind=a%00b)."""
+    async with service_client(name) as (app, client):
+        checked = 0
+        for path, operations in app.openapi()["paths"].items():
+            for parameter in operations.get("get", {}).get("parameters", []):
+                url = path
+                for other in operations["get"]["parameters"]:
+                    if other["in"] == "path":
+                        url = url.replace("{" + other["name"] + "}", "a%00b")
+                if parameter["in"] == "path":
+                    response = await client.get(url)
+                    expected = "path"
+                elif parameter["in"] == "query" and parameter["schema"].get("type") != "integer":
+                    response = await client.get(
+                        url.replace("%00", ""), params={parameter["name"]: "a\x00b"}
+                    )
+                    expected = f"query.{parameter['name']}"
+                else:
+                    continue
+                assert response.status_code == 422, (url, parameter["name"], response.text)
+                assert fields(response) == [expected], (url, response.text)
+                checked += 1
+    assert checked >= 1
+
+
 # --- body size --------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from tutorlab.service.body_limit import BodyLimit
 from tutorlab.service.deps import ServiceState
 from tutorlab.service.errors import install_error_handlers
 from tutorlab.service.jobs_api import jobs_router
+from tutorlab.service.nul_chars import RefuseNul
 from tutorlab.service.responses import document_common_errors, errors
 from tutorlab.settings import ServiceSettings
 
@@ -108,6 +109,7 @@ def create_service_app(
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, setting=f"{prefix}MAX_BODY_BYTES"
     )
+    app.add_middleware(RefuseNul)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
