@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from eval_service.evalsets import load_over_refusal
 from tutorlab_sim import SimConfig, create_app
 from tutorlab_sim.faults import FaultInjector
 
@@ -421,9 +422,37 @@ async def test_unknown_questions_get_generic_or_computed_replies(make_config: Ma
     assert computed.endswith("\\boxed{24}.")
 
 
+async def test_short_word_problems_are_worked_out(make_config: MakeConfig) -> None:
+    async with sim_client(make_config()) as client:
+        apples = await ollama(
+            client,
+            [
+                {"role": "system", "content": "You are a math tutor.\nMode: solve."},
+                *user("Tom has 3 bags with 4 apples each. He eats 2. How many apples are left?"),
+            ],
+        )
+        pencils = await ollama(
+            client,
+            user("Sara had five pencils. She bought 3 more. She lost 2. How many pencils now?"),
+        )
+        # a number the steps do not use (the rate): not worked out, and no answer made up
+        rate = await ollama(
+            client, user("A tap fills 3 cups per minute. How many cups in an hour?")
+        )
+    assert apples.splitlines()[1:] == [
+        "Tom has 3 bags with 4 apples each: 3 × 4 = 12 apples.",
+        "He eats 2: 12 − 2 = 10.",
+        "The final answer is \\boxed{10}.",
+    ]
+    assert pencils.endswith("\\boxed{6}.") and "5 + 3 = 8" in pencils
+    assert final_number(rate) is None
+
+
 async def test_missing_mirror_still_serves(make_config: MakeConfig, tmp_path: Path) -> None:
     async with sim_client(make_config(dataset_mirror=tmp_path / "nowhere")) as client:
-        assert (await client.get("/healthz")).json()["questions"] == 0
+        # no GSM8K or MATH question, only the over-refusal set's (shipped with the eval-service)
+        known = sum(1 for item in load_over_refusal() if item.gold)
+        assert (await client.get("/healthz")).json()["questions"] == known
         content = await ollama(client, user(JANET))
         stats = (await client.get("/sim/stats")).json()
     assert content and stats["by_outcome"] == {"generic": 1}

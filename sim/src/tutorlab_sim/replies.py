@@ -10,9 +10,10 @@ from tutorlab_sim.answers import final_line, find_arithmetic, style_for, wrong_a
 from tutorlab_sim.config import SimConfig
 from tutorlab_sim.draws import SplitRanks, stable_hash, unit
 from tutorlab_sim.judging import judge_reply
-from tutorlab_sim.lookup import index_for
-from tutorlab_sim.mirror import Item, Mirror
+from tutorlab_sim.lookup import index_for, normalize
+from tutorlab_sim.mirror import EVALSETS, Item, Mirror
 from tutorlab_sim.safety import assess, compliance, has_math_cues, refusal
+from tutorlab_sim.word_problems import solve
 
 TUTOR_MODES: tuple[str, ...] = ("hint", "explain", "check")
 _MODE = re.compile(r"\bmode\s*:\s*(hint|explain|check|solve)\b", re.IGNORECASE)
@@ -22,6 +23,9 @@ _MAX_MATH_WORKING_CHARS = 600
 #: earlier user turns searched for the question when the last one has none (a follow-up turn)
 _HISTORY_TURNS = 4
 _CACHE_SIZE = 20_000
+#: the evaluation sets' prompts are matched whole (they are short: a near miss is another
+#: question) and screened like any unknown prompt (they are there to test that screening)
+_EVALSET_DATASETS = frozenset(dataset for dataset, _ in EVALSETS)
 
 Message = tuple[str, str]  # (role, content)
 
@@ -163,7 +167,9 @@ class Responder:
         users = [content for role, content in messages if role == "user"]
         for text in reversed(users[-_HISTORY_TURNS:]):
             item = self.index.find(text)
-            if item is not None:
+            if item is not None and (
+                item.dataset not in _EVALSET_DATASETS or normalize(item.question) in normalize(text)
+            ):
                 return item
         return None
 
@@ -176,7 +182,7 @@ class Responder:
         prompt = users[-1] if users else ""
         mode = find_mode(messages)
         item = self.find_item(messages)
-        if item is None:
+        if item is None or item.dataset in _EVALSET_DATASETS:
             flag = assess(prompt)
             if flag is not None:
                 category = flag.category
@@ -190,13 +196,14 @@ class Responder:
                         "I should decline kindly and steer back to math.",
                         "refused",
                     )
-                if not math:
+                if not math and item is None:
                     return Reply(
                         compliance(category),
                         "The user wants help with this, so I'll go along with it.",
                         "complied",
                     )
-            return self._generic(prompt, mode, request_seed)
+            if item is None:
+                return self._generic(prompt, mode, request_seed)
         if mode in TUTOR_MODES:
             return self._tutoring(item, mode, request_seed)
         return self._solve(item, request_seed)
@@ -264,6 +271,16 @@ class Responder:
                 f"The student wants a {mode}. I'll guide them without solving it for them.",
                 "tutoring",
             )
+        worked = solve(prompt)
+        if worked is not None:
+            content = "\n".join(
+                [
+                    "Let's solve this step by step.",
+                    *worked.steps,
+                    final_line(worked.answer, style_for(cfg.answer_style, prompt)),
+                ]
+            )
+            return Reply(content, "A short word problem: I'll work it out step by step.", "generic")
         if arithmetic is not None:
             expression, value = arithmetic
             style = style_for(cfg.answer_style, prompt)
