@@ -2,6 +2,8 @@
 invalid ones) and every answer must be documented — its status code, content type, headers and
 body — and none may be a 5xx.
 
+The simulator's document is held to the same checks, on its own server.
+
 The four services run as they do in production, wired to each other: real uvicorn servers (in
 threads), migrated SQLite files in a temporary directory, the real Redis on a queue prefix of their
 own, and the API key set and sent. No worker runs, so a submitted job stays queued.
@@ -38,6 +40,8 @@ from tutor_api.config import TutorApiSettings
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table
 from tutorlab.settings import ServiceSettings
+from tutorlab_sim.app import create_app as create_sim_app
+from tutorlab_sim.config import SimConfig
 
 from tests.support import REDIS_URL, migrations_dir, serve_in_thread, unique
 
@@ -187,3 +191,22 @@ def test_eval_service_spec_is_true(case: Any, stack: dict[str, str]) -> None:
 @FUZZ
 def test_trainer_service_spec_is_true(case: Any, stack: dict[str, str]) -> None:
     _call(case, stack["trainer-service"])
+
+
+simulator = schemathesis.openapi.from_dict(create_sim_app(SimConfig(dataset_mirror=None)).openapi())
+
+
+@pytest.fixture(scope="module")
+def sim_url(dataset_mirror: Path) -> Iterator[str]:
+    """The simulator serving over HTTP, its API key set (no faults: its default)."""
+    app = create_sim_app(SimConfig(api_key=KEY, dataset_mirror=dataset_mirror))
+    with serve_in_thread(app, "simulator") as url:
+        yield url
+
+
+#: last in the module: the fuzz's PUT /sim/config may leave any config behind (its operations
+#: run in document order, the chat routes first)
+@simulator.parametrize()
+@FUZZ
+def test_simulator_spec_is_true(case: Any, sim_url: str) -> None:
+    _call(case, sim_url)

@@ -1,7 +1,7 @@
 """What each service's OpenAPI document says about errors is what it sends: one validation shape
-for every 422 (FastAPI's own, a route's own, /score's), the API key's 401 on every operation that
-takes it, and ``stream`` on /chat a JSON boolean only. (tests/integration/test_openapi_fuzz.py
-fuzzes every operation against the documents.)"""
+for every 422 (FastAPI's own, a route's own, /score's, the simulator controls'), the API key's 401
+on every operation that takes it, and ``stream`` on /chat a JSON boolean only.
+(tests/integration/test_openapi_fuzz.py fuzzes every operation against the documents.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from tutorlab.service.responses import FieldError, ValidationErrorBody
+from tutorlab_sim import SimConfig
+from tutorlab_sim import create_app as create_sim_app
 
+from tests.support import app_client
 from tests.unit.services_support import KEY, SERVICES
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -109,3 +112,14 @@ async def test_documents_name_the_common_error_answers(
             if "{" in path:  # an id or a name that may not exist
                 assert "404" in answers, where
     assert secured > 0
+
+
+async def test_simulator_controls_answer_the_services_422() -> None:
+    app = create_sim_app(SimConfig(dataset_mirror=None))  # type: ignore[arg-type]
+    async with app_client(app) as client:
+        response = await client.put("/sim/config", json={"accuracy": 2, "no_such": 1})
+        document = (await client.get("/openapi.json")).json()
+    assert_validation_shape(response, "accuracy")
+    assert_validation_shape(response, "no_such")
+    assert {"401", "413", "422"} <= set(document["paths"]["/sim/config"]["put"]["responses"])
+    assert "requestBody" in document["paths"]["/v1/chat/completions"]["post"]

@@ -13,6 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from tutorlab_sim import ollama_api, openai_api
+from tutorlab_sim.api_docs import (
+    API_KEY,
+    chat_answers,
+    chat_body,
+    config_body,
+    control_answers,
+)
 from tutorlab_sim.config import ConfigUpdateError, SimConfig, updated_config
 from tutorlab_sim.faults import FaultInjector
 from tutorlab_sim.generation import BadRequest, ChatCall, generate, prompt_tokens
@@ -77,6 +84,15 @@ async def read_body(request: Request, limit: int) -> bytes:
 def _too_large(limit: int) -> JSONResponse:
     message = f"body: larger than the {limit}-byte limit (TUTORLAB_SIM_MAX_BODY_BYTES)"
     return JSONResponse({"error": message}, status_code=413)
+
+
+def _invalid(errors: list[dict[str, Any]]) -> JSONResponse:
+    """422 in the services' shape: ``error`` sums up, each ``detail`` entry names its field."""
+    detail = [
+        {**e, "field": ".".join(str(part) for part in e["loc"][1:]) or "body"} for e in errors
+    ]
+    summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
+    return JSONResponse({"error": summary, "detail": detail}, status_code=422)
 
 
 def _unauthorized(sim: Simulator, request: Request) -> JSONResponse | None:
@@ -153,12 +169,22 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
             body = cut_off(body)
         return Response(body, media_type=openai_api.MEDIA_JSON)
 
-    @app.post("/api/chat", tags=["ollama"])
+    @app.post(
+        "/api/chat",
+        tags=["ollama"],
+        responses=chat_answers(ollama=True),
+        openapi_extra=chat_body(ollama=True),
+    )
     async def ollama_chat(request: Request) -> Response:
         """Ollama chat (``stream`` defaults to true: NDJSON)."""
         return await chat(request, "ollama")
 
-    @app.post("/v1/chat/completions", tags=["openai"])
+    @app.post(
+        "/v1/chat/completions",
+        tags=["openai"],
+        responses=chat_answers(ollama=False),
+        openapi_extra=chat_body(ollama=False),
+    )
     async def openai_chat(request: Request) -> Response:
         """OpenAI chat completions (``stream: true``: server-sent events)."""
         return await chat(request, "openai")
@@ -221,7 +247,13 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
         """The runtime config (never the API key)."""
         return sim.config.public()
 
-    @app.put("/sim/config", tags=["sim"])
+    @app.put(
+        "/sim/config",
+        tags=["sim"],
+        dependencies=[API_KEY],
+        responses=control_answers(413, 422),
+        openapi_extra=config_body(),
+    )
     async def put_config(request: Request) -> Response:
         """Change some config fields (the others stay); 422 names any bad field. With an API
         key set (TUTORLAB_SIM_API_KEY or TUTORLAB_API_KEY), only with ``Authorization: Bearer``."""
@@ -234,11 +266,11 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
             return _too_large(sim.config.max_body_bytes)
         except (ValueError, RecursionError) as exc:
             detail = [{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]
-            return JSONResponse({"detail": detail}, status_code=422)
+            return _invalid(detail)
         try:
             new = updated_config(sim.config, update)
         except ConfigUpdateError as exc:
-            return JSONResponse({"detail": exc.errors}, status_code=422)
+            return _invalid(exc.errors)
         sim.update(new)
         return JSONResponse(new.public())
 
@@ -247,7 +279,13 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
         """Request counts by endpoint, injected fault and reply outcome."""
         return sim.stats.snapshot()
 
-    @app.delete("/sim/stats", tags=["sim"], status_code=204)
+    @app.delete(
+        "/sim/stats",
+        tags=["sim"],
+        status_code=204,
+        dependencies=[API_KEY],
+        responses=control_answers(),
+    )
     async def reset_stats(request: Request) -> Response:
         """Zero every counter (with an API key set, only with ``Authorization: Bearer``)."""
         refused = _unauthorized(sim, request)
