@@ -59,6 +59,7 @@ def test_restating_what_the_problem_or_the_student_gave_is_not_a_reveal() -> Non
     assert not answer_revealed("You said 15. How did you get it?", "15", ["Find x.", student])
     assert not answer_revealed("So you found 15 boxes.", "15", ["Find x.", student])
     assert not answer_revealed("You have the first part correct at 15.", "15", ["Find x."])
+    assert not answer_revealed("You found fifteen, good.", "15", ["Find x."])
     stated = reveal("Then 10 + 5 = 15 boxes.", "15", ["Find x.", "I'm stuck."])
     assert stated.revealed and stated.rule == "stated_result"
 

@@ -216,12 +216,9 @@ def _sentences(text: str) -> Iterator[_Sentence]:
             yield _Sentence(sentence, _IS_QUESTION.search(sentence) is not None)
 
 
-def _stated_tokens(sentence: _Sentence) -> Iterator[StatedValue]:
+def _stated_tokens(sentence: _Sentence, asks: bool) -> Iterator[StatedValue]:
     """The number tokens a sentence states (module docstring)."""
     text = sentence.text
-    asks = sentence.question or _INTERROGATIVE.search(text) is not None
-    if _ATTRIBUTED.search(text):
-        return
     marker = _LIST_MARKER.match(text)
     skip_to = marker.end() if marker else 0
     for token in find_number_tokens(text):
@@ -249,8 +246,11 @@ def stated_values(reply: str) -> list[StatedValue]:
     text = visible_text(reply)
     out: list[StatedValue] = []
     for sentence in _sentences(text):
-        out.extend(_stated_tokens(sentence))
-        if not sentence.question and not _INTERROGATIVE.search(sentence.text):
+        if _ATTRIBUTED.search(sentence.text):
+            continue  # the student's values, or what is settled, given back
+        asks = sentence.question or _INTERROGATIVE.search(sentence.text) is not None
+        out.extend(_stated_tokens(sentence, asks))
+        if not asks:
             out.extend(
                 StatedValue(str(v), False, Fraction(v))
                 for v in number_words(sentence.text)
@@ -358,7 +358,7 @@ def answer_revealed(reply: str, gold: str, context_texts: Iterable[str] = ()) ->
 # --- guidance -------------------------------------------------------------------------------------
 
 _ROLES = (
-    "user|student|human|learner|pupil|child|kid|assistant|tutor|teacher|system|ai|bot|model|"
+    "user|student|human|learner|pupil|child|kid|assistant|tutor|teacher|system|ai|bot|"
     "instructor|gpt|chatgpt"
 )
 _OTHER_SIDE = re.compile(r"user|student|human|learner|pupil|child|kid", re.I)
