@@ -68,6 +68,11 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads a JSON body itself."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 UNAUTHORIZED = _json("With an API key set: missing or invalid 'Authorization: Bearer'.", ERROR)
 TOO_LARGE = _json("The body is over max_body_bytes.", ERROR)
 
@@ -90,21 +95,14 @@ def config_body() -> dict[str, Any]:
         for name, field in schema["properties"].items()
         if name not in READ_ONLY_FIELDS and name != "api_key"
     }
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": changeable,
-                        "additionalProperties": False,
-                        **({"$defs": schema["$defs"]} if "$defs" in schema else {}),
-                    }
-                }
-            },
+    return _body(
+        {
+            "type": "object",
+            "properties": changeable,
+            "additionalProperties": False,
+            **({"$defs": schema["$defs"]} if "$defs" in schema else {}),
         }
-    }
+    )
 
 
 _MESSAGES: dict[str, Any] = {
@@ -127,20 +125,7 @@ def chat_body(*, ollama: bool) -> dict[str, Any]:
     }
     if not ollama:
         properties["max_tokens"] = {"type": "integer", "minimum": 1}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": properties,
-                        "required": ["model", "messages"],
-                    }
-                }
-            },
-        }
-    }
+    return _body({"type": "object", "properties": properties, "required": ["model", "messages"]})
 
 
 def chat_answers(*, ollama: bool) -> dict[int | str, dict[str, Any]]:
