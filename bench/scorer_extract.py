@@ -2,7 +2,8 @@
 
     uv run python bench/scorer_extract.py [--dataset ../shared/datasets/gsm8k/test.jsonl]
 
-Three shapes of a normal reply, from the GSM8K test solutions: as written (``#### N``), with the
+CPU time per reply (process time: the shared machine's load skews wall time). Three shapes
+of a normal reply, from the GSM8K test solutions: as written (``#### N``), with the
 last line as a sentence ("The answer is N."), and with it removed (the last-number fallback).
 Then degenerate replies, each of about 1 MB (thousands of ``\\boxed{``, of braces, of numbers,
 of "=" signs): the ideal is linear time, so each is printed as seconds per MB and as a ratio to
@@ -31,10 +32,10 @@ _BOUND_S_PER_MB = 2.0
 def _per_item_ns(fn: Callable[[_T], object], items: list[_T], rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
-        start = time.perf_counter_ns()
+        start = time.process_time_ns()
         for item in items:
             fn(item)
-        best = min(best, (time.perf_counter_ns() - start) / len(items))
+        best = min(best, (time.process_time_ns() - start) / len(items))
     return best
 
 

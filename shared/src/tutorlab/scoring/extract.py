@@ -49,7 +49,6 @@ from typing import Literal
 from tutorlab.scoring._latex import command_arguments, math_spans, unwrap_commands
 from tutorlab.scoring.numeric import (
     _TOKEN,
-    NumberToken,
     exact_match,
     find_number_tokens,
     numeric_equal,
@@ -191,9 +190,9 @@ def _answer_after_cue(rest: str) -> str | None:
         return None
     if len(_PROSE_WORD.findall(clause)) >= 2:
         # a sentence, not an expression: "Verna received $7.00 in change" states $7.00
-        numbers = [t for t in find_number_tokens(clause) if _is_candidate(clause, t)]
+        numbers = [t for t in _TOKEN.finditer(clause) if _is_candidate(clause, t)]
         if numbers:
-            return _tidy(numbers[-1].text)
+            return _tidy(numbers[-1].group())
     return clause
 
 
@@ -243,15 +242,16 @@ def _after_variable(text: str, start: int) -> bool:
     return k == 0 or not (text[k - 1].isalpha() or text[k - 1] == "\\")
 
 
-def _is_candidate(text: str, token: NumberToken) -> bool:
-    """Whether a number token of ``text`` can be a stated answer (module docstring)."""
-    if _after_variable(text, token.start) and not token.text.startswith(("$", "\\$")):
+def _is_candidate(text: str, token: re.Match[str]) -> bool:
+    """Whether a number token (a ``_TOKEN`` match) of ``text`` can be a stated answer."""
+    start, end = token.span()
+    if _after_variable(text, start) and not token.group().startswith(("$", "\\$")):
         return False
-    after = text[token.end : token.end + 3]
+    after = text[end : end + 3]
     if after and _BEFORE_VARIABLE.match(after) and not after.startswith(("e", "E")):
         return False
     tail = after[:2]
-    before = text[max(0, token.start - 12) : token.start]
+    before = text[max(0, start - 12) : start]
     if (
         tail.startswith((". ", ") ", ".\t", ")\t", ".\n", ")\n")) or tail in (".", ")")
     ) and _LIST_MARKER.search(before):
@@ -264,7 +264,8 @@ def _is_candidate(text: str, token: NumberToken) -> bool:
 
 def _excluded_spans(text: str) -> list[tuple[int, int]]:
     """Code and quotations: no answer candidate is read inside them."""
-    if "`" not in text and '"' not in text and "“" not in text and ">" not in text:
+    quotes = '"' in text or "“" in text or "\n>" in text or text.startswith(">")
+    if "`" not in text and not quotes:
         return []
     spans = [(m.start(), m.end()) for m in _CODE.finditer(text)]
     spans += [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
@@ -276,33 +277,39 @@ def _blank(text: str) -> str:
     spans = _excluded_spans(text)
     if not spans:
         return text
-    chars = list(text)
-    for start, end in spans:
-        for i in range(start, end):
-            if chars[i] != "\n":
-                chars[i] = " "
-    return "".join(chars)
+    kept, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            start = pos
+        kept.append(text[pos:start])
+        kept.append(_NOT_NEWLINE.sub(" ", text[start:end]))
+        pos = max(pos, end)
+    kept.append(text[pos:])
+    return "".join(kept)
+
+
+_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
     return any(start <= position < end for start, end in spans)
 
 
-def _candidates(text: str, excluded: list[tuple[int, int]]) -> list[tuple[int, str, bool]]:
+def _candidates(text: str) -> list[tuple[int, str, bool]]:
     """Answer candidates of ``text`` left to right: ``(start, text, is_math_span)``."""
     found: list[tuple[int, str, bool]] = []
-    spans = math_spans(text)
+    spans = math_spans(text) if "$" in text or "\\" in text else []
     for start, _, content in spans:
         value = _tidy(content)
-        if _inside(start, excluded) or not _MEANINGFUL.search(value):
+        if _MEANINGFUL.search(value):
+            found.append((start, value, True))
+    for token in _TOKEN.finditer(text):
+        if spans and any(s <= token.start() < e for s, e, _ in spans):
             continue
-        found.append((start, value, True))
-    for token in find_number_tokens(text):
-        if _inside(token.start, excluded) or any(s <= token.start < e for s, e, _ in spans):
-            continue
-        if _is_candidate(text, token):
-            found.append((token.start, _tidy(token.text), False))
-    found.sort()
+        if _is_candidate(text, token) and parse_number(token.group()) is not None:
+            found.append((token.start(), _tidy(token.group()), False))
+    if spans:
+        found.sort()
     return found
 
 
@@ -373,7 +380,7 @@ def _closing(text: str, problem: frozenset[Fraction]) -> tuple[str | None, bool,
             last_sentence = last_sentence or sentence.strip()
             if _NEGATED.search(_SPAN_MASK.sub(" ", sentence)):
                 continue  # "x = 14 is not a solution" states no answer
-            found = _candidates(sentence, [])
+            found = _candidates(sentence)
             if found:
                 value, is_span = _pick(sentence, found, problem)
                 return value, is_span, sentence.strip()
@@ -503,15 +510,10 @@ def extract_answer(
         return Extraction(closing, "last_number")
     if not numeric_gold:
         return Extraction(_tidy(sentence), "final_text") if sentence else _NO_ANSWER
-    tail = text[-_FALLBACK_WINDOW:]
-    excluded = _excluded_spans(tail)
-    numbers = [
-        t
-        for t in find_number_tokens(tail)
-        if not _inside(t.start, excluded) and _is_candidate(tail, t)
-    ]
-    if numbers:
-        return Extraction(_tidy(numbers[-1].text), "last_number")
+    tail = _blank(text[-_FALLBACK_WINDOW:])
+    for token in reversed(list(_TOKEN.finditer(tail))):
+        if _is_candidate(tail, token) and parse_number(token.group()) is not None:
+            return Extraction(_tidy(token.group()), "last_number")
     return _NO_ANSWER
 
 

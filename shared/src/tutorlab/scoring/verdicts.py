@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from tutorlab.scoring.extract import (
@@ -126,6 +127,7 @@ def _right_side(value: str, gold: str) -> str | None:
     return right or None
 
 
+@lru_cache(maxsize=4096)
 def _is_word(gold: str) -> bool:
     """A gold that is a word or a choice (``odd``, ``yes``, ``(C)``): text, not mathematics."""
     return normalize_answer(gold).strip("()").isalpha()
@@ -172,15 +174,18 @@ def score_math_response(
     )
     value = extraction.value
     right = None if value is None else _right_side(value, gold)
-    compared = [v for v in (value, right) if v is not None]
     if extraction.rule == "final_text":
         exact = value is not None and _text_match(gold, value)
         numeric = False
     else:
-        exact = any(exact_match(gold, v) for v in compared)
-        numeric = any(numeric_equal(gold, v) for v in compared)
+        exact = exact_match(gold, value) or (right is not None and exact_match(gold, right))
+        numeric = numeric_equal(gold, value) or (right is not None and numeric_equal(gold, right))
     contradictory = extraction.conflict is not None
-    invalid = value is None or (kind == "gsm8k" and all(parse_number(v) is None for v in compared))
+    invalid = value is None or (
+        kind == "gsm8k"
+        and parse_number(value) is None
+        and (right is None or parse_number(right) is None)
+    )
     needs_verify = (
         kind == "math"
         and not invalid
@@ -206,7 +211,9 @@ def score_math_response(
         conflict=extraction.conflict,
         exact_match=exact,
         numeric_match=numeric,
-        partial_match=partial_match(gold, visible[-SCAN_CAP:]),
+        partial_match=partial_match(
+            gold, visible if len(visible) <= SCAN_CAP else visible[-SCAN_CAP:]
+        ),
         invalid=invalid,
         needs_verify=needs_verify,
         math_verify=None,
