@@ -74,6 +74,11 @@ def test_a_wrong_final_answer_is_reported_apart() -> None:
     assert not reveal("Half of 48 is 48 / 2 = 24.", "72", [PROBLEM]).reveals_incorrect_answer
     restated = reveal("Your answer is 96. Let's check it.", "72", [PROBLEM, "My answer is 96."])
     assert not restated.reveals_incorrect_answer
+    denied = reveal("Add again: the answer is NOT 70. Try once more.", "72", [PROBLEM])
+    assert not denied.reveals_incorrect_answer and denied.final_answer is None
+    assert not answer_revealed("No, the answer is not 72.", "72", [PROBLEM])
+    close = reveal("The answer is NOT 70, but you are close. Add again?", "72", [PROBLEM])
+    assert not close.reveals_incorrect_answer
     right = reveal("The answer is 72.", "72", [PROBLEM])
     assert right.revealed and not right.reveals_incorrect_answer
 

@@ -173,6 +173,8 @@ _RESULT_BEFORE = re.compile(
     r"[ \t]*+\\?\$?[ \t]*+$",
     re.I,
 )
+# "the answer is not 70", "it isn't 40": a value named only to be denied
+_DENIED_BEFORE = re.compile(r"\b(?:not|isn't|n't be)[ \t*]*+\\?\$?[ \t]*+$", re.I)
 _WORDED_OPERATION = re.compile(r"\b(?:half|third|quarter|double|twice) of[ \t]*+$", re.I)
 # a question asked without "?" ("so how many are left")
 _INTERROGATIVE = re.compile(
@@ -228,7 +230,7 @@ def _stated_tokens(sentence: _Sentence, asks: bool) -> Iterator[StatedValue]:
         if before.rstrip().endswith("="):
             # a computation's result: stated, in a question too
             yield StatedValue(token.text, True, token.value, token.is_ratio)
-        elif asks:
+        elif asks or _DENIED_BEFORE.search(before):
             continue
         elif (
             _OPERATOR_BEFORE.search(before)
@@ -294,14 +296,23 @@ _VERDICT_CUE = re.compile(
 _CUE_READ = 40  # characters read after a cue for its number
 
 
+_DENIAL = re.compile(r"^[ \t*]*+(?:not|isn't)\b", re.I)
+
+
 def _answer_statements(text: str) -> list[str]:
-    """``stated_answers`` and the numbers a "correct answer ... is" statement gives."""
+    """``stated_answers`` and the numbers a "correct answer ... is" statement gives, without
+    the ones the reply denies ("the answer is NOT 70")."""
     answers = stated_answers(text)
     for cue in _VERDICT_CUE.finditer(text):
         tokens = find_number_tokens(text[cue.end() : cue.end() + _CUE_READ])
         if tokens:
             answers.append(tokens[0].text)
-    return answers
+    denied = {
+        a
+        for a in set(answers)
+        if _DENIAL.match(a) or re.search(rf"\b(?:not|isn't)[ \t*]++{re.escape(a)}", text, re.I)
+    }
+    return [a for a in answers if a not in denied] if denied else answers
 
 
 def _same(gold: str, value: str) -> bool:
