@@ -107,7 +107,7 @@ async def activate_model(name: str, registry: RegistryDep) -> ModelEndpoint:
         raise HTTPException(404, str(exc)) from exc
 
 
-@router.post("/{name}/probe", dependencies=[ApiKey], responses=errors(404))
+@router.post("/{name}/probe", dependencies=[ApiKey], responses=errors(404, 409))
 async def probe_model(name: str, registry: RegistryDep, clients: ClientsDep) -> ProbeResult:
     """Reachability (the model list) and a one-token chat. ``ok`` says whether both worked."""
     try:
