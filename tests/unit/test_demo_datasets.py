@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from data_service.dataset_sources import load_from_mirror
-from data_service.hub_mirror import EXIT_NO_SOURCE, no_source_sentence
+from data_service.hub_mirror import EXIT_NO_SOURCE, no_source_sentence, wait_for
 from data_service.math_ids import order_key
 from tutorlab.datasets.mirror import load_mirror as eval_mirror
 from tutorlab.dev import demo
@@ -241,3 +241,14 @@ def test_a_complete_mirror_is_kept_and_a_copy_replaces_a_cut_one(
     assert none.returncode == EXIT_NO_SOURCE
     assert none.stderr.strip() == no_source_sentence("HF_HUB_OFFLINE is set")
     assert not empty.exists()
+
+
+def test_waiting_for_the_mirror_ends_when_it_is_complete_or_says_who_writes_it(
+    tmp_path: Path, dataset_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Kubernetes simulator's init container: it only waits (the `datasets` Job writes)."""
+    assert wait_for(tmp_path / "nothing", timeout_s=0.2, poll_s=0.05) == EXIT_NO_SOURCE
+    said = capsys.readouterr().err.strip()
+    assert said.startswith(f"No dataset mirror at {tmp_path / 'nothing'} after 0 s")
+    assert "the `datasets` Job" in said and "gsm8k/ and math/" in said
+    assert wait_for(dataset_mirror, timeout_s=0) == 0

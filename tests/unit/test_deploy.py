@@ -247,6 +247,7 @@ def test_compose_has_every_part_of_the_stack() -> None:
         *(case.name for case in SERVICES),
         *WORKERS,
         "simulator",
+        "datasets",
         "ollama",
         "ollama-pull",
     }
@@ -359,9 +360,13 @@ def test_compose_dependencies_exist_and_wait_for_health() -> None:
                 )
 
 
+#: compose services that run once and exit
+ONE_SHOTS = ("ollama-pull", "datasets")
+
+
 def test_compose_long_running_services_have_healthchecks_and_restart() -> None:
     for name, service in compose_services().items():
-        if name == "ollama-pull":
+        if name in ONE_SHOTS:
             assert service["restart"] == "no", "a one-shot job must not restart forever"
             continue
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
@@ -411,6 +416,48 @@ def test_compose_tutorlab_containers_share_data_and_mount_the_mirror_read_only()
         if name == "simulator":
             continue
         assert any(m[0] in named_volumes and m[1] == "/var/lib/tutorlab" for m in mounts), name
+
+
+def hub_mirror_args(argv: list[str]) -> dict[str, str]:
+    """The options of a ``python -m data_service.hub_mirror`` command (the module must exist)."""
+    assert argv[:3] == ["python", "-m", "data_service.hub_mirror"], argv
+    assert callable(importlib.import_module("data_service.hub_mirror").main)
+    options = argv[3:]
+    return dict(zip(options[::2], options[1::2], strict=True))
+
+
+def test_compose_datasets_one_shot_fills_the_volume_the_others_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No silent empty mount: every TutorLab container starts only after the `datasets` one-shot
+    has filled the volume they mount at /datasets (a copy of the host mirror, else the hub)."""
+    services = compose_services()
+    one_shot = services["datasets"]
+    args = hub_mirror_args(command(one_shot))
+    assert args == {"--into": "/datasets", "--from": "/mirror"}
+    mounts = {m[1]: m for m in (interpolate(v).split(":") for v in one_shot["volumes"])}
+    volume = mounts["/datasets"][0]
+    assert volume in compose()["volumes"] and mounts["/datasets"][2:] == [], "written: rw"
+    host = mounts["/mirror"]
+    assert host[2:] == ["ro"] and (REPO / host[0]).is_dir(), "the default host folder exists"
+    assert (REPO / host[0] / "README.md").is_file()
+    # the hub cache: under the data directory, on the shared data volume
+    isolated_env(monkeypatch, compose_env("datasets"))
+    from data_service.config import DataServiceSettings
+
+    cache = DataServiceSettings().resolved_hf_cache_dir
+    assert mounts["/var/lib/tutorlab"][0] == "tutorlab-data"
+    assert cache.is_relative_to("/var/lib/tutorlab")
+    for name in [*SERVICE_IDS, *WORKERS, "simulator"]:
+        service = services[name]
+        assert depends_on(service)["datasets"]["condition"] == "service_completed_successfully"
+        mirror = [interpolate(v).split(":") for v in service["volumes"]]
+        assert [volume, "/datasets", "ro"] in mirror, name
+    # the image makes /datasets its user's, so the named volume starts writable for it
+    chown = next(
+        body for kind, body in dockerfile_instructions() if kind == "RUN" and "chown" in body
+    )
+    assert "/datasets" in chown.split("chown", 1)[1]
 
 
 SECRET_NAME = re.compile(r"KEY|PASSWORD|SECRET|TOKEN", re.IGNORECASE)
@@ -702,6 +749,35 @@ def test_k8s_simulator_deployment_probes_healthz_on_its_port() -> None:
         assert container[probe]["httpGet"]["path"] == "/healthz"
         assert probe_port(container, container[probe]) == port
     assert docs[("Service", "simulator")]["spec"]["ports"][0]["port"] == port
+
+
+def test_k8s_datasets_job_writes_the_folder_the_pods_mount_and_the_simulator_waits() -> None:
+    docs = base_manifests()
+    job = docs[("Job", "datasets")]
+    spec = job["spec"]["template"]["spec"]
+    assert spec["restartPolicy"] == "Never" and spec["enableServiceLinks"] is False
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    (container,) = spec["containers"]
+    args = hub_mirror_args(container["command"])
+    data = next(m for m in container["volumeMounts"] if m["name"] == "data")
+    assert "subPath" not in data and not data.get("readOnly")
+    # the Job writes <volume>/datasets: the subPath every pod mounts read-only at /datasets
+    assert args == {"--into": f"{data['mountPath']}/datasets"}
+    config = docs[("ConfigMap", "tutorlab-config")]["data"]
+    assert config["TUTORLAB_DATA_DIR"].startswith(data["mountPath"] + "/"), "cache on the volume"
+    for (kind, name), doc in docs.items():
+        if kind != "Deployment":
+            continue
+        for pod_container in [
+            *pod_spec(doc)["containers"],
+            *pod_spec(doc).get("initContainers", []),
+        ]:
+            for mount in pod_container.get("volumeMounts", []):
+                if mount["mountPath"] == "/datasets":
+                    assert mount["subPath"] == "datasets" and mount["readOnly"] is True, name
+    (wait,) = pod_spec(docs[("Deployment", "simulator")])["initContainers"]
+    assert hub_mirror_args(wait["command"])["--into"] == "/datasets"
+    assert float(hub_mirror_args(wait["command"])["--wait"]) >= 600
 
 
 def test_k8s_base_has_every_tutorlab_process_and_a_namespace() -> None:

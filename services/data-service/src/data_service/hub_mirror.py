@@ -7,7 +7,8 @@ data-service's hub path (:mod:`data_service.dataset_sources`: the canonical repo
 ``math/math500_ids.txt``, and ``SOURCE.json`` saying where each file came from. Every process
 then reads that directory as ``TUTORLAB_DATASET_MIRROR``: the simulator, the eval-service's
 mirror path, the data-service's ``source=mirror`` import. ``make demo``, the compose
-``datasets`` one-shot and the Kubernetes ``datasets`` Job run it.
+``datasets`` one-shot and the Kubernetes ``datasets`` Job run it; ``--wait`` only waits for
+the mirror (the simulator's Kubernetes init container: it reads its questions once, at start).
 
 The directory is written beside its target and renamed into place when complete, so a cut
 download never looks like a mirror; a complete one is kept. ``--from DIR`` copies an existing
@@ -25,6 +26,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,22 @@ def _publish(into: Path, files: dict[str, Any], provenance: dict[str, Any]) -> P
     return into
 
 
+def wait_for(into: Path, timeout_s: float, poll_s: float = 2.0) -> int:
+    """0 once ``into`` is a complete mirror, else :data:`EXIT_NO_SOURCE` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not is_complete(into):
+        if time.monotonic() >= deadline:
+            print(
+                f"No dataset mirror at {into} after {timeout_s:.0f} s: it is written by "
+                "`python -m data_service.hub_mirror` (Kubernetes: the `datasets` Job, see its "
+                "log) or copied there from a folder with gsm8k/ and math/ JSONL files.",
+                file=sys.stderr,
+            )
+            return EXIT_NO_SOURCE
+        time.sleep(poll_s)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m data_service.hub_mirror",
@@ -192,9 +210,17 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="copy this mirror when it has the files, instead of downloading",
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="write nothing: wait up to SECONDS until another process has written the mirror",
+    )
     args = parser.parse_args(argv)
     settings = DataServiceSettings()
     into: Path = args.into or settings.data_dir / "datasets"
+    if args.wait is not None:
+        return wait_for(into, args.wait)
     try:
         if args.source is not None and is_complete(args.source):
             copy_mirror(args.source, into)
