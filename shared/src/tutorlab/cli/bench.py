@@ -1,4 +1,5 @@
-"""``tutorlab bench run|list|show|compare``: benchmarks in eval-service."""
+"""``tutorlab bench …``: benchmarks in eval-service (run, list, show, items, results, cancel,
+tasks, suites, compare, comparisons, comparison)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,50 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from tutorlab.cli.http import UrlOption, client, console, request
-from tutorlab.cli.models import parse_params
+from tutorlab.cli.http import call, client, console, fail, request, url_flag, url_option
+from tutorlab.cli.jobs import print_cancelled
+from tutorlab.cli.options import (
+    JsonOption,
+    OffsetOption,
+    StatusOption,
+    WatchOption,
+    limit_option,
+    page,
+)
+from tutorlab.cli.output import announce, emit, human, table, watching
+from tutorlab.cli.params import ExtraParamOption, ParamOption, parse_params
 
 app = typer.Typer(no_args_is_help=True)
 TERMINAL = {"succeeded", "failed", "cancelled"}
+SERVICE = "eval-service"
+UrlOption = url_option(SERVICE)
+RunIdArgument = typer.Argument(..., help="benchmark run id (bench_…)")
+
+#: POST /benchmarks fields -> the flags of ``bench run`` that set them (named in its errors)
+RUN_FLAGS = {
+    "model": "--model",
+    "target": "--target",
+    "suite": "--suite",
+    "tasks": "--tasks",
+    "limit": "--limit",
+    "seed": "--seed",
+    "params": "--param",
+    "concurrency": "--concurrency",
+    "request_timeout_s": "--request-timeout",
+    "request_deadline_s": "--request-deadline",
+    "no_cache": "--no-cache",
+    "rescore": "--rescore",
+    "error_threshold": "--error-threshold",
+    "judge": "--judge",
+    "compare_to": "--compare-to",
+    "label": "--label",
+}
 
 
 def _fmt(value: Any, pct: bool = True) -> str:
@@ -42,12 +78,27 @@ def _running_accuracy(run: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def watch(run_id: str, url: str | None, interval: float = 1.0) -> dict[str, Any]:
+def _cancel_hint(run_id: str, url: str | None) -> str:
+    return f"tutorlab bench cancel {run_id}{url_flag(url)}"
+
+
+def _follow_hint(run_id: str, url: str | None) -> str:
+    return f"tutorlab bench show {run_id}{url_flag(url)} --watch"
+
+
+def watch(
+    run_id: str, url: str | None, interval: float = 1.0, bar_console: Console | None = None
+) -> dict[str, Any]:
     """Follow a run with a live bar (done/total, rate, ETA, running accuracy) until it ends.
     Each request is a long poll of ``interval`` seconds: the bar moves every interval and the
-    summary comes the moment the run ends."""
+    summary comes the moment the run ends. Ctrl-C stops the following only, and says so."""
     with (
-        client("eval-service", url) as http,
+        watching(
+            f"benchmark run {run_id}",
+            cancel=_cancel_hint(run_id, url),
+            follow=_follow_hint(run_id, url),
+        ),
+        client(SERVICE, url, timeout=interval + 60) as http,
         Progress(
             TextColumn("[bold]{task.fields[status]}"),
             BarColumn(),
@@ -55,136 +106,405 @@ def watch(run_id: str, url: str | None, interval: float = 1.0) -> dict[str, Any]
             TextColumn("{task.fields[rate]}"),
             TimeRemainingColumn(),
             TextColumn("{task.fields[acc]}"),
-            console=console,
+            console=bar_console or console,
         ) as progress,
     ):
         bar = progress.add_task(run_id, total=None, status="queued", rate="", acc="")
-        started = time.monotonic()
-        first_done: int | None = None
-        while True:
-            run: dict[str, Any] = request(
-                http, "GET", f"/benchmarks/{run_id}", params={"wait_s": interval}
-            ).json()
-            done, total = run["progress"]["done"], run["progress"]["total"]
-            if first_done is None and run["status"] == "running":
-                first_done, started = done, time.monotonic()
-            elapsed = time.monotonic() - started
-            rate = (
-                (done - (first_done or 0)) / elapsed
-                if elapsed > 0 and first_done is not None
-                else 0
-            )
-            progress.update(
-                bar,
-                completed=done,
-                total=total,
-                status=run["status"],
-                rate=f"{rate:.1f} items/s" if rate else "",
-                acc=_running_accuracy(run),
-            )
-            if run["status"] in TERMINAL:
-                return run
+        return _follow(http, run_id, interval, progress, bar)
+
+
+def _follow(
+    http: httpx.Client, run_id: str, interval: float, progress: Progress, bar: Any
+) -> dict[str, Any]:
+    started = time.monotonic()
+    first_done: int | None = None
+    while True:
+        run: dict[str, Any] = request(
+            http, "GET", f"/benchmarks/{run_id}", params={"wait_s": interval}
+        ).json()
+        done, total = run["progress"]["done"], run["progress"]["total"]
+        if first_done is None and run["status"] == "running":
+            first_done, started = done, time.monotonic()
+        elapsed = time.monotonic() - started
+        rate = (done - (first_done or 0)) / elapsed if elapsed > 0 and first_done is not None else 0
+        progress.update(
+            bar,
+            completed=done,
+            total=total,
+            status=run["status"],
+            rate=f"{rate:.1f} items/s" if rate else "",
+            acc=_running_accuracy(run),
+        )
+        if run["status"] in TERMINAL:
+            return run
 
 
 def print_summary(run: dict[str, Any]) -> None:
-    console.print(metrics_table(run.get("metrics") or {}, title=f"{run['id']} ({run['status']})"))
+    out = console
+    out.print(metrics_table(run.get("metrics") or {}, title=f"{run['id']} ({run['status']})"))
     result = run.get("result") or {}
     if result.get("results_path"):
-        console.print(f"results: {result['results_path']}")
+        out.print(f"results: {result['results_path']}", highlight=False)
     if result.get("comparison_path"):
-        console.print(f"comparison: {result['comparison_path']}")
+        out.print(f"comparison: {result['comparison_path']}", highlight=False)
     if run.get("error"):
-        console.print(f"[red]{run['error']}[/red]")
+        out.print(f"[red]{run['error']}[/red]")
+
+
+def _selection(
+    http: httpx.Client, suite: str | None, tasks: list[str]
+) -> tuple[str | None, list[str] | None]:
+    """``--suite`` and ``--tasks`` (comma-separated, repeatable) as the API's ``suite`` and
+    ``tasks``: a suite's name given alone to ``--tasks`` selects that suite, as in lm-eval."""
+    names = [name.strip() for value in tasks for name in value.split(",") if name.strip()]
+    if suite is not None or not names:
+        return suite, names or None
+    suites = request(http, "GET", "/suites").json()
+    chosen = [name for name in names if name in suites]
+    if not chosen:
+        return None, names
+    if len(names) > 1:
+        fail(
+            f"--tasks: {', '.join(chosen)} is a suite; give a suite alone "
+            "(--tasks quick, or --suite quick) or a list of tasks"
+        )
+    return chosen[0], None
 
 
 @app.command("run")
 def run(
-    model: str | None = typer.Option(None, help="registered model name"),
-    suite: str | None = typer.Option(None, help="quick | standard | comprehensive"),
-    task: list[str] = typer.Option([], help="custom task (repeatable) instead of a suite"),
-    limit: int | None = typer.Option(None, help="items per task (seeded sample)"),
-    seed: int | None = typer.Option(None),
-    target: str = typer.Option("model", help="model | tutor-api (benchmark through /chat)"),
-    compare_to: str | None = typer.Option(None, help="baseline run id or results file"),
-    concurrency: int | None = typer.Option(None, help="override the endpoint's max_concurrency"),
-    label: str | None = typer.Option(None, help="output folder name (default: model name)"),
-    no_cache: bool = typer.Option(False, help="do not reuse cached responses"),
-    rescore: bool = typer.Option(
-        False, help="score cached replies again instead of reusing an identical earlier run"
+    model: str | None = typer.Option(
+        None, help="registered model name (with --target tutor-api: its backing model)"
     ),
-    param: list[str] = typer.Option([], help="sampling override key=value (repeatable)"),
-    watch_run: bool = typer.Option(False, "--watch", help="follow progress until done"),
+    suite: str | None = typer.Option(
+        None, help="quick | standard | comprehensive (see: tutorlab bench suites)"
+    ),
+    tasks: list[str] = typer.Option(
+        [],
+        "--tasks",
+        "--task",
+        "-t",
+        help="tasks instead of a suite: a,b or repeated (see: tutorlab bench tasks); a suite's "
+        "name alone selects that suite",
+        show_default=False,
+    ),
+    limit: int | None = typer.Option(None, min=1, help="items per task (a seeded sample)"),
+    seed: int | None = typer.Option(
+        None,
+        help="seed of the --limit sample (default: the suite's, else 0); the sampling seed "
+        "is --param seed=N",
+    ),
+    target: str = typer.Option("model", help="model | tutor-api (benchmark through /chat)"),
+    judge: str | None = typer.Option(
+        None, help="registered model that also judges tutoring and safety replies"
+    ),
+    compare_to: str | None = typer.Option(
+        None, help="baseline run id or results file: compare when the run ends"
+    ),
+    concurrency: int | None = typer.Option(
+        None, min=1, max=1024, help="parallel requests (default: the endpoint's max_concurrency)"
+    ),
+    request_timeout: float | None = typer.Option(
+        None, help="seconds one request may take (default: 300)", show_default=False
+    ),
+    request_deadline: float | None = typer.Option(
+        None,
+        help="seconds an item may take over all its retries (default: 900)",
+        show_default=False,
+    ),
+    error_threshold: float | None = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help="the run fails when more than this share of items fail (default: 0.10)",
+        show_default=False,
+    ),
+    label: str | None = typer.Option(
+        None, help="output folder name (default: the model name); each run has its own folder"
+    ),
+    cache: bool = typer.Option(
+        True, "--cache/--no-cache", help="reuse cached replies to identical requests"
+    ),
+    rescore: bool = typer.Option(
+        False,
+        "--rescore",
+        help="score cached replies again instead of reusing an identical earlier run",
+    ),
+    param: list[str] = ParamOption,
+    extra_param: list[str] = ExtraParamOption,
+    watch_run: bool = WatchOption,
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
-    """Submit a benchmark."""
+    """Submit a benchmark: a suite or tasks against a registered model."""
     body: dict[str, Any] = {"target": target}
-    for key, value in {
-        "model": model,
-        "suite": suite,
-        "tasks": task or None,
-        "limit": limit,
-        "seed": seed,
-        "compare_to": compare_to,
-        "concurrency": concurrency,
-        "label": label,
-    }.items():
-        if value is not None:
-            body[key] = value
-    if no_cache:
-        body["no_cache"] = True
-    if rescore:
-        body["rescore"] = True
-    if param:
-        body["params"] = parse_params(param)
-    with client("eval-service", url) as http:
-        submitted = request(http, "POST", "/benchmarks", json=body).json()
-    console.print(f"submitted [bold]{submitted['id']}[/bold]")
+    with client(SERVICE, url) as http:
+        selected_suite, selected_tasks = _selection(http, suite, tasks)
+        for key, value in {
+            "model": model,
+            "suite": selected_suite,
+            "tasks": selected_tasks,
+            "limit": limit,
+            "seed": seed,
+            "judge": judge,
+            "compare_to": compare_to,
+            "concurrency": concurrency,
+            "request_timeout_s": request_timeout,
+            "request_deadline_s": request_deadline,
+            "error_threshold": error_threshold,
+            "label": label,
+        }.items():
+            if value is not None:
+                body[key] = value
+        if not cache:
+            body["no_cache"] = True
+        if rescore:
+            body["rescore"] = True
+        if param or extra_param:
+            body["params"] = parse_params(param, extra_param)
+        submitted = request(http, "POST", "/benchmarks", json=body, flags=RUN_FLAGS).json()
+    run_id = submitted["id"]
     if not watch_run:
+        announce(
+            submitted,
+            as_json,
+            follow=_follow_hint(run_id, url),
+            cancel=_cancel_hint(run_id, url),
+        )
         return
-    final = watch(submitted["id"], url)
-    print_summary(final)
+    human(as_json).print(f"submitted [bold]{run_id}[/bold]")
+    final = watch(run_id, url, bar_console=human(as_json))
+    emit(final, as_json, print_summary)
     if final["status"] != "succeeded":
         raise typer.Exit(1)
 
 
 @app.command("list")
-def list_runs(url: str | None = UrlOption) -> None:
-    """Recent benchmark runs."""
-    with client("eval-service", url) as http:
-        runs = request(http, "GET", "/benchmarks").json()
-    table = Table("id", "status", "model", "suite/tasks", "progress", "headline")
+def list_runs(
+    status: str | None = StatusOption,
+    limit: int = limit_option(50, 500),
+    offset: int = OffsetOption,
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Recent benchmark runs, newest first."""
+    runs = call(
+        SERVICE,
+        url,
+        "GET",
+        "/benchmarks",
+        params=page(limit, offset, status=status),
+        flags={"status": "--status"},
+    )
+    emit(runs, as_json, _print_runs)
+
+
+def _print_runs(runs: list[dict[str, Any]]) -> None:
+    rows = []
     for r in runs:
         params = r["params"]
         headline = ", ".join(f"{k} {_fmt(v)}" for k, v in (r.get("headline") or {}).items())
-        table.add_row(
-            r["id"],
-            r["status"],
-            str(params.get("model") or params.get("target")),
-            str(params.get("suite") or ",".join(params.get("tasks") or [])),
-            f"{r['progress']['done']}/{r['progress']['total'] or '?'}",
-            headline,
+        rows.append(
+            (
+                r["id"],
+                r["status"],
+                str(params.get("model") or params.get("target")),
+                str(params.get("suite") or ",".join(params.get("tasks") or [])),
+                f"{r['progress']['done']}/{r['progress']['total'] or '?'}",
+                headline,
+            )
         )
-    console.print(table)
+    console.print(table(("id", "status", "model", "suite/tasks", "progress", "headline"), rows))
 
 
 @app.command("show")
-def show(run_id: str, url: str | None = UrlOption) -> None:
-    """A run's status and metrics."""
-    with client("eval-service", url) as http:
-        print_summary(request(http, "GET", f"/benchmarks/{run_id}").json())
+def show(
+    run_id: str = RunIdArgument,
+    watch_run: bool = WatchOption,
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """A run's status and metrics (so far, while it runs)."""
+    if watch_run:
+        run = watch(run_id, url, bar_console=human(as_json))
+    else:
+        run = call(SERVICE, url, "GET", f"/benchmarks/{run_id}")
+    emit(run, as_json, print_summary)
+
+
+@app.command("items")
+def items(
+    run_id: str = RunIdArgument,
+    task: str | None = typer.Option(None, help="only this task's items"),
+    verdict: str | None = typer.Option(None, help="only this verdict (e.g. correct, incorrect)"),
+    status: str | None = typer.Option(
+        None, help="ok (scored) | error (failed: no reply, or its scoring failed)"
+    ),
+    offset: int = OffsetOption,
+    limit: int = typer.Option(50, min=1, max=1000, help="at most this many"),
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """A run's scored items: verdict, extracted answer, reply (a page; --json: every field)."""
+    found = call(
+        SERVICE,
+        url,
+        "GET",
+        f"/benchmarks/{run_id}/items",
+        params=page(limit, offset, task=task, verdict=verdict, status=status),
+        flags={"status": "--status", "offset": "--offset", "limit": "--limit"},
+    )
+    emit(found, as_json, lambda data: _print_items(run_id, data))
+
+
+def _print_items(run_id: str, found: dict[str, Any]) -> None:
+    rows = [
+        (
+            item["task"],
+            item["id"],
+            item["status"],
+            str(item.get("verdict") or ""),
+            "" if item.get("extracted") is None else str(item["extracted"]),
+            (item.get("error") or " ".join((item.get("response") or "").split()))[:120],
+        )
+        for item in found["items"]
+    ]
+    title = (
+        f"{run_id}: items {found['offset'] + 1}-{found['offset'] + len(rows)} of {found['total']}"
+        if rows
+        else f"{run_id}: no items of {found['total']} here"
+    )
+    console.print(
+        table(
+            ("task", "id", "status", "verdict", "extracted", "reply or error"),
+            rows,
+            ids=("id",),
+            title=title,
+        )
+    )
+
+
+@app.command("results")
+def results(
+    run_id: str = RunIdArgument,
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """A finished run's own benchmark_results.json (config, checksums, metrics)."""
+    emit(call(SERVICE, url, "GET", f"/benchmarks/{run_id}/results"), as_json)
+
+
+@app.command("cancel")
+def cancel(
+    run_id: str = RunIdArgument,
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Cancel a run: a queued one stops at once, a running one after the batch in flight."""
+    emit(call(SERVICE, url, "DELETE", f"/jobs/{run_id}"), as_json, print_cancelled)
+
+
+@app.command("tasks")
+def list_tasks(url: str | None = UrlOption, as_json: bool = JsonOption) -> None:
+    """The tasks a run can name: dataset, scorer, prompt version."""
+    emit(call(SERVICE, url, "GET", "/tasks"), as_json, _print_tasks)
+
+
+def _print_tasks(found: dict[str, Any]) -> None:
+    rows = []
+    for name, spec in found.items():
+        data = spec["dataset"]
+        dataset = data["name"] + (f"/{data['split']}" if data.get("split") else "")
+        rows.append((name, spec["scorer"], dataset, spec["prompt_version"], spec["description"]))
+    console.print(
+        table(("task", "scorer", "dataset", "prompt", "description"), rows, ids=("task",))
+    )
+
+
+@app.command("suites")
+def list_suites(url: str | None = UrlOption, as_json: bool = JsonOption) -> None:
+    """The suites a run can name: their tasks, items per task and seed."""
+    emit(call(SERVICE, url, "GET", "/suites"), as_json, _print_suites)
+
+
+def _print_suites(found: dict[str, Any]) -> None:
+    rows = [
+        (
+            name,
+            ", ".join(spec["tasks"]),
+            "all" if spec.get("limit") is None else str(spec["limit"]),
+            str(spec.get("seed", 0)),
+            spec.get("description", ""),
+        )
+        for name, spec in found.items()
+    ]
+    console.print(
+        table(("suite", "tasks", "items/task", "seed", "description"), rows, ids=("suite",))
+    )
 
 
 @app.command("compare")
 def compare(
     baseline: str = typer.Argument(..., help="baseline run id or results file"),
     candidate: str = typer.Argument(..., help="candidate run id or results file"),
+    resamples: int | None = typer.Option(
+        None,
+        min=100,
+        max=200_000,
+        help="bootstrap resamples for the intervals (default: 10000)",
+        show_default=False,
+    ),
+    alpha: float | None = typer.Option(
+        None, help="significance level, Holm-adjusted (default: 0.05)", show_default=False
+    ),
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Paired comparison: what improved, what regressed, and whether it is real."""
-    body = {"baseline": _ref(baseline), "candidate": _ref(candidate)}
-    with client("eval-service", url, timeout=600) as http:
-        report = request(http, "POST", "/comparisons", json=body).json()
-    print_comparison(report)
+    body: dict[str, Any] = {"baseline": _ref(baseline), "candidate": _ref(candidate)}
+    if resamples is not None:
+        body["n_resamples"] = resamples
+    if alpha is not None:
+        body["alpha"] = alpha
+    flags = {
+        "baseline": "BASELINE",
+        "candidate": "CANDIDATE",
+        "n_resamples": "--resamples",
+        "alpha": "--alpha",
+    }
+    report = call(SERVICE, url, "POST", "/comparisons", timeout=600, json=body, flags=flags)
+    emit(report, as_json, print_comparison)
+
+
+@app.command("comparisons")
+def comparisons(url: str | None = UrlOption, as_json: bool = JsonOption) -> None:
+    """Comparisons made so far, newest first (at most 200)."""
+    emit(call(SERVICE, url, "GET", "/comparisons"), as_json, _print_comparisons)
+
+
+def _print_comparisons(rows: list[dict[str, Any]]) -> None:
+    body = [
+        (
+            r["id"],
+            r["baseline"],
+            r["candidate"],
+            ", ".join((r.get("summary") or {}).get("improvement") or []) or "-",
+            ", ".join((r.get("summary") or {}).get("regression") or []) or "-",
+            r["created_at"][:19],
+        )
+        for r in rows
+    ]
+    console.print(table(("id", "baseline", "candidate", "improved", "regressed", "created"), body))
+
+
+@app.command("comparison")
+def comparison(
+    comparison_id: str = typer.Argument(..., help="comparison id (cmp_…)"),
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """One comparison's report, as ``bench compare`` printed it."""
+    emit(call(SERVICE, url, "GET", f"/comparisons/{comparison_id}"), as_json, print_comparison)
 
 
 def _ref(value: str) -> str:

@@ -15,8 +15,19 @@ import httpx
 import typer
 from rich.table import Table
 
-from tutorlab.cli.http import UrlOption, client, console, err_console, fail, request
+from tutorlab.cli.http import (
+    call,
+    client,
+    console,
+    err_console,
+    fail,
+    request,
+    url_flag,
+    url_option,
+)
 from tutorlab.cli.jobs import wait_for
+from tutorlab.cli.options import JsonOption, OffsetOption, limit_option, page
+from tutorlab.cli.output import announce, emit, emit_json, human, table
 from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.curriculum.validation import validate_jsonl
 
@@ -25,17 +36,38 @@ build_app = typer.Typer(no_args_is_help=True)
 app.add_typer(build_app, name="build", help="Build a training set (socratic | teacher).")
 
 SERVICE = "data-service"
-WaitOption = typer.Option(False, "--wait", help="wait for the job, with a progress bar")
+UrlOption = url_option(SERVICE)
+WaitOption = typer.Option(
+    False,
+    "--wait",
+    help="wait for the job, with a progress bar (Ctrl-C stops waiting only)",
+)
+NameArgument = typer.Argument(..., help="dataset: gsm8k | math | math500")
+SplitArgument = typer.Argument(..., help="split: train | test")
+SetIdArgument = typer.Argument(..., help="training set id (ts_…)")
+VersionOption = typer.Option(None, help="a version id (default: the current version)")
 
 
-def _submit(path: str, body: dict[str, Any], wait: bool, url: str | None) -> dict[str, Any]:
-    with client(SERVICE, url) as http:
-        job: dict[str, Any] = request(http, "POST", path, json=body).json()
-    console.print(f"job [bold]{job['id']}[/bold] {job['status']}")
+def _submit(
+    path: str,
+    body: dict[str, Any],
+    wait: bool,
+    url: str | None,
+    as_json: bool = False,
+    flags: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Submit a job; with ``wait``, follow it and return its final record. With ``as_json``
+    the record (submitted or final) is printed as JSON, and the rest goes to stderr."""
+    job: dict[str, Any] = call(SERVICE, url, "POST", path, json=body, flags=flags)
+    hint = f"{job['id']}{url_flag(url)}"
     if not wait:
-        console.print(f"[dim]follow it with: tutorlab jobs wait {job['id']}[/dim]")
+        follow, cancel = f"tutorlab jobs wait {hint}", f"tutorlab jobs cancel {hint}"
+        announce(job, as_json, follow=follow, cancel=cancel)
         return job
-    final = wait_for(job["id"], SERVICE)
+    human(as_json).print(f"submitted [bold]{job['id']}[/bold]")
+    final = wait_for(job["id"], SERVICE, url, bar_console=human(as_json))
+    if as_json:
+        emit_json(final)
     if final["status"] != "succeeded":
         fail(f"job {job['id']} {final['status']}: {final.get('error') or ''}")
     return final
@@ -51,33 +83,36 @@ def download(
     split: list[str] = typer.Option([], help="only this split (repeatable; default: all)"),
     wait: bool = WaitOption,
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Import a dataset into data-service (a job)."""
     body: dict[str, Any] = {"name": name, "source": source}
     if split:
         body["splits"] = split
-    job = _submit("/datasets/download", body, wait, url)
-    if job.get("result"):
-        table = Table("dataset", "split", "status", "rows", "sha256")
+    flags = {"name": "--name", "source": "--source", "splits": "--split"}
+    job = _submit("/datasets/download", body, wait, url, as_json, flags)
+    if job.get("result") and not as_json:
+        grid = Table("dataset", "split", "status", "rows", "sha256")
         for entry in job["result"]["datasets"]:
-            table.add_row(
+            grid.add_row(
                 entry["name"],
                 entry["split"],
                 entry["status"],
                 str(entry["rows"]),
                 entry["sha256"][:12],
             )
-        console.print(table)
+        console.print(grid)
 
 
 @app.command("list")
-def list_datasets(url: str | None = UrlOption) -> None:
+def list_datasets(url: str | None = UrlOption, as_json: bool = JsonOption) -> None:
     """The current version of every imported dataset split."""
-    with client(SERVICE, url) as http:
-        rows = request(http, "GET", "/datasets").json()
-    table = Table("dataset", "split", "rows", "source", "sha256", "version")
-    for row in rows:
-        table.add_row(
+    emit(call(SERVICE, url, "GET", "/datasets"), as_json, _print_datasets)
+
+
+def _print_datasets(rows: list[dict[str, Any]]) -> None:
+    body = [
+        (
             row["name"],
             row["split"],
             str(row["rows"]),
@@ -85,30 +120,56 @@ def list_datasets(url: str | None = UrlOption) -> None:
             row["sha256"][:12],
             row["id"],
         )
-    console.print(table)
+        for row in rows
+    ]
+    console.print(
+        table(("dataset", "split", "rows", "source", "sha256", "version"), body, ids=("version",))
+    )
 
 
 @app.command("show")
-def show(name: str, split: str, url: str | None = UrlOption) -> None:
+def show(
+    name: str = NameArgument,
+    split: str = SplitArgument,
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
     """A dataset split's card (counts, checksum, source, versions, taggings) as JSON."""
-    with client(SERVICE, url) as http:
-        console.print_json(data=request(http, "GET", f"/datasets/{name}/{split}").json())
+    emit(call(SERVICE, url, "GET", f"/datasets/{name}/{split}"), as_json)
+
+
+ITEM_FLAGS = {
+    "offset": "--offset",
+    "limit": "--limit",
+    "tag": "--tag",
+    "grade": "--grade",
+    "subject": "--subject",
+    "level": "--level",
+    "q": "--q",
+    "version": "--version",
+    "tagging": "--tagging",
+}
 
 
 @app.command("items")
 def items(
-    name: str,
-    split: str,
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(10, min=1, max=500),
-    tag: str | None = typer.Option(None, help="taxonomy topic id"),
-    grade: int | None = typer.Option(None, min=1, max=12),
-    subject: str | None = typer.Option(None, help="MATH subject"),
-    level: int | None = typer.Option(None, min=1, max=5),
+    name: str = NameArgument,
+    split: str = SplitArgument,
+    offset: int = OffsetOption,
+    limit: int = typer.Option(10, min=1, max=500, help="at most this many"),
+    tag: str | None = typer.Option(
+        None, help="taxonomy topic id; its subtopics match (see: tutorlab data taxonomy)"
+    ),
+    grade: int | None = typer.Option(None, min=1, max=12, help="only this grade"),
+    subject: str | None = typer.Option(None, help="MATH subject, e.g. Algebra"),
+    level: int | None = typer.Option(None, min=1, max=5, help="MATH level"),
     q: str | None = typer.Option(None, help="text search in the question"),
+    version: str | None = VersionOption,
+    tagging: str | None = typer.Option(None, help="a tagging id (default: the newest)"),
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
-    """A page of items as JSON."""
+    """A page of items with their tags, as JSON."""
     params = {
         k: v
         for k, v in {
@@ -119,29 +180,65 @@ def items(
             "subject": subject,
             "level": level,
             "q": q,
+            "version": version,
+            "tagging": tagging,
         }.items()
         if v is not None
     }
-    with client(SERVICE, url) as http:
-        page = request(http, "GET", f"/datasets/{name}/{split}/items", params=params).json()
-    console.print_json(data=page)
+    path = f"/datasets/{name}/{split}/items"
+    emit(call(SERVICE, url, "GET", path, params=params, flags=ITEM_FLAGS), as_json)
+
+
+@app.command("item")
+def item(
+    name: str = NameArgument,
+    split: str = SplitArgument,
+    item_id: str = typer.Argument(..., help="the item's id (MATH: test/algebra/1.json)"),
+    version: str | None = VersionOption,
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """One item with its tags, as JSON."""
+    params = {"version": version} if version else {}
+    path = f"/datasets/{name}/{split}/items/{item_id}"
+    emit(call(SERVICE, url, "GET", path, params=params), as_json)
+
+
+@app.command("taxonomy")
+def taxonomy(url: str | None = UrlOption, as_json: bool = JsonOption) -> None:
+    """The topic tree the tagger uses, with each topic's grade band."""
+    emit(call(SERVICE, url, "GET", "/taxonomy"), as_json, _print_taxonomy)
+
+
+def _print_taxonomy(tree: dict[str, Any]) -> None:
+    rows = [
+        (t["id"], t["name"], "-".join(str(g) for g in t["grades"][:1] + t["grades"][-1:]))
+        for t in tree["topics"]
+    ]
+    console.print(
+        table(
+            ("topic", "name", "grades"), rows, ids=("topic",), title=f"taxonomy {tree['version']}"
+        )
+    )
 
 
 @app.command("tag-dataset")
 def tag_dataset(
-    name: str,
-    split: str,
+    name: str = NameArgument,
+    split: str = SplitArgument,
     tagger: str = typer.Option("rule", help="rule | llm"),
     model: str | None = typer.Option(None, help="registered model (tagger llm)"),
     grade: int | None = typer.Option(None, min=1, max=12, help="pin every grade"),
     wait: bool = WaitOption,
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Tag every item of a dataset split in data-service (a job)."""
     body: dict[str, Any] = {"kind": "tag_dataset", "params": {"name": name, "split": split}}
     body["params"].update({"tagger": tagger, "model": model, "grade": grade})
-    job = _submit("/jobs", body, wait, url)
-    if job.get("result"):
+    flags = {"params.tagger": "--tagger", "params.model": "--model", "params.grade": "--grade"}
+    job = _submit("/jobs", body, wait, url, as_json, flags)
+    if job.get("result") and not as_json:
         console.print_json(data=job["result"]["summary"])
 
 
@@ -216,7 +313,7 @@ def validate(
     """Validate a training JSONL locally; every problem with its line number. Exit 1 if any."""
     report = validate_jsonl(file, max_tokens=max_tokens)
     if as_json:
-        console.print_json(data=report.model_dump())
+        emit_json(report.model_dump(mode="json"))
     else:
         for problem in report.problems:
             where = f" {problem.field}:" if problem.field else ""
@@ -251,15 +348,32 @@ def _common(
 
 SeedOption = typer.Option(0, help="same seed and inputs -> same set")
 EvalOption = typer.Option(0.1, help="share of source problems in the eval split")
-KeepOption = typer.Option(False, help="report test-set overlaps but keep them")
-MissingRefsOption = typer.Option(
-    False, help="build even when GSM8K test / MATH test are not imported"
+KeepOption = typer.Option(
+    False, "--keep-contaminated", help="report test-set overlaps but keep them"
 )
+MissingRefsOption = typer.Option(
+    False,
+    "--allow-missing-references",
+    help="build even when GSM8K test / MATH test are not imported",
+)
+#: build request fields -> the flags that set them (named in its errors)
+BUILD_FLAGS = {
+    "seed": "--seed",
+    "eval_fraction": "--eval-fraction",
+    "drop_contaminated": "--keep-contaminated",
+    "require_references": "--allow-missing-references",
+    "max_problems": "--max-problems",
+    "modes": "--mode",
+    "teacher": "--teacher",
+    "dataset": "--dataset",
+    "temperature": "--temperature",
+    "max_tokens": "--max-tokens",
+}
 
 
-def _print_set_result(job: dict[str, Any]) -> None:
+def _print_set_result(job: dict[str, Any], as_json: bool) -> None:
     result = job.get("result")
-    if result:
+    if result and not as_json:
         console.print(
             f"training set [bold]{result['training_set']}[/bold]: {result['train']} train, "
             f"{result['eval']} eval, {result['contaminated']} contaminated, "
@@ -271,35 +385,45 @@ def _print_set_result(job: dict[str, Any]) -> None:
 def build_socratic(
     seed: int = SeedOption,
     max_problems: int | None = typer.Option(None, min=1, help="sample of GSM8K train problems"),
-    mode: list[str] = typer.Option([], help="hint | explain | check (repeatable; default all)"),
+    mode: list[str] = typer.Option(
+        [], help="hint | explain | check (repeatable; default all)", show_default=False
+    ),
     eval_fraction: float = EvalOption,
     keep_contaminated: bool = KeepOption,
     allow_missing_references: bool = MissingRefsOption,
     wait: bool = WaitOption,
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Tutoring examples from GSM8K train (hint, explain, check)."""
     body = _common(seed, eval_fraction, keep_contaminated, allow_missing_references)
     body["max_problems"] = max_problems
     if mode:
         body["modes"] = mode
-    _print_set_result(_submit("/training-sets/build/socratic", body, wait, url))
+    _print_set_result(
+        _submit("/training-sets/build/socratic", body, wait, url, as_json, BUILD_FLAGS), as_json
+    )
 
 
 @build_app.command("teacher")
 def build_teacher(
     teacher: str = typer.Option(..., help="registered model name (tutor-api)"),
     dataset: str = typer.Option("gsm8k", help="gsm8k | math (train split)"),
-    max_problems: int = typer.Option(200, min=1),
-    mode: list[str] = typer.Option([], help="solve | hint (repeatable; default both)"),
-    temperature: float | None = typer.Option(None, min=0.0, max=2.0),
-    max_tokens: int | None = typer.Option(None, min=16),
+    max_problems: int = typer.Option(200, min=1, help="how many train problems to ask"),
+    mode: list[str] = typer.Option(
+        [], help="solve | hint (repeatable; default both)", show_default=False
+    ),
+    temperature: float | None = typer.Option(
+        None, min=0.0, max=2.0, help="the teacher's sampling temperature"
+    ),
+    max_tokens: int | None = typer.Option(None, min=16, help="longest teacher reply, in tokens"),
     seed: int = SeedOption,
     eval_fraction: float = EvalOption,
     keep_contaminated: bool = KeepOption,
     allow_missing_references: bool = MissingRefsOption,
     wait: bool = WaitOption,
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Distillation data: a teacher's replies that pass the eval scorers."""
     body = _common(seed, eval_fraction, keep_contaminated, allow_missing_references)
@@ -310,7 +434,9 @@ def build_teacher(
         body["temperature"] = temperature
     if max_tokens is not None:
         body["max_tokens"] = max_tokens
-    _print_set_result(_submit("/training-sets/build/teacher", body, wait, url))
+    _print_set_result(
+        _submit("/training-sets/build/teacher", body, wait, url, as_json, BUILD_FLAGS), as_json
+    )
 
 
 def _form_value(value: object) -> str:
@@ -355,6 +481,7 @@ def upload(
     keep_contaminated: bool = KeepOption,
     allow_missing_references: bool = MissingRefsOption,
     url: str | None = UrlOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Make a training set of your own JSONL (validated and checked for test-set overlap).
 
@@ -365,8 +492,18 @@ def upload(
     with client(SERVICE, url, timeout=300) as http, file.open("rb") as handle:
         http.event_hooks["response"].append(_rejection_printer(file))
         files = {"file": (file.name, handle, "application/x-ndjson")}
-        response = request(http, "POST", "/training-sets", data=form, files=files)
+        response = request(
+            http,
+            "POST",
+            "/training-sets",
+            data=form,
+            files=files,
+            flags={**BUILD_FLAGS, "max_tokens": "--max-tokens", "name": "--name"},
+        )
     body = response.json()
+    if as_json:
+        emit_json(body)
+        return
     card = body["card"]
     verb = "created" if body["created"] else "already there (same content)"
     contamination = card["contamination"]
@@ -378,13 +515,28 @@ def upload(
 
 
 @app.command("sets")
-def sets(url: str | None = UrlOption) -> None:
+def sets(
+    builder: str | None = typer.Option(None, help="only this builder: socratic | teacher | upload"),
+    limit: int = limit_option(100, 1000),
+    offset: int = OffsetOption,
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
     """Training sets (built and uploaded), newest first."""
-    with client(SERVICE, url) as http:
-        rows = request(http, "GET", "/training-sets").json()
-    table = Table("id", "builder", "name", "train", "eval", "prompt version", "sha256", "created")
-    for row in rows:
-        table.add_row(
+    rows = call(
+        SERVICE,
+        url,
+        "GET",
+        "/training-sets",
+        params=page(limit, offset, builder=builder),
+        flags={"builder": "--builder"},
+    )
+    emit(rows, as_json, _print_sets)
+
+
+def _print_sets(rows: list[dict[str, Any]]) -> None:
+    body = [
+        (
             row["id"],
             row["builder"],
             row.get("name") or "",
@@ -394,22 +546,29 @@ def sets(url: str | None = UrlOption) -> None:
             row["sha256"][:12],
             row["created_at"][:19],
         )
-    console.print(table)
+        for row in rows
+    ]
+    headers = ("id", "builder", "name", "train", "eval", "prompt version", "sha256", "created")
+    console.print(table(headers, body))
 
 
 @app.command("set")
-def show_set(set_id: str, url: str | None = UrlOption) -> None:
-    """A training set's card as JSON."""
-    with client(SERVICE, url) as http:
-        console.print_json(data=request(http, "GET", f"/training-sets/{set_id}").json()["card"])
+def show_set(
+    set_id: str = SetIdArgument, url: str | None = UrlOption, as_json: bool = JsonOption
+) -> None:
+    """A training set's card as JSON (--json: the whole record, card included)."""
+    found = call(SERVICE, url, "GET", f"/training-sets/{set_id}")
+    emit(found, as_json, lambda data: console.print_json(data=data["card"]))
 
 
 @app.command("fetch")
 def fetch(
-    set_id: str,
+    set_id: str = SetIdArgument,
     part: str = typer.Option("train", help="train | eval"),
     format: str = typer.Option("prompt", help="prompt ({prompt, response, …}) | messages"),
-    output: Path = typer.Option(..., "--output", "-o", dir_okay=False),
+    output: Path = typer.Option(
+        ..., "--output", "-o", dir_okay=False, help="the JSONL file to write"
+    ),
     url: str | None = UrlOption,
 ) -> None:
     """Download one part of a training set as JSONL."""
@@ -419,6 +578,7 @@ def fetch(
             "GET",
             f"/training-sets/{set_id}/download",
             params={"part": part, "format": format},
+            flags={"part": "--part", "format": "--format"},
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(response.content)

@@ -1,8 +1,11 @@
-"""How the CLI talks to the services: base URLs from flags or environment, the API key, errors."""
+"""How the CLI talks to the services: base URLs from ``--url`` or the environment, the API key,
+errors (a 422's fields named as the command's flags)."""
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import httpx
@@ -14,16 +17,26 @@ from tutorlab.settings import DEFAULT_PORTS
 console = Console()
 err_console = Console(stderr=True)
 
+SERVICES = ("tutor-api", "eval-service", "data-service", "trainer-service")
+
+
+def _env_prefix(service: str) -> str:
+    return service.replace("-", "_").upper()
+
+
 #: service -> (environment variable with its URL, the URL when that is unset)
 DEFAULT_URLS = {
-    name: (f"{name.replace('-', '_').upper()}_URL", f"http://127.0.0.1:{DEFAULT_PORTS[name]}")
-    for name in ("tutor-api", "eval-service", "data-service", "trainer-service")
+    name: (f"{_env_prefix(name)}_URL", f"http://127.0.0.1:{DEFAULT_PORTS[name]}")
+    for name in SERVICES
 }
 
 
 def service_url(service: str, override: str | None = None) -> str:
-    env, default = DEFAULT_URLS[service]
-    return (override or os.environ.get(env) or default).rstrip("/")
+    """``--url``, else ``<SERVICE>_URL``, else 127.0.0.1 on ``<SERVICE>_PORT`` (where the
+    service listens; its default port when unset)."""
+    env, _ = DEFAULT_URLS[service]
+    port = os.environ.get(f"{_env_prefix(service)}_PORT") or DEFAULT_PORTS[service]
+    return (override or os.environ.get(env) or f"http://127.0.0.1:{port}").rstrip("/")
 
 
 def client(service: str, url: str | None = None, timeout: float = 60.0) -> httpx.Client:
@@ -35,25 +48,92 @@ def client(service: str, url: str | None = None, timeout: float = 60.0) -> httpx
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)
 
 
-def request(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    """Send a request; a transport error or an error status ends the command with its message."""
+#: pydantic's prefix on a model check's message, which names its field again
+_VALUE_ERROR = re.compile(r"^Value error, (?:[A-Za-z_][A-Za-z0-9_.]*: )?")
+
+
+def _flag_for(field: str, flags: Mapping[str, str]) -> str | None:
+    """The flag that sets an API field: ``params.temperature`` -> ``--param temperature``."""
+    head, _, rest = field.partition(".")
+    flag = flags.get(field) or flags.get(head)
+    if flag is None:
+        return None
+    return f"{flag} {rest}" if rest and field not in flags else flag
+
+
+def error_message(response: httpx.Response, flags: Mapping[str, str] | None = None) -> str:
+    """The API's message; a 422's fields named by the flags that set them (``flags``: API field
+    -> flag), so the hint names what to change on the command line."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    if not isinstance(body, dict):
+        return response.text
+    message = str(body.get("error") or response.text)
+    detail = body.get("detail")
+    if not flags or response.status_code != 422 or not isinstance(detail, list):
+        return message
+    parts, named = [], False
+    for entry in detail:
+        if not isinstance(entry, dict):
+            continue
+        field, msg = str(entry.get("field") or "body"), str(entry.get("msg", ""))
+        flag = _flag_for(field, flags)
+        named = named or flag is not None
+        parts.append(f"{flag}: {_VALUE_ERROR.sub('', msg)}" if flag else f"{field}: {msg}")
+    return "; ".join(parts) if named else message
+
+
+def request(
+    http: httpx.Client,
+    method: str,
+    path: str,
+    *,
+    flags: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send a request; a transport error or an error status ends the command with its message
+    (``flags``: API field -> the command's flag, to name in a 422's message)."""
     try:
         response = http.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
         fail(f"cannot reach {http.base_url}: {exc}")
     if response.status_code >= 400:
-        try:
-            message = response.json().get("error") or response.text
-        except ValueError:
-            message = response.text
-        fail(f"{method} {path} -> {response.status_code}: {message}")
+        fail(f"{method} {path} -> {response.status_code}: {error_message(response, flags)}")
     return response
 
 
-UrlOption = typer.Option(
-    None, "--url", help="service base URL (else the *_URL environment variable)"
-)
+def call(
+    service: str,
+    url: str | None,
+    method: str,
+    path: str,
+    *,
+    timeout: float = 60.0,
+    **kwargs: Any,
+) -> Any:
+    """One request to ``service``; its JSON body (see :func:`request`)."""
+    with client(service, url, timeout=timeout) as http:
+        return request(http, method, path, **kwargs).json()
+
+
+def url_option(service: str) -> Any:
+    """``--url``: the base URL of the service a command talks to."""
+    env, _ = DEFAULT_URLS[service]
+    port = f"${{{_env_prefix(service)}_PORT:-{DEFAULT_PORTS[service]}}}"
+    return typer.Option(
+        None,
+        "--url",
+        help=f"{service} base URL (default: ${env}, else http://127.0.0.1:{port})",
+        show_default=False,
+    )
+
+
+def url_flag(url: str | None) -> str:
+    """`` --url URL`` when one was given, for hints that name a command to run next."""
+    return f" --url {url}" if url else ""

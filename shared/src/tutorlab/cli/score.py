@@ -11,6 +11,8 @@ from typing import Any
 import typer
 
 from tutorlab.cli.http import console, err_console, fail
+from tutorlab.cli.options import JsonOption
+from tutorlab.cli.output import emit_json
 from tutorlab.datasets.mirror import MirrorError, load_mirror
 from tutorlab.datasets.records import DatasetRecord
 from tutorlab.scoring import MathVerifier
@@ -30,11 +32,18 @@ def _lookup(task: str, mirror: str | None) -> dict[str, DatasetRecord]:
 
 def score(
     task: str = typer.Option(..., help=" | ".join(TASK_SCORERS)),
-    input_path: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="JSONL"),
+    input_path: Path = typer.Option(
+        ...,
+        "--input",
+        exists=True,
+        dir_okay=False,
+        help="JSONL, a line {question|id, response, gold?}",
+    ),
     output: Path | None = typer.Option(None, help="write one verdict line per input line"),
     mirror: str | None = typer.Option(
         None, help="dataset mirror for gold lookup by id (default TUTORLAB_DATASET_MIRROR)"
     ),
+    as_json: bool = JsonOption,
 ) -> None:
     """Score JSONL lines {question|id, response, gold?}; exit 1 if any line can't be scored."""
     if task not in TASK_SCORERS:
@@ -54,7 +63,11 @@ def score(
     problems.extend(row_problems)
     if output is not None:
         output.write_text("".join(json.dumps(r, default=str) + "\n" for r in results))
-    console.print_json(data={"task": task, "n": len(results), "metrics": summarize(results)})
+    summary = {"task": task, "n": len(results), "metrics": summarize(results)}
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print_json(data=summary)
     for problem in sorted(problems, key=lambda p: p.line):
         where = f"line {problem.line}" + (f", field {problem.field}" if problem.field else "")
         err_console.print(f"[red]{where}:[/red] {problem.message}")
