@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Literal
 
 from tutorlab.scoring.extract import (
+    _NEGATED,
     FALLBACK_RULES,
     SCAN_CAP,
     ExtractionRule,
@@ -112,9 +113,6 @@ class MathVerdict:
         )
 
 
-_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
-
-
 def _right_side(value: str, gold: str) -> str | None:
     """The value after the last ``=`` of an equation or computation answer, unless the gold is
     an equation too (``y = 2x + 3``) or the sides are inequalities."""
@@ -142,7 +140,7 @@ def _text_match(gold: str, sentence: str) -> bool:
     if exact_match(gold, sentence):
         return True
     needle = normalize_answer(gold).lower()
-    if not needle or _NEGATION.search(sentence):
+    if not needle or _NEGATED.search(sentence):
         return False
     if needle.isalpha():
         words = normalize_answer_words(sentence)
