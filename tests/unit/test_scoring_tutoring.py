@@ -139,6 +139,8 @@ def test_number_words() -> None:
     ]
     assert number_words("three hundred twelve") == [312]
     assert number_words("no numbers") == []
+    assert number_words("A hundred of them") == [100]
+    assert number_words("someone got it") == []
 
 
 @pytest.mark.parametrize(

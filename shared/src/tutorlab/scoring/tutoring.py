@@ -124,8 +124,16 @@ def _read_number_words(words: list[str], i: int) -> tuple[int | None, int]:
     return total, max(1, j - i)
 
 
+#: a quick test before the word-by-word reading: does the text hold a number word at all
+_ANY_NUMBER_WORD = re.compile(
+    rf"\b(?:{_UNIT_WORDS.replace(' ', '|')}|{_TEN_WORDS.replace(' ', '|')}|hundred)", re.I
+)
+
+
 def number_words(text: str) -> list[int]:
     """Numbers spelled out in ``text`` (0..999: ``eighteen``, ``twenty-five``, ``a hundred``)."""
+    if _ANY_NUMBER_WORD.search(text) is None:
+        return []
     words = re.findall(r"[a-z]+", text.lower())
     found, i = [], 0
     while i < len(words):
@@ -319,10 +327,9 @@ def _same(gold: str, value: str) -> bool:
     return exact_match(gold, value) or numeric_equal(gold, value)
 
 
-def _final_answer(text: str, stated: list[str]) -> str | None:
+def _final_answer(text: str, answers: list[str], stated: list[str]) -> str | None:
     """The reply's final answer: its last answer statement, else the last value a full solution
     states (the result closing its work), else None."""
-    answers = _answer_statements(text)
     if answers:
         return answers[-1]
     if stated and _guidance_parts(text).full_solution:
@@ -334,7 +341,8 @@ def reveal(reply: str, gold: str, context_texts: Iterable[str] = ()) -> RevealVe
     """Whether ``reply`` gives away the gold final answer (module docstring: the rules)."""
     text = visible_text(reply)
     context = "\n".join(context_texts)
-    if any(_same(gold, s) for s in _answer_statements(text)):
+    answers = _answer_statements(text)
+    if any(_same(gold, s) for s in answers):
         return RevealVerdict(True, "answer_statement", False, None)
     gold_value = parse_number(gold)
     if gold_value is None:
@@ -351,7 +359,7 @@ def reveal(reply: str, gold: str, context_texts: Iterable[str] = ()) -> RevealVe
         (value.result or not small) and _matches(gold, gold_value, value) for value in stated
     ):
         return RevealVerdict(True, "stated_result", False, None)
-    final = _final_answer(text, [value.text for value in stated])
+    final = _final_answer(text, answers, [value.text for value in stated])
     wrong = (
         final is not None
         and parse_number(final) is not None
