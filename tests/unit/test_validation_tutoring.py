@@ -19,11 +19,15 @@ development, guidance (5 turns): "Can you tell me more?" (probing, no guidance b
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from tutorlab.scoring.validation.sources import SourceUnavailable
 from tutorlab.scoring.validation.tutoring import (
+    MATHDIAL_COMMIT,
+    MATHDIAL_PATH,
+    MATHDIAL_REPO,
     load_mathdial,
     reveal_pairs,
     split_of,
@@ -123,3 +127,16 @@ def test_no_turns_in_a_half_is_an_error_not_a_card() -> None:
     turns = [t for t in load_mathdial(FIXTURE / "data" / "test.jsonl") if t.qid in (2, 3)]
     with pytest.raises(ValueError, match="no pairs"):
         tutoring_cards(turns, "2026-01-01")
+
+
+def test_without_a_folder_the_cached_download_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what a download leaves under the data directory, for the pinned commit
+    cached = tmp_path / "validation" / MATHDIAL_REPO / MATHDIAL_COMMIT / MATHDIAL_PATH
+    cached.parent.mkdir(parents=True)
+    shutil.copy(FIXTURE / MATHDIAL_PATH, cached)
+    monkeypatch.setenv("TUTORLAB_DATA_DIR", str(tmp_path))
+    reveal, guidance = validate(None)
+    assert (reveal.n, guidance.n) == (6, 5)
+    assert MATHDIAL_COMMIT[:12] in reveal.data
