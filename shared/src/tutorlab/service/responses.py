@@ -3,8 +3,9 @@ them.
 
 Routes name the answers that depend on what they do (``responses=errors(404, 409)``);
 :func:`document_common_errors` adds those every service gives alike, from what an operation is:
-401 where it names the API key's security scheme, 400 (a body that cannot be decoded) and 413
-where it takes a body, 422 where it takes any input, in the one validation shape.
+401 where it names the API key's security scheme, 413 where it takes a body and 400 where that
+body may not decode (FastAPI's JSON, Starlette's multipart), 422 where it takes any input, in the
+one validation shape.
 """
 
 from __future__ import annotations
@@ -89,6 +90,14 @@ def _takes_input(operation: dict[str, Any]) -> bool:
     return bool(operation.get("parameters")) or "requestBody" in operation
 
 
+def _may_be_undecodable(operation: dict[str, Any]) -> bool:
+    """Whether a body can be a 400 (bytes that cannot be decoded): one FastAPI reads (a JSON-only
+    body: not UTF-8) or a multipart one (Starlette's form parser: no boundary). The routes that
+    read the other types themselves (YAML, raw JSONL, JSON beside them) answer 422."""
+    content = set(operation["requestBody"].get("content", {}))
+    return content == {"application/json"} or "multipart/form-data" in content
+
+
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -129,8 +138,9 @@ def add_common_errors(schema: dict[str, Any]) -> None:
             if operation.get("security"):
                 answers.setdefault("401", _response(401, ErrorBody))
             if "requestBody" in operation:
-                answers.setdefault("400", _response(400, ErrorBody))
                 answers.setdefault("413", _response(413, ErrorBody))
+                if _may_be_undecodable(operation):
+                    answers.setdefault("400", _response(400, ErrorBody))
             if _takes_input(operation) or "422" in answers:
                 answers["422"] = _response(422, ValidationErrorBody)
             operation["responses"] = dict(sorted(answers.items()))
