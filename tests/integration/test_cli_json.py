@@ -1,0 +1,242 @@
+"""``tutorlab … --json`` against the services served for real (uvicorn in a thread, SQLite, real
+Redis and arq workers): every read command's output parses and carries full ids; ``--url`` is
+the one address used (each ``*_URL`` variable points nowhere); tables keep ids whole in a narrow
+terminal; a 422 names the flag to change; Ctrl-C while watching leaves the run going and prints
+the command that cancels it, which works."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eval_service.app import create_app as create_eval_app
+from eval_service.config import EvalServiceSettings
+from eval_service.worker import worker_settings as eval_worker_settings
+from tutor_api.app import create_app as create_tutor_app
+from tutor_api.config import TutorApiSettings
+from tutorlab.cli import bench
+from tutorlab.cli.main import app
+from tutorlab.cli.params import KNOWN_PARAMS
+from tutorlab_sim import SimConfig
+from tutorlab_sim import create_app as create_sim_app
+from typer.testing import CliRunner, Result
+
+from tests.support import migrate, run_worker, serve_in_thread, unique
+
+pytestmark = pytest.mark.integration
+
+runner = CliRunner()
+#: a port nothing listens on: a command that used the environment instead of --url fails
+NOWHERE = "http://127.0.0.1:9"
+RUN_ID = re.compile(r"^bench_[0-9a-f]{24}$")
+
+
+@pytest.fixture(autouse=True)
+def urls_point_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    for env in ("TUTOR_API_URL", "EVAL_SERVICE_URL", "DATA_SERVICE_URL", "TRAINER_SERVICE_URL"):
+        monkeypatch.setenv(env, NOWHERE)
+    monkeypatch.delenv("TUTORLAB_API_KEY", raising=False)
+
+
+async def cli(*args: str, columns: int = 200) -> Result:
+    return await asyncio.to_thread(runner.invoke, app, list(args), env={"COLUMNS": str(columns)})
+
+
+async def cli_json(*args: str) -> Any:
+    """Run with --json: exit 0, and stdout is one JSON document and nothing else."""
+    result = await cli(*args, "--json")
+    assert result.exit_code == 0, (args, result.output)
+    return json.loads(result.stdout)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass
+class EvalServed:
+    tutor: str
+    evals: str
+    settings: EvalServiceSettings
+    sim: httpx.AsyncBaseTransport
+
+    async def work(self) -> None:
+        """Run an eval worker until the queue is empty (the model is the simulator, in process)."""
+        await run_worker(eval_worker_settings(self.settings, model_transport=self.sim))
+
+
+@pytest.fixture
+async def served_eval(
+    tmp_path: Path, redis_url: str, dataset_mirror: Path
+) -> AsyncIterator[EvalServed]:
+    """tutor-api and eval-service over real HTTP; the simulator (always right) in process."""
+    tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
+    eval_db = f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"
+    await migrate("tutor-api", tutor_db)
+    await migrate("eval-service", eval_db)
+    tutor_app = create_tutor_app(
+        TutorApiSettings(database_url=tutor_db, data_dir=tmp_path / "tutor")
+    )
+    sim = httpx.ASGITransport(
+        app=create_sim_app(SimConfig(dataset_mirror=dataset_mirror, accuracy=1.0, seed=2))
+    )
+    with serve_in_thread(tutor_app, "tutor-api") as tutor_url:
+        settings = EvalServiceSettings(
+            database_url=eval_db,
+            redis_url=redis_url,
+            queue_prefix=unique("q"),
+            dataset_mirror=dataset_mirror,
+            data_dir=tmp_path,
+            outputs_dir=tmp_path / "outputs",
+            tutor_api_url=tutor_url,
+            use_data_service=False,
+            math_verify_workers=1,
+        )
+        with serve_in_thread(create_eval_app(settings), "eval-service") as eval_url:
+            yield EvalServed(tutor_url, eval_url, settings, sim)
+
+
+async def test_models_and_benchmarks_as_json(served_eval: EvalServed) -> None:
+    tutor, evals = ("--url", served_eval.tutor), ("--url", served_eval.evals)
+    registered = await cli_json(
+        "models", "register", "sim", "--kind", "ollama", "--model", "qwen3:8b",
+        "--base-url", "http://sim.test", "--param", "max_tokens=256",
+        "--extra-param", "repeat_penalty=1.1", *tutor,
+    )  # fmt: skip
+    assert registered["params"] == {"max_tokens": 256, "repeat_penalty": 1.1}
+    assert [m["name"] for m in await cli_json("models", "list", *tutor)] == ["sim"]
+    assert (await cli_json("models", "show", "sim", *tutor))["base_url"] == "http://sim.test"
+    updated = await cli_json("models", "update", "sim", "--param", "max_tokens=512", *tutor)
+    assert updated["params"] == {"max_tokens": 512}  # --param replaces them as a whole
+    assert (await cli_json("models", "activate", "sim", *tutor))["active"] is True
+
+    tasks = await cli_json("bench", "tasks", *evals)
+    suites = await cli_json("bench", "suites", *evals)
+    assert {"gsm8k", "safety"} <= set(tasks) and tasks["gsm8k"]["scorer"] == "gsm8k"
+    assert set(suites["quick"]["tasks"]) <= set(tasks)
+
+    # --tasks a,b: lm-eval's spelling of a task list
+    run = "bench", "run", "--model", "sim", "--tasks", "gsm8k,safety", "--limit", "3", "--seed", "1"
+    first = await cli_json(*run, *evals)
+    assert RUN_ID.match(first["id"]) and first["status"] == "queued"
+    assert first["params"]["tasks"] == ["gsm8k", "safety"] and first["params"]["seed"] == 1
+    await served_eval.work()
+
+    shown = await cli_json("bench", "show", first["id"], *evals)
+    assert shown["status"] == "succeeded" and shown["progress"] == {"done": 6, "total": 6}
+    assert shown["metrics"]["gsm8k"]["accuracy"]["mean"] == 1.0
+    listed = await cli_json("bench", "list", *evals)
+    assert [r["id"] for r in listed] == [first["id"]]
+    items = await cli_json("bench", "items", first["id"], "--task", "gsm8k", *evals)
+    assert items["total"] == 3 and {i["verdict"] for i in items["items"]} == {"correct"}
+    results = await cli_json("bench", "results", first["id"], *evals)
+    assert results["run_id"] == first["id"]
+    assert (await cli_json("jobs", "show", first["id"], *evals))["status"] == "succeeded"
+    waited = await cli_json("jobs", "wait", first["id"], *evals)
+    assert waited["id"] == first["id"]
+    jobs = await cli_json("jobs", "list", "--service", "eval-service", *evals)
+    assert [j["id"] for j in jobs] == [first["id"]]
+    kinds = await cli_json("jobs", "kinds", "--service", "eval-service", *evals)
+    assert kinds[0]["kind"] == "benchmark" and kinds[0]["submit"] == "POST /benchmarks"
+
+    second = await cli_json(*run, "--no-cache", "--error-threshold", "0.5", *evals)
+    assert second["params"]["no_cache"] is True and second["params"]["error_threshold"] == 0.5
+    await served_eval.work()
+    report = await cli_json("bench", "compare", first["id"], second["id"], *evals)
+    assert report["id"].startswith("cmp_") and "gsm8k.accuracy" in report["metrics"]
+    made = await cli_json("bench", "comparisons", *evals)
+    assert [(c["id"], c["baseline"], c["candidate"]) for c in made] == [
+        (report["id"], first["id"], second["id"])
+    ]
+    again = await cli_json("bench", "comparison", report["id"], *evals)
+    assert again["metrics"] == report["metrics"]
+
+    # a narrow terminal folds other columns and keeps every id whole, on one line
+    for args, ids in (
+        (("bench", "list"), (first["id"], second["id"])),
+        (("jobs", "list", "--service", "eval-service"), (first["id"], second["id"])),
+        (("bench", "comparisons"), (report["id"],)),
+    ):
+        narrow = await cli(*args, *evals, columns=60)
+        assert narrow.exit_code == 0, narrow.output
+        lines = narrow.stdout.splitlines()
+        assert max(len(line) for line in lines) <= 60, narrow.stdout
+        for whole in ids:
+            assert any(whole in line for line in lines), (args, whole, narrow.stdout)
+
+
+async def test_errors_name_the_flags(served_eval: EvalServed) -> None:
+    evals = ("--url", served_eval.evals)
+    await cli_json(
+        "models", "register", "sim", "--kind", "ollama", "--model", "qwen3:8b",
+        "--base-url", "http://sim.test", "--url", served_eval.tutor,
+    )  # fmt: skip
+    unknown = await cli("bench", "run", "--model", "sim", "--tasks", "gsm8k,nosuch", *evals)
+    assert unknown.exit_code == 1
+    assert "-> 422: --tasks: unknown task(s) ['nosuch']" in flat(unknown.stderr)
+    timeout = await cli(
+        "bench", "run", "--model", "sim", "--suite", "quick", "--request-timeout", "0", *evals
+    )
+    assert timeout.exit_code == 1
+    assert "-> 422: --request-timeout: Input should be greater than 0" in flat(timeout.stderr)
+    both = await cli("bench", "run", "--model", "sim", "--tasks", "quick,gsm8k", *evals)
+    assert both.exit_code == 1 and "--tasks: quick is a suite" in flat(both.stderr)
+    # a suite's name alone in --tasks selects that suite, as lm-eval's task groups do
+    suite = await cli_json("bench", "run", "--model", "sim", "--tasks", "quick", *evals)
+    assert suite["params"]["suite"] == "quick" and "tasks" not in suite["params"]
+    typo = await cli("bench", "run", "--model", "sim", "--suite", "quick", "--param", "tmp=1")
+    assert typo.exit_code == 1
+    assert f"known: {', '.join(KNOWN_PARAMS)}" in flat(typo.stderr)
+
+
+def interrupt_second_poll(path: str) -> Callable[..., httpx.Response]:
+    """``request`` that answers the first poll of ``path`` and is interrupted (Ctrl-C) in the
+    second, as a user pressing Ctrl-C while the bar is drawn."""
+    real = bench.request
+    polls = 0
+
+    def request(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        nonlocal polls
+        if url == path:
+            polls += 1
+            if polls == 2:
+                raise KeyboardInterrupt
+        return real(http, method, url, **kwargs)
+
+    return request
+
+
+async def test_ctrl_c_while_watching_says_the_run_goes_on_and_how_to_cancel_it(
+    served_eval: EvalServed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evals = ("--url", served_eval.evals)
+    await cli_json(
+        "models", "register", "sim", "--kind", "ollama", "--model", "qwen3:8b",
+        "--base-url", "http://sim.test", "--url", served_eval.tutor,
+    )  # fmt: skip
+    run = await cli_json("bench", "run", "--model", "sim", "--suite", "quick", *evals)
+    run_id = run["id"]  # queued: no worker runs here
+    monkeypatch.setattr(bench, "request", interrupt_second_poll(f"/benchmarks/{run_id}"))
+    watched = await cli("bench", "show", run_id, "--watch", *evals)
+    assert watched.exit_code == 130
+    said = watched.stderr
+    assert f"stopped watching; benchmark run {run_id} goes on." in said
+    cancel = f"tutorlab bench cancel {run_id} --url {served_eval.evals}"
+    assert f"cancel it:        {cancel}" in said
+    assert f"follow it again:  tutorlab bench show {run_id} --url {served_eval.evals} --watch" in (
+        said
+    )
+    monkeypatch.undo()
+    assert (await cli_json("bench", "show", run_id, *evals))["status"] == "queued"  # goes on
+
+    cancelled = await cli(*cancel.split()[1:])  # the command it printed, as printed
+    assert cancelled.exit_code == 0, cancelled.output
+    assert f"{run_id}: cancelled (cancel requested)" in cancelled.stdout
+    assert (await cli_json("bench", "show", run_id, *evals))["status"] == "cancelled"
