@@ -132,6 +132,11 @@ def test_text_gold_never_matches_a_number() -> None:
     assert verdict.rule == "final_text" and verdict.correct is False
 
 
+def test_expression_gold_without_math_in_the_reply_is_no_answer() -> None:
+    verdict = score_math_response("\\sqrt{2}", "I could not finish this one.", kind="math")
+    assert verdict.invalid and verdict.needs_verify is False and verdict.correct is False
+
+
 def test_interval_gold_goes_to_math_verify_as_the_closing_span() -> None:
     reply = "Solving 2x - 4 > 0 and x < 5 gives the interval \\((2, 5)\\)."
     verdict = score_math_response("(2,5)", reply, kind="math")

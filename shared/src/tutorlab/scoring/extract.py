@@ -509,7 +509,10 @@ def extract_answer(
     if closing is not None and numeric_gold:
         return Extraction(closing, "last_number")
     if not numeric_gold:
-        return Extraction(_tidy(sentence), "final_text") if sentence else _NO_ANSWER
+        # mathematics in words ("I could not finish") is no answer to check
+        if sentence and _MEANINGFUL.search(sentence):
+            return Extraction(_tidy(sentence), "final_text")
+        return _NO_ANSWER
     tail = _blank(text[-_FALLBACK_WINDOW:])
     for token in reversed(list(_TOKEN.finditer(tail))):
         if _is_candidate(tail, token) and parse_number(token.group()) is not None:
