@@ -40,6 +40,8 @@ def run_config(params: BenchmarkParams, plan: Plan, target: Target) -> dict[str,
         "concurrency": target.endpoint.max_concurrency,  # the job's override, if it gave one
         "no_cache": params.no_cache,
         "epoch": params.epoch,
+        "epochs": plan.epochs,
+        "reducers": plan.reducers,
         "error_threshold": params.error_threshold,
         "judge": params.judge,
     }

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tutorlab.jobs.models import Job
 
+from eval_service.epochs import group_records, reduce_item, reduced_scores
 from eval_service.item_store import ItemStore
-from eval_service.metrics import METRICS, reported_name
+from eval_service.metrics import HEADLINE, METRICS, reported_name
 from eval_service.models import ComparisonRecord
 from eval_service.result_files import (
     ResultFileError,
@@ -24,7 +25,7 @@ from eval_service.result_files import (
     read_result_files,
 )
 from eval_service.results import item_record, publish_comparison
-from eval_service.stats import MetricSpec, compare_runs, not_compared
+from eval_service.stats import MetricKind, MetricSpec, compare_runs, not_compared
 
 
 class ComparisonError(Exception):
@@ -78,8 +79,38 @@ async def load_side(
     )
 
 
-def _item_scores(side: RunSide) -> dict[str, dict[str, bool | None]]:
-    scores: dict[str, dict[str, bool | None]] = {}
+def _epochs(side: RunSide) -> tuple[int, list[str]]:
+    """A side's epochs and reducers (1 and mean for a run that predates them)."""
+    config = side.results.get("config")
+    config = config if isinstance(config, dict) else {}
+    epochs, reducers = config.get("epochs", 1), config.get("reducers", ["mean"])
+    if not isinstance(epochs, int) or not isinstance(reducers, list):
+        return 1, ["mean"]
+    return epochs, [str(r) for r in reducers]
+
+
+def _scorers(side: RunSide) -> dict[str, str]:
+    tasks = side.results.get("tasks") or {}
+    return {
+        task: scorer
+        for task, info in tasks.items()
+        if isinstance(scorer := (info or {}).get("scorer", task), str) and scorer in METRICS
+    }
+
+
+def _item_scores(side: RunSide, reduce: bool) -> dict[str, dict[str, bool | float | None]]:
+    """Each scored item's metrics; with ``reduce`` (either run sampled several epochs) its
+    reduced scores instead: every metric's mean over its samples, and the headline under
+    each of the run's other reducers (:mod:`eval_service.epochs`)."""
+    scores: dict[str, dict[str, bool | float | None]] = {}
+    if reduce:
+        _, reducers = _epochs(side)
+        scorers = _scorers(side)
+        for (task, item_id), samples in group_records(side.items).items():
+            headline = HEADLINE.get(scorers.get(task, task), "accuracy")
+            reduced = reduce_item(samples, reducers, headline)
+            scores[f"{task}/{item_id}"] = reduced_scores(reduced, task, reducers, headline)
+        return scores
     for item in side.items:
         if item.get("status") != "ok":
             continue
@@ -90,16 +121,34 @@ def _item_scores(side: RunSide) -> dict[str, dict[str, bool | None]]:
     return scores
 
 
-def _metric_specs(side: RunSide) -> dict[str, MetricSpec]:
+def _metric_specs(side: RunSide, reduce: bool) -> dict[str, MetricSpec]:
+    """The side's metrics and how to compare them: binary per item, or with ``reduce`` a
+    mean over samples (continuous), pass@k (continuous) and maj@k (binary) of the headline."""
     specs: dict[str, MetricSpec] = {}
-    for task, info in (side.results.get("tasks") or {}).items():
-        scorer = info.get("scorer", task)
-        for metric in METRICS.get(scorer, ()) if isinstance(scorer, str) else ():
-            specs[f"{task}.{metric.name}"] = metric.spec()
+    _, reducers = _epochs(side)
+    for task, scorer in _scorers(side).items():
+        for metric in METRICS[scorer]:
+            spec = metric.spec()
+            if reduce:
+                spec = MetricSpec(
+                    kind=MetricKind.continuous, higher_is_better=spec.higher_is_better
+                )
+            specs[f"{task}.{metric.name}"] = spec
+        if reduce:
+            headline = HEADLINE[scorer]
+            better = next(m.higher_is_better for m in METRICS[scorer] if m.name == headline)
+            for reducer in reducers:
+                if reducer != "mean":
+                    kind = (
+                        MetricKind.binary if reducer.startswith("maj@") else MetricKind.continuous
+                    )
+                    specs[f"{task}.{headline}.{reducer}"] = MetricSpec(
+                        kind=kind, higher_is_better=better
+                    )
     return specs
 
 
-def _computed(scores: dict[str, dict[str, bool | None]]) -> set[str]:
+def _computed(scores: dict[str, dict[str, bool | float | None]]) -> set[str]:
     """The metrics a run computed: those with a value on at least one of its scored items."""
     return {name for values in scores.values() for name, v in values.items() if v is not None}
 
@@ -114,10 +163,11 @@ def compare_sides(
     computed is tested; one only one run computed (a judge metric, a task one run did not
     have) is listed as ``not compared``; one neither computed is left out. No verdict at all
     (:class:`ComparisonError`) when the runs share no task or no scored item."""
-    b_specs, c_specs = _metric_specs(baseline), _metric_specs(candidate)
+    reduce = _epochs(baseline)[0] > 1 or _epochs(candidate)[0] > 1
+    b_specs, c_specs = _metric_specs(baseline, reduce), _metric_specs(candidate, reduce)
     if not set(b_specs) & set(c_specs):
         raise ComparisonError("the two runs share no task: nothing to compare")
-    b_scores, c_scores = _item_scores(baseline), _item_scores(candidate)
+    b_scores, c_scores = _item_scores(baseline, reduce), _item_scores(candidate, reduce)
     if not set(b_scores) & set(c_scores):
         raise ComparisonError(
             f"the two runs share no scored item (baseline {len(b_scores)}, candidate "
@@ -162,6 +212,11 @@ def compare_sides(
     changed = sorted(k for k in set(b_sums) & set(c_sums) if b_sums[k] != c_sums[k])
     if changed:
         notes.append(f"dataset checksums differ for {changed}: items compared by id")
+    if reduce:
+        notes.append(
+            f"items paired over their reduced scores (epochs: baseline {_epochs(baseline)[0]}, "
+            f"candidate {_epochs(candidate)[0]}): each metric is its mean over an item's samples"
+        )
     one_sided = sorted(_rename(n) for n, m in metrics.items() if n not in tested)
     if one_sided:
         notes.append(f"not compared (only one run computed them): {', '.join(one_sided)}")
@@ -196,7 +251,8 @@ def _mapping(side: RunSide, key: str) -> dict[str, Any]:
 
 def _rename(name: str) -> str:
     task, _, metric = name.partition(".")
-    return f"{task}.{reported_name(metric)}"
+    metric, dot, reducer = metric.partition(".")
+    return f"{task}.{reported_name(metric)}{dot}{reducer}"
 
 
 async def compare_and_write(

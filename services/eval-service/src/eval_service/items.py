@@ -48,6 +48,8 @@ class EvalItem:
     #: texts whose numbers are not a "reveal" (the problem, the student's own message)
     context: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the sample's epoch in a run of several epochs (its ``id`` is then ``<item id>#<epoch>``)
+    epoch: int | None = None
 
 
 @dataclass

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
 from tutorlab.tutoring import PROMPT_VERSION, build_messages
 
 from eval_service.catalog import Catalog, TaskSpec, load_catalog
+from eval_service.epochs import sample_id
 from eval_service.items import EvalItem, ItemLoader, select
-from eval_service.schemas import DEFAULT_PARAMS, BenchmarkParams
+from eval_service.schemas import DEFAULT_PARAMS, BenchmarkParams, check_sampling
 
 MATH_SCORERS = {"gsm8k", "math"}
 
@@ -37,10 +38,33 @@ class Plan:
     params: ModelParams
     prompt_versions: dict[str, str]
     dataset_checksums: dict[str, str] = field(default_factory=dict)
+    #: samples per item, and how they reduce to one score per item (:mod:`eval_service.epochs`)
+    epochs: int = 1
+    reducers: list[str] = field(default_factory=lambda: ["mean"])
+    #: each epoch's sampling params (the seed: ``params.seed + epoch``); set in ``__post_init__``
+    epoch_params: list[ModelParams] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        seed = self.params.seed or 0
+        self.epoch_params = [self.params] + [
+            self.params.merged({"seed": seed + epoch}) for epoch in range(1, self.epochs)
+        ]
 
     @property
     def total(self) -> int:
-        return sum(len(t.items) for t in self.tasks)
+        """Requests in the run: every item once per epoch."""
+        return sum(len(t.items) for t in self.tasks) * self.epochs
+
+    def samples(self, task: TaskPlan) -> list[EvalItem]:
+        """The task's items, or with several epochs each item once per epoch as a sample
+        (id ``<item id>#<epoch>``)."""
+        if self.epochs == 1:
+            return task.items
+        return [
+            replace(item, id=sample_id(item.id, epoch), epoch=epoch)
+            for item in task.items
+            for epoch in range(self.epochs)
+        ]
 
 
 def task_names(
@@ -100,14 +124,21 @@ async def plan_tasks(params: BenchmarkParams, loader: ItemLoader) -> PlannedTask
 
 
 def assemble_plan(params: BenchmarkParams, endpoint: ModelEndpoint, planned: PlannedTasks) -> Plan:
+    sampling = effective_params(endpoint, params.params)
+    try:
+        check_sampling(params.epochs, sampling)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from exc
     return Plan(
         suite=params.suite,
         tasks=planned.tasks,
         limit=planned.limit,
         seed=planned.seed,
-        params=effective_params(endpoint, params.params),
+        params=sampling,
         prompt_versions=planned.prompt_versions,
         dataset_checksums=planned.dataset_checksums,
+        epochs=params.epochs,
+        reducers=list(params.reducers),
     )
 
 
@@ -128,10 +159,11 @@ def messages_for(task: TaskSpec, item: EvalItem, via_tutor_api: bool) -> list[di
 
 def request_params(plan: Plan, task: TaskSpec, item: EvalItem, via_tutor_api: bool) -> ModelParams:
     """The sampling params; through tutor-api they also carry the tutoring mode and grade."""
+    params = plan.params if item.epoch is None else plan.epoch_params[item.epoch]
     if not via_tutor_api:
-        return plan.params
+        return params
     mode = "solve" if task.scorer in MATH_SCORERS else item.mode
-    return plan.params.merged({"mode": mode, "grade": item.grade})
+    return params.merged({"mode": mode, "grade": item.grade})
 
 
 def config_hash(config: dict[str, Any]) -> str:

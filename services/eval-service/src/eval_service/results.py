@@ -20,10 +20,16 @@ import orjson
 from tutorlab.fanout import FanoutStats
 from tutorlab.scoring import SCORER_VERSION
 
+from eval_service.epochs import Sample, base_id, reduce_item, sample_of
 from eval_service.judge import AGREEMENT_PAIRS, SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
 from eval_service.metrics import HEADLINE, METRICS, reported_name
 from eval_service.plan import Plan, config_hash
-from eval_service.stats import binary_agreement, summarize_binary, summarize_counts
+from eval_service.stats import (
+    binary_agreement,
+    summarize_binary,
+    summarize_continuous,
+    summarize_counts,
+)
 
 
 class ItemLike(Protocol):
@@ -308,13 +314,69 @@ def build_results(
             }
             for t in plan.tasks
         },
+    } | ({"epochs": epoch_results(plan, by_task, headline)} if plan.epochs > 1 else {})
+
+
+def epoch_results(
+    plan: Plan, by_task: dict[str, list[ItemLike]], headline: dict[str, float | None]
+) -> dict[str, Any]:
+    """A run of several epochs: each item's reduced scores, and per task the mean of each
+    reduced score over the items (``headline`` gains ``<task>.<headline>.<reducer>``)."""
+    reduced_items: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    for task in plan.tasks:
+        scorer = task.spec.scorer
+        main = HEADLINE[scorer]
+        groups: dict[str, list[Sample]] = {item.id: [] for item in task.items}
+        for it in by_task.get(task.name, []):
+            if it.status == "ok":
+                sample = sample_of(
+                    int(it.request.get("epoch") or 0),
+                    it.verdicts.get("metrics") or {},
+                    it.extracted,
+                    it.verdict,
+                )
+                groups.setdefault(base_id(it.item_id), []).append(sample)
+        reduced = {
+            item_id: reduce_item(samples, plan.reducers, main)
+            for item_id, samples in groups.items()
+        }
+        reduced_items[task.name] = reduced
+        task_metrics: dict[str, Any] = {}
+        for reducer in plan.reducers:
+            if reducer == "mean":
+                means: dict[str, Any] = {}
+                for m in METRICS[scorer]:
+                    values = [r["mean"][m.name] for r in reduced.values() if m.name in r["mean"]]
+                    if values or not m.judge:
+                        means[reported_name(m.name)] = summarize_continuous(values).model_dump()
+                task_metrics["mean"] = means
+            else:
+                values = [v for r in reduced.values() if (v := r.get(reducer)) is not None]
+                summary = summarize_continuous([float(v) for v in values]).model_dump()
+                task_metrics[reducer] = {reported_name(main): summary}
+                headline[f"{task.name}.{reported_name(main)}.{reducer}"] = summary["mean"]
+        metrics[task.name] = task_metrics
+    return {
+        "n": plan.epochs,
+        "reducers": plan.reducers,
+        "seeds": [p.seed for p in plan.epoch_params],
+        "metrics": metrics,
+        "items": reduced_items,
     }
 
 
 def item_record(item: ItemLike) -> dict[str, Any]:
+    """An item's items.jsonl line; a sample of a run of several epochs gives its item's id and
+    its ``epoch``."""
+    epoch = item.request.get("epoch")
+    if epoch is not None:
+        return {"task": item.task, "id": base_id(item.item_id), "epoch": epoch} | _fields(item)
+    return {"task": item.task, "id": item.item_id} | _fields(item)
+
+
+def _fields(item: ItemLike) -> dict[str, Any]:
     return {
-        "task": item.task,
-        "id": item.item_id,
         "status": item.status,
         "verdict": item.verdict,
         "metrics": item.verdicts.get("metrics", {}),

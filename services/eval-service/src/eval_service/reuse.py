@@ -56,6 +56,8 @@ def reuse_key(target: dict[str, Any], endpoint: ModelEndpoint, plan: Plan, epoch
         "dataset_checksums": plan.dataset_checksums,
         "scorers": [SCORER_VERSION, RULES_VERSION],
     }
+    if plan.epochs > 1:  # each sample's seed follows from params; the reducers shape results
+        identity["epochs"] = [plan.epochs, plan.reducers]
     return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
 
+from eval_service.epochs import check_reducers
+
 #: sampling defaults for benchmarks: deterministic, and room for reasoning before the answer
 DEFAULT_PARAMS = ModelParams(temperature=0.0, max_tokens=2048, seed=0)
 
@@ -31,6 +33,20 @@ class BenchmarkParams(BaseModel):
     no_cache: bool = False
     epoch: int = Field(
         default=0, ge=0, description="bump to re-sample instead of reusing the cache"
+    )
+    epochs: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="samples per item (each with its own seed: params.seed + epoch); more than "
+        "one needs a temperature > 0",
+    )
+    reducers: list[str] = Field(
+        default_factory=lambda: ["mean"],
+        min_length=1,
+        description="how an item's samples reduce to its score: mean, pass@k (unbiased "
+        "estimator), maj@k (majority vote over the first k samples' answers), k <= epochs; "
+        "the first is the one comparisons use alongside the others",
     )
     rescore: bool = Field(
         default=False,
@@ -67,7 +83,20 @@ class BenchmarkParams(BaseModel):
             raise ValueError("tasks: give a suite or a list of tasks, not both")
         if self.target == "model" and not self.model:
             raise ValueError("model: required (the registered model to benchmark)")
+        check_reducers(self.reducers, self.epochs)
+        if self.epochs > 1 and self.params.temperature is not None:
+            check_sampling(self.epochs, self.params)
         return self
+
+
+def check_sampling(epochs: int, params: ModelParams) -> None:
+    """ValueError naming ``params.temperature`` when ``epochs`` > 1 would sample greedily:
+    every sample would be the same reply (``params``: the effective ones when known)."""
+    if epochs > 1 and not (params.temperature or 0.0) > 0:
+        raise ValueError(
+            f"params.temperature: epochs={epochs} samples each item {epochs} times, which "
+            f"needs a temperature > 0 (it is {params.temperature or 0.0})"
+        )
 
 
 class ComparisonRequest(BaseModel):

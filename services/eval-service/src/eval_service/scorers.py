@@ -106,6 +106,14 @@ def _row(
             "mode": item.mode,
             "grade": item.grade,
             "gold": item.gold,
+        }
+        if item.epoch is None
+        else {
+            "prompt": item.prompt,
+            "mode": item.mode,
+            "grade": item.grade,
+            "gold": item.gold,
+            "epoch": item.epoch,
         },
         "response": result.text if result else None,
         "reasoning": result.reasoning if result else None,

@@ -35,7 +35,9 @@ KEY_SEP = "\x1f"
 def item_lookup(plan: Plan) -> dict[str, tuple[TaskPlan, EvalItem]]:
     """Every planned item by its fan-out request id (task and item id)."""
     return {
-        f"{task.name}{KEY_SEP}{item.id}": (task, item) for task in plan.tasks for item in task.items
+        f"{task.name}{KEY_SEP}{item.id}": (task, item)
+        for task in plan.tasks
+        for item in plan.samples(task)
     }
 
 

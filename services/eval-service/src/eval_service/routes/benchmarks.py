@@ -24,10 +24,10 @@ from tutorlab.service.responses import errors, submitted
 from eval_service.catalog import load_catalog
 from eval_service.deps import ItemsDep, RegistryDep
 from eval_service.jobs import BENCHMARK
-from eval_service.plan import PlanError, task_names
+from eval_service.plan import PlanError, effective_params, task_names
 from eval_service.result_files import ResultFileError, confine, job_results
 from eval_service.results import item_record
-from eval_service.schemas import BenchmarkParams
+from eval_service.schemas import BenchmarkParams, check_sampling
 from eval_service.targets import TUTOR_API_TARGET
 
 router = APIRouter(tags=["benchmarks"])
@@ -70,6 +70,11 @@ async def submit_benchmark(
         if exc.status_code in (404, 422):  # not registered; names a key variable not allowed
             raise HTTPException(exc.status_code, f"model: {exc}") from exc
         raise HTTPException(503, f"cannot check the model with tutor-api: {exc}") from exc
+    if registered is not None and body.epochs > 1:
+        try:
+            check_sampling(body.epochs, effective_params(registered, body.params))
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
     if body.judge:
         try:
             await registry.get_model(body.judge)
