@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,9 @@ from data_service.config import DataServiceSettings
 from eval_service.config import EvalServiceSettings
 from tutorlab.db import create_engine, session_factory
 from tutorlab.dev.devstack import SERVICES, Stack, free_port, free_ports
-from tutorlab.jobs.arq_worker import build_worker_settings, check_worker
+from tutorlab.jobs.arq_worker import build_worker_settings, check_worker, create_worker
 from tutorlab.jobs.models import Job
-from tutorlab.jobs.queue import redis_settings
+from tutorlab.jobs.queue import ArqJobQueue, redis_settings
 from tutorlab.jobs.store import JobStore
 
 from tests.job_kinds import WAIT_PREFIX, wait_service_app, wait_worker_settings
@@ -123,12 +124,13 @@ async def until(
         await asyncio.sleep(every_s)
 
 
-async def start_workers(stack: Stack, *services: str) -> list[str]:
+async def start_workers(stack: Stack, *services: str, **env: str) -> list[str]:
     """Start a ``wait`` worker per service named (all at once), return when each is ready."""
     keys = []
-    for index, service in enumerate(services):
-        env = {**stack.environment(), "WAIT_WORKER_SERVICE": service}
-        keys.append(stack.start_worker(service, target=WORKER_MODULE[1], index=index, env=env))
+    for service in services:
+        worker_env = {**stack.environment(), "WAIT_WORKER_SERVICE": service, **env}
+        index = len(stack.procs)
+        keys.append(stack.start_worker(service, WORKER_MODULE[1], index, worker_env))
     for key in keys:
 
         def started(key: str = key) -> bool:
@@ -144,6 +146,17 @@ async def start_workers(stack: Stack, *services: str) -> list[str]:
 def pid_of(job: Job) -> int:
     assert job.worker_id is not None
     return int(job.worker_id.split(":")[-2])  # host:pid:random
+
+
+def lease_settings(database_url: str, redis_url: str) -> DataServiceSettings:
+    return DataServiceSettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue_prefix=unique("q"),
+        job_stale_after_s=STALE_AFTER_S,
+        job_heartbeat_s=HEARTBEAT_S,
+        job_reconcile_every_s=RECONCILE_EVERY_S,
+    )
 
 
 @asynccontextmanager
@@ -165,17 +178,13 @@ async def test_sigkilled_workers_job_runs_again_within_the_bound(
     await migrate("data-service", database_url)
     other_database = f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"
     await migrate("data-service", other_database)  # a jobs table for the other service
-    prefix = unique("q")
-    settings = DataServiceSettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        queue_prefix=prefix,
-        job_stale_after_s=STALE_AFTER_S,
-        job_heartbeat_s=HEARTBEAT_S,
-        job_reconcile_every_s=RECONCILE_EVERY_S,
-    )
+    settings = lease_settings(database_url, redis_url)
     with worker_stack(
-        tmp_path, database_url, redis_url, prefix, EVAL_SERVICE_DATABASE_URL=other_database
+        tmp_path,
+        database_url,
+        redis_url,
+        settings.queue_prefix,
+        EVAL_SERVICE_DATABASE_URL=other_database,
     ) as stack:
         *keys, _ = await start_workers(stack, "data-service", "data-service", "eval-service")
         async with (
@@ -214,6 +223,134 @@ async def test_sigkilled_workers_job_runs_again_within_the_bound(
             done = (await client.get(f"/jobs/{job_id}", params={"wait_s": 30})).json()
             assert done["status"] == "succeeded", done
             assert done["attempts"] == 2 and done["result"] == {"steps": 100}
+
+
+async def test_a_pickup_that_died_before_its_claim_runs_again_within_the_bound(
+    database_url: str, redis_url: str
+) -> None:
+    """arq marks a job in progress (``arq:in-progress:<id>``, for ``job_timeout_s`` + 10 s: a
+    day) when a worker picks it up, before the worker claims it in the database. A worker
+    killed in between left the job queued, and every worker skipped it for that day (reconcile
+    re-offered the same arq id, which arq refused). The marks are set here as such a worker
+    leaves them, for a queued job and for the takeover of a running one whose worker died; a
+    live worker runs both within ``job_takeover_within_s`` of the pick-up."""
+    await migrate("data-service", database_url)
+    settings = lease_settings(database_url, redis_url)
+    worker_settings = wait_worker_settings(settings)
+    mark_ms = int(create_worker(worker_settings, handle_signals=False).in_progress_timeout_s * 1000)
+    worker = asyncio.create_task(run_worker(worker_settings, burst=False))
+    pool = await create_pool(redis_settings(redis_url))
+    queue = ArqJobQueue(redis_url, settings.queue_name)
+    try:
+        async with job_store(database_url) as store:
+
+            async def reported() -> bool:
+                return (await check_worker(worker_settings))[0]
+
+            await until("the worker to report", reported, 30)
+            queued, _ = await store.create("wait", {"steps": 5})
+            running, _ = await store.create("wait", {"steps": 5})
+            assert await store.claim(running.id, "gone:1:dead", STALE_AFTER_S)
+            # what a worker killed between pick-up and claim leaves: arq's mark and try count,
+            # then the job in arq's queue (marked first, so the live worker skips it, as then)
+            picked_up_at = time.monotonic()
+            arq_ids = {queued.id: queued.id, running.id: f"{running.id}:takeover:1"}
+            for arq_id in arq_ids.values():
+                await pool.psetex(f"arq:in-progress:{arq_id}", mark_ms, b"1")
+                await pool.set(f"arq:retry:{arq_id}", 1, ex=88400)
+            for job_id, arq_id in arq_ids.items():
+                assert await queue.enqueue(job_id, arq_job_id=arq_id)
+
+            bound = settings.job_takeover_within_s
+            for job_id, attempts in ((queued.id, 1), (running.id, 2)):
+
+                async def runs(job_id: str = job_id, attempts: int = attempts) -> bool:
+                    job = await store.get(job_id)
+                    return job is not None and job.attempts == attempts
+
+                await until(f"job {job_id} to run", runs, bound + 15)
+                took_s = time.monotonic() - picked_up_at
+                print(
+                    f"\n{'queued' if attempts == 1 else 'taken over'} job whose pick-up died "
+                    f"before its claim: running {took_s:.1f} s after the pick-up (documented "
+                    f"bound {bound:.0f} s)"
+                )
+                assert took_s <= bound + 15, f"took {took_s:.1f} s (bound {bound:.0f} s)"
+
+            for job_id, attempts in ((queued.id, 1), (running.id, 2)):
+                done = await until(f"job {job_id} to end", partial(finished, store, job_id), 30)
+                assert (done.status, done.attempts) == ("succeeded", attempts), done
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        await queue.close()
+        await pool.aclose()
+
+
+async def finished(store: JobStore, job_id: str) -> Job | None:
+    job = await store.get(job_id)
+    return job if job is not None and job.status in ("succeeded", "failed") else None
+
+
+async def test_a_live_workers_pickup_is_left_alone(redis_url: str) -> None:
+    """Only a pick-up older than the lease is released: a worker that picked a job up just now
+    is claiming it."""
+    queue = ArqJobQueue(redis_url, unique("q"))
+    pool = await create_pool(redis_settings(redis_url))
+    arq_id = unique("job")
+    try:
+        release = {"picked_up_before_s": STALE_AFTER_S, "in_progress_ttl_s": 3600.0}
+        assert not await queue.release_stale_pickup(arq_id, **release)  # no mark
+        await pool.psetex(f"arq:in-progress:{arq_id}", 3600_000, b"1")
+        assert not await queue.release_stale_pickup(arq_id, **release)  # just picked up
+        assert await pool.exists(f"arq:in-progress:{arq_id}")
+        await pool.psetex(f"arq:in-progress:{arq_id}", int((3600 - STALE_AFTER_S) * 1000), b"1")
+        assert await queue.release_stale_pickup(arq_id, **release)
+        assert not await pool.exists(f"arq:in-progress:{arq_id}")
+    finally:
+        await pool.delete(f"arq:in-progress:{arq_id}")
+        await pool.aclose()
+        await queue.close()
+
+
+async def test_a_worker_sigkilled_between_pickup_and_claim_leaves_no_job_stuck(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """A real worker process SIGKILLs itself when arq hands it the job (a test hook: after
+    arq's in-progress mark, before the claim). Another worker runs the job, once."""
+    await migrate("data-service", database_url)
+    settings = lease_settings(database_url, redis_url)
+    with worker_stack(tmp_path, database_url, redis_url, settings.queue_prefix) as stack:
+        [dying] = await start_workers(stack, "data-service", WAIT_WORKER_DIES_AT_PICKUP="1")
+        async with (
+            app_client(wait_service_app(settings)) as client,
+            job_store(database_url) as store,
+        ):
+            job_id = (
+                await client.post("/jobs", json={"kind": "wait", "params": {"steps": 5}})
+            ).json()["id"]
+            await until("the worker to die at the pick-up", lambda: stack.procs[dying].poll(), 30)
+            died_at = time.monotonic()
+            assert stack.procs[dying].returncode == -signal.SIGKILL
+            job = await store.get(job_id)
+            assert job is not None and (job.status, job.attempts) == ("queued", 0)
+            redis = await create_pool(redis_settings(redis_url))
+            try:
+                assert await redis.exists(f"arq:in-progress:{job_id}")  # the window, reproduced
+            finally:
+                await redis.aclose()
+
+            await start_workers(stack, "data-service")
+            ready_at = time.monotonic()
+            bound = settings.job_takeover_within_s
+            done = await until("the job to run", partial(finished, store, job_id), bound + 15)
+            print(
+                f"\njob whose worker was SIGKILLed between pick-up and claim: succeeded "
+                f"{time.monotonic() - died_at:.1f} s after the kill, "
+                f"{time.monotonic() - ready_at:.1f} s after a live worker was ready"
+            )
+            assert (done.status, done.attempts) == ("succeeded", 1), done
 
 
 class RedisServer:

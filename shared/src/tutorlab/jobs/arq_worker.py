@@ -36,6 +36,10 @@ from tutorlab.settings import ServiceSettings
 
 log = logging.getLogger("tutorlab.worker")
 
+#: the ctx entry in which a :class:`WakeableWorker` gives its jobs how long arq marks a job it
+#: picked up (reconcile needs it; see :func:`tutorlab.jobs.runtime.reconcile`)
+IN_PROGRESS_TTL_CTX = "arq_in_progress_ttl_s"
+
 #: a worker that cannot reach Redis tries again after this long, doubling up to the maximum
 REDIS_RETRY_FIRST_S = 0.5
 REDIS_RETRY_MAX_S = 5.0
@@ -90,6 +94,7 @@ def build_worker_settings(
             heartbeat_s=settings.job_heartbeat_s,
             stale_after_s=settings.job_stale_after_s,
             resources=resources,
+            in_progress_ttl_s=ctx.get(IN_PROGRESS_TTL_CTX),
         )
         # start-up objects (imported libraries, datasets) never die: keep them out of the
         # garbage collector's scans, which otherwise grow with everything imported
@@ -199,6 +204,7 @@ class WakeableWorker(Worker):
         self.idle_poll_s = float(kwargs.pop("poll_delay", 0.5))
         # arq's own loop sleeps poll_delay between iterations; the waiting happens here instead
         super().__init__(*args, poll_delay=0, **kwargs)
+        self.ctx[IN_PROGRESS_TTL_CTX] = self.in_progress_timeout_s
         self._wake: PubSub | None = None
         self._redis_down_since: float | None = None
         self._redis_retry_s = REDIS_RETRY_FIRST_S

@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix, retry_key_prefix
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 
 log = logging.getLogger("tutorlab.jobs.queue")
 
@@ -29,6 +30,14 @@ RUN_JOB = "run_job"
 class JobQueue(Protocol):
     async def enqueue(self, job_id: str, *, arq_job_id: str | None = None) -> bool:
         """Put a job on the queue; False when arq already holds a job with that id."""
+
+    async def release_stale_pickup(
+        self, arq_job_id: str, *, picked_up_before_s: float, in_progress_ttl_s: float
+    ) -> bool:
+        """Let workers pick an arq job up again when the worker that picked it up more than
+        ``picked_up_before_s`` ago never claimed it (it died in between); False when no worker
+        holds it or one picked it up more recently. ``in_progress_ttl_s``: how long a worker
+        marks a job it picks up (arq's ``in_progress_timeout_s``)."""
 
     async def notify_finished(self, job_id: str) -> None:
         """Tell waiters (see :meth:`finished`) that a job reached a final status."""
@@ -107,6 +116,35 @@ class ArqJobQueue:
             await redis.publish(wake_channel(self.queue_name), job_id)
         return job is not None
 
+    async def release_stale_pickup(
+        self, arq_job_id: str, *, picked_up_before_s: float, in_progress_ttl_s: float
+    ) -> bool:
+        """A worker that picks an arq job up marks it in progress (``arq:in-progress:<id>``,
+        for ``in_progress_ttl_s``) before it claims the job in the database; killed in between,
+        it leaves the job in arq's queue, marked, and no other worker takes it (nor can the job
+        be enqueued again under that id) until the mark expires, a day later. The mark's age is
+        what its TTL has run down; an old one goes, with arq's try count that the dead pick-up
+        raised, in one transaction that fails if a worker touched the mark meanwhile."""
+        redis = await self._redis()
+        in_progress = in_progress_key_prefix + arq_job_id
+        async with redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(in_progress)
+            ttl_ms = await pipe.pttl(in_progress)
+            if ttl_ms == -2:  # no mark: the job waits in the queue for a worker, or is done
+                return False
+            # -1: a mark without expiry (not arq's) would hold the job for ever
+            age_s = in_progress_ttl_s - ttl_ms / 1000 if ttl_ms >= 0 else float("inf")
+            if age_s < picked_up_before_s:  # picked up just now: its claim is on the way
+                return False
+            pipe.multi()
+            pipe.delete(in_progress, retry_key_prefix + arq_job_id)
+            try:
+                await pipe.execute()
+            except WatchError:
+                return False
+        await redis.publish(wake_channel(self.queue_name), arq_job_id)
+        return True
+
     async def notify_finished(self, job_id: str) -> None:
         redis = await self._redis()
         await redis.publish(finished_channel(self.queue_name), job_id)
@@ -177,6 +215,11 @@ class InMemoryJobQueue:
             return False
         self.enqueued.append({"job_id": job_id, "arq_job_id": arq_id})
         return True
+
+    async def release_stale_pickup(
+        self, arq_job_id: str, *, picked_up_before_s: float, in_progress_ttl_s: float
+    ) -> bool:
+        return False  # no worker picks anything up here
 
     async def notify_finished(self, job_id: str) -> None:
         self.finished_jobs.append(job_id)

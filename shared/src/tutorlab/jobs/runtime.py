@@ -103,6 +103,9 @@ class WorkerRuntime:
     heartbeat_s: float
     stale_after_s: float
     resources: dict[str, Any] = field(default_factory=dict)
+    #: how long arq marks a job its worker picked up (arq's ``in_progress_timeout_s``): from
+    #: it, reconcile tells a pick-up that died before its claim; None leaves such marks alone
+    in_progress_ttl_s: float | None = None
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
@@ -212,7 +215,14 @@ QUEUED_GRACE_S = 2.0
 
 
 async def reconcile(runtime: WorkerRuntime, queued_after_s: float = QUEUED_GRACE_S) -> int:
-    """Re-enqueue jobs whose worker died (stale heartbeat) or that never reached the queue."""
+    """Re-enqueue jobs whose worker died (stale heartbeat) or that never reached the queue.
+
+    A job arq already holds under its id may be one a worker picked up and died with before it
+    claimed it (a few milliseconds, but a SIGKILL can land there): arq's in-progress mark then
+    keeps every worker off it for a day. Once the pick-up is ``stale_after_s`` old (a live
+    worker claims within milliseconds), the mark goes and a worker picks the job up again, so
+    such a job, too, runs again within ``job_takeover_within_s``. The database claim keeps it
+    to one run, whatever arq does twice."""
     count = 0
     for job in await runtime.store.needing_dispatch(runtime.stale_after_s, queued_after_s):
         if job.status == JobStatus.running.value:
@@ -222,4 +232,18 @@ async def reconcile(runtime: WorkerRuntime, queued_after_s: float = QUEUED_GRACE
         if await runtime.queue.enqueue(job.id, arq_job_id=arq_id):
             count += 1
             log.info("re-enqueued job %s (%s) as %s", job.id, job.status, arq_id)
+        elif runtime.in_progress_ttl_s is not None and await runtime.queue.release_stale_pickup(
+            arq_id,
+            picked_up_before_s=runtime.stale_after_s,
+            in_progress_ttl_s=runtime.in_progress_ttl_s,
+        ):
+            count += 1
+            log.warning(
+                "job %s (%s): arq job %s was picked up over %.0f s ago and never claimed (its "
+                "worker died); released for another worker",
+                job.id,
+                job.status,
+                arq_id,
+                runtime.stale_after_s,
+            )
     return count
