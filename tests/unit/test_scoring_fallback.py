@@ -35,6 +35,11 @@ def test_equation_gold_compares_whole() -> None:
     assert verdict.exact_match and verdict.equation_value is None
 
 
+def test_several_equations_are_not_a_chain() -> None:
+    verdict = score_math_response("(2, 3)", "So \\boxed{x = 2, y = 3}", kind="math")
+    assert verdict.equation_value is None and verdict.extracted == "x = 2, y = 3"
+
+
 def test_equation_with_a_wrong_result_is_wrong() -> None:
     verdict = score_math_response("13", "The answer is 3*3 + 2*2 = 14.", kind="gsm8k")
     assert verdict.correct is False

@@ -116,8 +116,8 @@ class MathVerdict:
 def _right_side(value: str, gold: str) -> str | None:
     """The value after the last ``=`` of an equation or computation answer, unless the gold is
     an equation too (``y = 2x + 3``) or the sides are inequalities."""
-    if "=" not in value or "=" in gold:
-        return None
+    if "=" not in value or "=" in gold or re.search(r",|;|\\text\{\s*and|\band\b", value):
+        return None  # several equations ("x = 2, y = 3") are one answer, not a chain
     head, _, right = value.rpartition("=")
     if head.endswith(("<", ">", "!", "\\leq", "\\geq", "\\neq")):
         return None
