@@ -320,17 +320,35 @@ def _stop_on_signal(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _dev_mirror(root: Path) -> Path | None:
+    """``TUTORLAB_DATASET_MIRROR``, else the copy ``make demo`` downloaded under ``var/``."""
+    configured = os.environ.get("TUTORLAB_DATASET_MIRROR")
+    if configured:
+        return Path(configured)
+    # make dev's own data directory, then the demo's (TUTORLAB_HOME var/demo)
+    for downloaded in (root / "var" / "datasets", root / "var" / "demo" / "var" / "datasets"):
+        if (downloaded / "gsm8k" / "test.jsonl").is_file():
+            return downloaded
+    print(
+        "devstack: no dataset mirror (TUTORLAB_DATASET_MIRROR unset, nothing in var/datasets): "
+        "the simulator knows no GSM8K or MATH problem; `make demo` downloads them once",
+        file=sys.stderr,
+        flush=True,
+    )
+    return None
+
+
 def main() -> int:
     """``make dev``: the stack in the foreground until TERM or Ctrl-C, or until a process ends."""
     # installed before anything starts: a TERM during start-up also stops what was started
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGINT, _stop_on_signal)
     root = Path(os.environ.get("TUTORLAB_HOME", ".")).resolve()
-    mirror = os.environ.get("TUTORLAB_DATASET_MIRROR")
+    mirror = _dev_mirror(root)
     stack = Stack(
         root=root,
         redis_url=os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
-        dataset_mirror=Path(mirror) if mirror else None,
+        dataset_mirror=mirror,
         ports=ports_from_env(os.environ),
         log_dir=root / "var" / "logs",
         echo=sys.stdout,
