@@ -16,18 +16,29 @@ from typing import Any
 
 import httpx
 import pytest
+from data_service.app import create_app as create_data_app
+from data_service.worker import worker_settings as data_worker_settings
 from eval_service.app import create_app as create_eval_app
 from eval_service.config import EvalServiceSettings
 from eval_service.worker import worker_settings as eval_worker_settings
+from trainer_service.app import create_app as create_trainer_app
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.cli import bench
+from tutorlab.cli import bench, train
 from tutorlab.cli.main import app
 from tutorlab.cli.params import KNOWN_PARAMS
 from tutorlab_sim import SimConfig
 from tutorlab_sim import create_app as create_sim_app
 from typer.testing import CliRunner, Result
 
+from tests.integration.data_support import data_settings, shared_hf_cache
+from tests.integration.trainer_support import (
+    SEED_LINES,
+    run_trainer_worker,
+    served_tutor_api,
+    trainer_settings,
+    write_jsonl,
+)
 from tests.support import migrate, run_worker, serve_in_thread, unique
 
 pytestmark = pytest.mark.integration
@@ -240,3 +251,135 @@ async def test_ctrl_c_while_watching_says_the_run_goes_on_and_how_to_cancel_it(
     assert cancelled.exit_code == 0, cancelled.output
     assert f"{run_id}: cancelled (cancel requested)" in cancelled.stdout
     assert (await cli_json("bench", "show", run_id, *evals))["status"] == "cancelled"
+
+
+async def test_data_commands_as_json(
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    dataset_mirror: Path,
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'data.db'}"
+    await migrate("data-service", database_url)
+    settings = data_settings(
+        database_url, redis_url, dataset_mirror, tmp_path / "d", shared_hf_cache(tmp_path_factory)
+    )
+    with serve_in_thread(create_data_app(settings), "data-service") as url:
+        data = ("--url", url)
+        job = await cli_json(
+            "data", "download", "--name", "gsm8k", "--source", "mirror", "--split", "test", *data
+        )
+        assert job["id"].startswith("dat_") and job["status"] == "queued"
+        await run_worker(data_worker_settings(settings))
+        done = await cli_json("jobs", "wait", job["id"], *data)
+        assert done["status"] == "succeeded" and done["result"]["datasets"][0]["rows"] == 1319
+
+        versions = await cli_json("data", "list", *data)
+        assert [(v["name"], v["split"], v["rows"]) for v in versions] == [("gsm8k", "test", 1319)]
+        card = await cli_json("data", "show", "gsm8k", "test", *data)
+        assert card["current"]["id"] == versions[0]["id"] and card["counts"]["rows"] == 1319
+        page = await cli_json("data", "items", "gsm8k", "test", "--limit", "2", *data)
+        assert page["total"] == 1319 and len(page["items"]) == 2
+        one = await cli_json("data", "item", "gsm8k", "test", page["items"][0]["id"], *data)
+        assert one["question"] == page["items"][0]["question"]
+        taxonomy = await cli_json("data", "taxonomy", *data)
+        assert any(t["id"] == "arithmetic.percent" for t in taxonomy["topics"])
+
+        lines = tmp_path / "mine.jsonl"
+        write_jsonl(lines, SEED_LINES)
+        report = await cli_json("data", "validate", str(lines))
+        assert report["ok"] is True and report["n_valid"] == len(SEED_LINES)
+        uploaded = await cli_json(
+            "data", "upload", str(lines), "--name", "mine", "--allow-missing-references", *data
+        )
+        assert uploaded["id"].startswith("ts_") and uploaded["created"] is True
+        assert [s["id"] for s in await cli_json("data", "sets", *data)] == [uploaded["id"]]
+        shown = await cli_json("data", "set", uploaded["id"], *data)
+        assert shown["id"] == uploaded["id"] and shown["card"]["builder"] == "upload"
+        jobs = await cli_json("jobs", "list", "--service", "data-service", *data)
+        assert [j["id"] for j in jobs] == [job["id"]]
+
+        narrow = await cli("data", "sets", *data, columns=60)
+        assert any(uploaded["id"] in line for line in narrow.stdout.splitlines()), narrow.stdout
+
+
+TRAINING = """\
+name: {name}
+backend: simulated
+model:
+  base_model: qwen3:8b
+data:
+  train_file: data/socratic_train.jsonl
+  eval_file: data/socratic_eval.jsonl
+training:
+  num_epochs: 1
+  batch_size: 4
+  learning_rate: 2e-4
+  eval_every: 3
+  max_length: 512
+monitor: {{gsm8k_items: 1, tutoring_items: 1, max_tokens: 16}}
+"""
+
+
+async def test_training_commands_as_json(
+    tmp_path: Path,
+    redis_url: str,
+    dataset_mirror: Path,
+    qwen3_tokenizer_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
+    trainer_db = f"sqlite+aiosqlite:///{tmp_path / 'trainer.db'}"
+    await migrate("tutor-api", tutor_db)
+    await migrate("trainer-service", trainer_db)
+    data_dir = tmp_path / "var"
+    write_jsonl(data_dir / "data/socratic_train.jsonl", SEED_LINES)
+    write_jsonl(data_dir / "data/socratic_eval.jsonl", SEED_LINES[::3])
+    config = tmp_path / "configs" / "sft.yaml"  # its data files are the trainer's, not uploaded
+    config.parent.mkdir()
+    with served_tutor_api(tmp_path, tutor_db) as tutor_url:
+        settings = trainer_settings(
+            trainer_db,
+            redis_url,
+            data_dir,
+            qwen3_tokenizer_dir,
+            tutor_api_url=tutor_url,
+            tinker_openai_base_url="http://127.0.0.1:9/v1",
+            dataset_mirror=dataset_mirror,
+        )
+        with serve_in_thread(create_trainer_app(settings), "trainer-service") as url:
+            trainer = ("--url", url)
+            config.write_text(TRAINING.format(name=unique("sft")))
+            submitted = await cli_json("train", "run", "--config", str(config), *trainer)
+            training_id = submitted["id"]
+            assert training_id.startswith("train_") and submitted["status"] == "queued"
+            await run_trainer_worker(settings)
+
+            run = await cli_json("train", "show", training_id, *trainer)
+            assert run["job"]["status"] == "succeeded" and run["step"] == run["total_steps"] == 3
+            assert [r["id"] for r in await cli_json("train", "list", *trainer)] == [training_id]
+            steps = await cli_json("train", "metrics", training_id, *trainer)
+            assert [m["step"] for m in steps] == [1, 2, 3]
+            plain = await cli("train", "metrics", training_id, *trainer)
+            assert [json.loads(line) for line in plain.stdout.splitlines()] == steps
+            experiments = await cli_json("experiments", "list", *trainer)
+            assert [e["id"] for e in experiments] == [training_id]
+            experiment = await cli_json("experiments", "show", training_id, *trainer)
+            assert experiment["id"] == training_id and "Simulated." in experiment["readme"]
+            assert (await cli_json("jobs", "show", training_id, *trainer))["kind"] == "training"
+
+            # Ctrl-C while following a queued run: it goes on; the printed cancel command works
+            config.write_text(TRAINING.format(name=unique("sft")))
+            queued = (await cli_json("train", "run", "--config", str(config), *trainer))["id"]
+            monkeypatch.setattr(train, "request", interrupt_second_poll(f"/trainings/{queued}"))
+            watched = await cli("train", "show", queued, "--watch", *trainer)
+            monkeypatch.undo()
+            assert watched.exit_code == 130
+            assert f"stopped watching; training run {queued} goes on." in watched.stderr
+            cancel = f"tutorlab train cancel {queued} --url {url}"
+            assert f"cancel it:        {cancel}" in watched.stderr
+            cancelled = await cli_json(*cancel.split()[1:])
+            assert cancelled["id"] == queued and cancelled["job"]["status"] == "cancelled"
+
+            narrow = await cli("train", "list", *trainer, columns=60)
+            assert any(training_id in line for line in narrow.stdout.splitlines())
