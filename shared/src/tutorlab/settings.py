@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +35,13 @@ GLOBAL_ENV: dict[str, str] = {
     "trainer_service_url": "TRAINER_SERVICE_URL",
     "model_key_envs": "TUTORLAB_MODEL_KEY_ENVS",
     "max_body_bytes": "TUTORLAB_MAX_BODY_BYTES",
+    # optional experiment tracking (tutorlab.tracking); the SDKs' own names where they have one
+    "tracking": "TUTORLAB_TRACKING",
+    "tracking_timeout_s": "TUTORLAB_TRACKING_TIMEOUT_S",
+    "mlflow_tracking_uri": "MLFLOW_TRACKING_URI",
+    "mlflow_experiment_name": "MLFLOW_EXPERIMENT_NAME",
+    "wandb_project": "WANDB_PROJECT",
+    "wandb_mode": "WANDB_MODE",
 }
 
 #: the largest request body a service reads unless told otherwise (data-service: more, for uploads)
@@ -80,6 +88,21 @@ class ServiceSettings(BaseSettings):
     data_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['data-service']}"
     trainer_service_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['trainer-service']}"
 
+    #: where benchmark metrics and training curves are also logged (decision 0025): ``off``, or
+    #: ``mlflow`` / ``wandb`` through their SDKs (the extras ``tutorlab[mlflow]``,
+    #: ``tutorlab[wandb]``); their keys (``WANDB_API_KEY``, ``MLFLOW_TRACKING_TOKEN`` …) are the
+    #: SDKs' to read from the environment, never a setting
+    tracking: Literal["off", "mlflow", "wandb"] = "off"
+    #: a tracking call still running after this long is given up on (the run goes on untracked)
+    tracking_timeout_s: float = Field(default=30.0, gt=0)
+    #: MLflow's tracking store (None: MLflow's default) and the experiment runs are logged in
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment_name: str = Field(default="tutorlab", min_length=1)
+    #: the W&B project runs are logged in, and the SDK's mode (online, offline, disabled;
+    #: None: the SDK's default)
+    wandb_project: str = Field(default="tutorlab", min_length=1)
+    wandb_mode: str | None = None
+
     #: arq worker knobs
     worker_max_jobs: int = Field(default=4, ge=1, le=1000)
     job_timeout_s: int = Field(default=24 * 3600, ge=1)
@@ -90,6 +113,11 @@ class ServiceSettings(BaseSettings):
     #: how often each service's reconcile (re-enqueue jobs to take over, and jobs that never
     #: reached Redis) runs, in whole seconds
     job_reconcile_every_s: int = Field(default=5, ge=1, le=30)
+    #: the file a worker touches as its loop turns, which its liveness probe reads; default:
+    #: ``<temp dir>/tutorlab-worker-<queue>.alive`` (one per queue and host)
+    worker_alive_file: Path | None = None
+    #: the liveness probe fails once the worker's loop has not turned for this long
+    worker_alive_within_s: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> ServiceSettings:
@@ -124,7 +152,7 @@ class ServiceSettings(BaseSettings):
             data["port"] = DEFAULT_PORTS.get(cls.service_name, 0)
         return data
 
-    @field_validator("api_key", mode="before")
+    @field_validator("api_key", "mlflow_tracking_uri", "wandb_mode", mode="before")
     @classmethod
     def _empty_key_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
@@ -158,6 +186,14 @@ class ServiceSettings(BaseSettings):
     def queue_name(self) -> str:
         """The arq queue this service's jobs go to."""
         return f"{self.queue_prefix}:{self.service_name}"
+
+    @property
+    def worker_alive_path(self) -> Path:
+        """``worker_alive_file``, or a file in the temp directory named for the queue."""
+        if self.worker_alive_file is not None:
+            return self.worker_alive_file
+        name = re.sub(r"[^A-Za-z0-9_.-]", "-", self.queue_name)
+        return Path(tempfile.gettempdir()) / f"tutorlab-worker-{name}.alive"
 
     @property
     def resolved_database_url(self) -> str:
