@@ -75,19 +75,25 @@ def flat(text: str) -> str:
 class EvalServed:
     tutor: str
     evals: str
+    sim: str
     settings: EvalServiceSettings
-    sim: httpx.AsyncBaseTransport
 
     async def work(self) -> None:
-        """Run an eval worker until the queue is empty (the model is the simulator, in process)."""
-        await run_worker(eval_worker_settings(self.settings, model_transport=self.sim))
+        """Run an eval worker until the queue is empty."""
+        await run_worker(eval_worker_settings(self.settings))
+
+    async def register_sim(self, *flags: str) -> Any:
+        return await cli_json(
+            "models", "register", "sim", "--kind", "ollama", "--model", "qwen3:8b",
+            "--base-url", self.sim, "--url", self.tutor, *flags,
+        )  # fmt: skip
 
 
 @pytest.fixture
 async def served_eval(
     tmp_path: Path, redis_url: str, dataset_mirror: Path
 ) -> AsyncIterator[EvalServed]:
-    """tutor-api and eval-service over real HTTP; the simulator (always right) in process."""
+    """tutor-api, eval-service and the simulator (always right) over real HTTP."""
     tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
     eval_db = f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"
     await migrate("tutor-api", tutor_db)
@@ -95,10 +101,11 @@ async def served_eval(
     tutor_app = create_tutor_app(
         TutorApiSettings(database_url=tutor_db, data_dir=tmp_path / "tutor")
     )
-    sim = httpx.ASGITransport(
-        app=create_sim_app(SimConfig(dataset_mirror=dataset_mirror, accuracy=1.0, seed=2))
-    )
-    with serve_in_thread(tutor_app, "tutor-api") as tutor_url:
+    sim_app = create_sim_app(SimConfig(dataset_mirror=dataset_mirror, accuracy=1.0, seed=2))
+    with (
+        serve_in_thread(sim_app, "simulator") as sim_url,
+        serve_in_thread(tutor_app, "tutor-api") as tutor_url,
+    ):
         settings = EvalServiceSettings(
             database_url=eval_db,
             redis_url=redis_url,
@@ -111,22 +118,23 @@ async def served_eval(
             math_verify_workers=1,
         )
         with serve_in_thread(create_eval_app(settings), "eval-service") as eval_url:
-            yield EvalServed(tutor_url, eval_url, settings, sim)
+            yield EvalServed(tutor_url, eval_url, sim_url, settings)
 
 
 async def test_models_and_benchmarks_as_json(served_eval: EvalServed) -> None:
     tutor, evals = ("--url", served_eval.tutor), ("--url", served_eval.evals)
-    registered = await cli_json(
-        "models", "register", "sim", "--kind", "ollama", "--model", "qwen3:8b",
-        "--base-url", "http://sim.test", "--param", "max_tokens=256",
-        "--extra-param", "repeat_penalty=1.1", *tutor,
-    )  # fmt: skip
+    registered = await served_eval.register_sim(
+        "--param", "max_tokens=256", "--extra-param", "repeat_penalty=1.1"
+    )
     assert registered["params"] == {"max_tokens": 256, "repeat_penalty": 1.1}
     assert [m["name"] for m in await cli_json("models", "list", *tutor)] == ["sim"]
-    assert (await cli_json("models", "show", "sim", *tutor))["base_url"] == "http://sim.test"
+    assert (await cli_json("models", "show", "sim", *tutor))["base_url"] == served_eval.sim
     updated = await cli_json("models", "update", "sim", "--param", "max_tokens=512", *tutor)
     assert updated["params"] == {"max_tokens": 512}  # --param replaces them as a whole
     assert (await cli_json("models", "activate", "sim", *tutor))["active"] is True
+    assert (await cli_json("models", "probe", "sim", *tutor))["ok"] is True
+    reply = await cli_json("chat", "What is 3/4 of 20?", "--mode", "hint", "--grade", "5", *tutor)
+    assert reply["model"] == "sim" and reply["mode"] == "hint" and reply["reply"]
 
     tasks = await cli_json("bench", "tasks", *evals)
     suites = await cli_json("bench", "suites", *evals)
@@ -185,10 +193,7 @@ async def test_models_and_benchmarks_as_json(served_eval: EvalServed) -> None:
 
 async def test_errors_name_the_flags(served_eval: EvalServed) -> None:
     evals = ("--url", served_eval.evals)
-    await cli_json(
-        "models", "register", "sim", "--kind", "ollama", "--model", "qwen3:8b",
-        "--base-url", "http://sim.test", "--url", served_eval.tutor,
-    )  # fmt: skip
+    await served_eval.register_sim()
     unknown = await cli("bench", "run", "--model", "sim", "--tasks", "gsm8k,nosuch", *evals)
     assert unknown.exit_code == 1
     assert "-> 422: --tasks: unknown task(s) ['nosuch']" in flat(unknown.stderr)
@@ -228,10 +233,7 @@ async def test_ctrl_c_while_watching_says_the_run_goes_on_and_how_to_cancel_it(
     served_eval: EvalServed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     evals = ("--url", served_eval.evals)
-    await cli_json(
-        "models", "register", "sim", "--kind", "ollama", "--model", "qwen3:8b",
-        "--base-url", "http://sim.test", "--url", served_eval.tutor,
-    )  # fmt: skip
+    await served_eval.register_sim()
     run = await cli_json("bench", "run", "--model", "sim", "--suite", "quick", *evals)
     run_id = run["id"]  # queued: no worker runs here
     monkeypatch.setattr(bench, "request", interrupt_second_poll(f"/benchmarks/{run_id}"))
