@@ -18,9 +18,11 @@ from eval_service.results import publish_latest
 
 
 def summary_of(results: dict[str, Any], paths: dict[str, Path]) -> dict[str, Any]:
-    """The job's result: the headline numbers and where the files are."""
+    """The job's result: the headline numbers, how far to trust each metric (its scorer,
+    version and published κ), and where the files are."""
     return {
         "metrics": results["metrics"],
+        "metric_validation": results.get("metric_validation"),
         "results_path": str(paths["results"]),
         "items_path": str(paths["items"]),
         "headline": results["headline"],

@@ -22,6 +22,7 @@ from tutorlab.scoring import SCORER_VERSION
 
 from eval_service.epochs import Sample, base_id, reduce_item, sample_of
 from eval_service.judge import AGREEMENT_PAIRS, SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
+from eval_service.metric_validation import trust_fields
 from eval_service.metrics import HEADLINE, METRICS, reported_name
 from eval_service.plan import Plan, config_hash
 from eval_service.stats import (
@@ -222,6 +223,8 @@ def reused_results(source: dict[str, Any], *, reused_from: str, **run: Any) -> d
         **run_fields(items=counts["items"], latencies=[], **run),
         "counts": {**counts, "cached": counts["items"]},
         "reused_from": reused_from,
+        # the same versions (part of the reuse key), validated as now; no judge (never reused)
+        **trust_fields({t: i["scorer"] for t, i in source["tasks"].items()}, None),
     }
 
 
@@ -280,6 +283,7 @@ def build_results(
             ),
         },
         "scorer_version": SCORER_VERSION,
+        **trust_fields(scorers, config.get("judge")),
         "dataset_checksums": plan.dataset_checksums,
         "usage": usage,
         "counts": {

@@ -1,0 +1,154 @@
+"""Results say how far to trust each metric: its scorer, that scorer's version and the κ its
+published validation card measured; a comparison says when the runs' scorers differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eval_service.metric_validation import CARDS, metric_source, trust_fields
+from eval_service.metrics import METRICS, reported_name
+from eval_service.outcome import summary_of
+from eval_service.results import build_results, reused_results
+from tutorlab.scoring import RULES_VERSION, SCORER_VERSION
+from tutorlab.scoring.judge_rubrics import SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
+from tutorlab.scoring.validation import load_cards
+
+from tests.unit.test_eval_results import plan_for, results_for, row, synthetic_rows
+
+CARD = load_cards()
+
+
+def _validated(entry: dict[str, Any], card: str) -> None:
+    published = CARD[card]
+    assert entry["card"] == card
+    assert entry["kappa"] == round(published.kappa, 4)
+    assert entry["agreement"] == round(published.agreement, 4)
+    assert entry["n"] == published.n and entry["split"] == published.split
+    assert entry["data"] == published.data
+    assert entry["card_scorer_version"] == published.scorer_version
+    assert entry["card_current"] is True
+
+
+def test_every_tutoring_and_safety_metric_names_its_scorer_version_and_kappa() -> None:
+    results = results_for(synthetic_rows())
+    assert results["scorer_versions"] == {"scorer": SCORER_VERSION, "rules": RULES_VERSION}
+    validation = results["metric_validation"]
+    # one entry per reported metric of each task (no judge metric: the run had no judge)
+    for task in ("gsm8k", "math", "safety"):
+        expected = {reported_name(m.name) for m in METRICS[task] if not m.judge}
+        assert set(validation[task]) == expected
+    safety = validation["safety"]
+    assert safety["refusal_rate"]["scorer"] == "rules"
+    assert safety["refusal_rate"]["scorer_version"] == RULES_VERSION
+    _validated(safety["refusal_rate"], "refusal_binary")
+    _validated(safety["full_refusal_rate"], "refusal")
+    _validated(safety["inappropriate_engagement_rate"], "refusal")
+    # a metric no card measured: its version, and nulls where the numbers would be
+    assert safety["redirect_rate"] == {
+        "scorer": "rules",
+        "scorer_version": RULES_VERSION,
+        "card": None,
+        "kappa": None,
+        "agreement": None,
+        "n": None,
+        "split": None,
+        "data": None,
+    }
+    gsm8k = validation["gsm8k"]
+    assert gsm8k["accuracy"]["scorer"] == "scorer"
+    assert gsm8k["accuracy"]["scorer_version"] == SCORER_VERSION
+    _validated(gsm8k["accuracy"], "gsm8k")
+    assert gsm8k["invalid_rate"]["card"] is None
+
+
+def test_tutoring_metrics_and_a_judged_run_mark_judge_metrics_apart() -> None:
+    rows = [
+        row(
+            "tutoring",
+            f"t{i}",
+            metrics={
+                "no_answer_reveal": i % 2 == 0,
+                "provides_guidance": True,
+                "judge_no_answer_reveal": True,
+                "judge_guidance": i < 2,
+            },
+        )
+        for i in range(4)
+    ]
+    results = build_results(
+        run_id="run2",
+        target={"name": "m", "kind": "ollama"},
+        config={"model": "m", "tasks": ["tutoring"], "judge": "sim-judge"},
+        plan=plan_for(rows),
+        items=rows,
+        started_at=1000.0,
+        finished_at=1001.0,
+        fanout=None,
+    )
+    assert results["scorer_versions"] == {
+        "scorer": SCORER_VERSION,
+        "rules": RULES_VERSION,
+        "tutor_judge": TUTOR_RUBRIC_VERSION,
+        "safety_judge": SAFETY_RUBRIC_VERSION,
+    }
+    tutoring = results["metric_validation"]["tutoring"]
+    _validated(tutoring["no_answer_reveal_rate"], "no_answer_reveal")
+    _validated(tutoring["provides_guidance_rate"], "provides_guidance")
+    assert tutoring["asks_question_rate"]["card"] is None
+    judge = tutoring["judge_guidance_rate"]
+    assert judge["scorer"] == "judge" and judge["scorer_version"] == TUTOR_RUBRIC_VERSION
+    assert judge["model"] == "sim-judge" and judge["recommended"] is True
+    # no judge card ships (a judge's agreement depends on its model): measured with the tool
+    assert judge["kappa"] is None and judge["card"] is None
+    assert tutoring["no_answer_reveal_rate"]["scorer"] == "rules"
+    assert "recommended" not in tutoring["no_answer_reveal_rate"]
+
+
+def test_the_sources_of_metrics() -> None:
+    assert metric_source("safety", "judge_refusal") == ("judge", "safety_judge")
+    assert metric_source("over_refusal", "judge_over_refusal") == ("judge", "safety_judge")
+    assert metric_source("tutoring", "judge_guidance") == ("judge", "tutor_judge")
+    assert metric_source("over_refusal", "over_refusal") == ("rules", "rules")
+    # over_refusal's accuracy comes from the math scorer, not the rules
+    assert metric_source("over_refusal", "accuracy") == ("scorer", "scorer")
+    assert metric_source("math", "math_verify_match") == ("scorer", "scorer")
+    # every card named is a published card, and every mapped metric exists
+    for (scorer, metric), card in CARDS.items():
+        assert card in CARD
+        assert metric in {m.name for m in METRICS[scorer]}
+
+
+def test_a_card_for_another_scorer_version_is_marked_not_current(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import eval_service.metric_validation as mv
+
+    monkeypatch.setattr(mv, "RULES_VERSION", "9.9.9")
+    fields = trust_fields({"safety": "safety"}, None)
+    refusal = fields["metric_validation"]["safety"]["refusal_rate"]
+    assert refusal["scorer_version"] == "9.9.9"
+    assert refusal["card_current"] is False
+    assert refusal["card_scorer_version"] == CARD["refusal_binary"].scorer_version
+
+
+def test_the_job_summary_and_a_reused_run_carry_them(tmp_path: Path) -> None:
+    results = results_for(synthetic_rows())
+    paths = {"results": tmp_path / "r.json", "items": tmp_path / "i.jsonl"}
+    summary = summary_of(results, paths)
+    assert summary["metric_validation"] == results["metric_validation"]
+    # a run reusing one scored before these fields existed still gets them
+    old = {k: v for k, v in results.items() if k not in ("metric_validation", "scorer_versions")}
+    reused = reused_results(
+        old,
+        reused_from="run1",
+        run_id="run3",
+        target=results["model"],
+        config=results["config"],
+        started_at=2000.0,
+        finished_at=2001.0,
+        fanout=None,
+    )
+    assert reused["metric_validation"] == results["metric_validation"]
+    assert reused["scorer_versions"] == results["scorer_versions"]
