@@ -207,6 +207,23 @@ async def test_errors_name_the_flags(served_eval: EvalServed) -> None:
     # a suite's name alone in --tasks selects that suite, as lm-eval's task groups do
     suite = await cli_json("bench", "run", "--model", "sim", "--tasks", "quick", *evals)
     assert suite["params"]["suite"] == "quick" and "tasks" not in suite["params"]
+    # epochs and reducers, as inspect spells them; their 422s name the flags too
+    sampled = ("bench", "run", "--model", "sim", "--tasks", "gsm8k", "--limit", "2")
+    greedy = await cli(*sampled, "--epochs", "2", "--param", "temperature=0", *evals)
+    assert greedy.exit_code == 1
+    assert "-> 422: --param temperature: epochs=2 samples each item 2 times" in flat(greedy.stderr)
+    too_big = await cli(*sampled, "--epochs", "2", "--reducers", "pass@5", *evals)
+    assert too_big.exit_code == 1
+    assert "--reducers: 'pass@5' needs k <= epochs (2)" in flat(too_big.stderr)
+    epochs = await cli_json(
+        *sampled, "--epochs", "3", "--epochs-reducer", "pass@1,maj@3", "--cache-epoch", "1",
+        "--param", "temperature=0.7", *evals,
+    )  # fmt: skip
+    assert {k: epochs["params"][k] for k in ("epochs", "reducers", "epoch")} == {
+        "epochs": 3,
+        "reducers": ["pass@1", "maj@3"],
+        "epoch": 1,
+    }
     typo = await cli("bench", "run", "--model", "sim", "--suite", "quick", "--param", "tmp=1")
     assert typo.exit_code == 1
     assert f"known: {', '.join(KNOWN_PARAMS)}" in flat(typo.stderr)

@@ -45,6 +45,9 @@ RUN_FLAGS = {
     "request_timeout_s": "--request-timeout",
     "request_deadline_s": "--request-deadline",
     "no_cache": "--no-cache",
+    "epoch": "--cache-epoch",
+    "epochs": "--epochs",
+    "reducers": "--reducers",
     "rescore": "--rescore",
     "error_threshold": "--error-threshold",
     "judge": "--judge",
@@ -59,12 +62,30 @@ def _fmt(value: Any, pct: bool = True) -> str:
     return f"{value:.1%}" if pct else f"{value:.3g}"
 
 
-def metrics_table(metrics: dict[str, dict[str, Any]], title: str = "metrics") -> Table:
-    table = Table("task", "metric", "n", "value", "95% CI", title=title)
+def _trust(entry: Any) -> str:
+    """A metric's scorer and its published kappa (results' ``metric_validation``)."""
+    if not isinstance(entry, dict):
+        return "-"
+    kappa = entry.get("kappa")
+    return f"{entry.get('scorer', '?')} {'-' if kappa is None else f'{kappa:.2f}'}"
+
+
+def metrics_table(
+    metrics: dict[str, dict[str, Any]],
+    title: str = "metrics",
+    validation: dict[str, dict[str, Any]] | None = None,
+) -> Table:
+    """With ``validation`` (a run's ``metric_validation``), a column with each metric's
+    scorer (rules, scorer, judge) and the kappa its validation card published."""
+    columns = ("task", "metric", "n", "value", "95% CI")
+    table = Table(*columns, *(("scorer \u03ba",) if validation else ()), title=title)
     for task, values in metrics.items():
         for name, m in values.items():
             ci = "-" if m.get("ci_low") is None else f"[{m['ci_low']:.1%}, {m['ci_high']:.1%}]"
-            table.add_row(task, name, str(m.get("n", "-")), _fmt(m.get("mean")), ci)
+            row = [task, name, str(m.get("n", "-")), _fmt(m.get("mean")), ci]
+            if validation:
+                row.append(_trust((validation.get(task) or {}).get(name)))
+            table.add_row(*row)
     return table
 
 
@@ -141,8 +162,9 @@ def _follow(
 
 def print_summary(run: dict[str, Any]) -> None:
     out = console
-    out.print(metrics_table(run.get("metrics") or {}, title=f"{run['id']} ({run['status']})"))
     result = run.get("result") or {}
+    title = f"{run['id']} ({run['status']})"
+    out.print(metrics_table(run.get("metrics") or {}, title, result.get("metric_validation")))
     if result.get("results_path"):
         out.print(f"results: {result['results_path']}", highlight=False)
     if result.get("comparison_path"):
@@ -151,12 +173,17 @@ def print_summary(run: dict[str, Any]) -> None:
         out.print(f"[red]{run['error']}[/red]")
 
 
+def _names(values: list[str]) -> list[str]:
+    """Repeated and comma-separated values as one list: ``-t a,b -t c`` -> a, b, c."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 def _selection(
     http: httpx.Client, suite: str | None, tasks: list[str]
 ) -> tuple[str | None, list[str] | None]:
     """``--suite`` and ``--tasks`` (comma-separated, repeatable) as the API's ``suite`` and
     ``tasks``: a suite's name given alone to ``--tasks`` selects that suite, as in lm-eval."""
-    names = [name.strip() for value in tasks for name in value.split(",") if name.strip()]
+    names = _names(tasks)
     if suite is not None or not names:
         return suite, names or None
     suites = request(http, "GET", "/suites").json()
@@ -230,6 +257,29 @@ def run(
         "--rescore",
         help="score cached replies again instead of reusing an identical earlier run",
     ),
+    epochs: int | None = typer.Option(
+        None,
+        min=1,
+        max=100,
+        help="samples per item, each with its own seed (more than 1 needs --param "
+        "temperature=… above 0) (default: 1)",
+        show_default=False,
+    ),
+    reducers: list[str] = typer.Option(
+        [],
+        "--reducers",
+        "--epochs-reducer",
+        help="how an item's samples reduce to its score: mean, pass@k, maj@k (k <= --epochs); "
+        "a,b or repeated; the first is what comparisons pair (default: mean)",
+        show_default=False,
+    ),
+    cache_epoch: int | None = typer.Option(
+        None,
+        min=0,
+        help="cache round: a new N draws fresh replies instead of reusing round 0's, and "
+        "caches them under N (default: 0)",
+        show_default=False,
+    ),
     param: list[str] = ParamOption,
     extra_param: list[str] = ExtraParamOption,
     watch_run: bool = WatchOption,
@@ -253,6 +303,9 @@ def run(
             "request_deadline_s": request_deadline,
             "error_threshold": error_threshold,
             "label": label,
+            "epochs": epochs,
+            "reducers": _names(reducers) or None,
+            "epoch": cache_epoch,
         }.items():
             if value is not None:
                 body[key] = value
@@ -520,6 +573,8 @@ def print_comparison(report: dict[str, Any]) -> None:
         ci = "-" if m.get("ci_low") is None else f"[{m['ci_low']:+.1%}, {m['ci_high']:+.1%}]"
         verdict = m.get("verdict", "")
         color = colors.get(verdict)
+        if m.get("scorer_changed"):  # another scorer version on each side (see the notes)
+            verdict += f" ({m['scorer_changed'].get('scorer')} changed)"
         table.add_row(
             name,
             _fmt(m.get("baseline_mean")),
