@@ -10,7 +10,7 @@ from tutorlab.service import ServiceSpec, create_service_app
 from eval_service.config import EvalServiceSettings
 from eval_service.deps import resources_hooks
 from eval_service.jobs import JOB_PREFIX, KINDS, ROUTES
-from eval_service.routes import benchmarks, comparisons, score
+from eval_service.routes import benchmarks, comparisons, score, tasks
 
 
 def service_spec(*, registry_transport: httpx.AsyncBaseTransport | None = None) -> ServiceSpec:
@@ -20,7 +20,7 @@ def service_spec(*, registry_transport: httpx.AsyncBaseTransport | None = None) 
         name="eval-service",
         title="TutorLab eval-service",
         job_prefix=JOB_PREFIX,
-        routers=(benchmarks.router, comparisons.router, score.router),
+        routers=(benchmarks.router, comparisons.router, score.router, tasks.router),
         job_kinds=KINDS,
         job_routes=ROUTES,
         on_startup=(startup,),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class DatasetRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: Literal["benchmark", "evalset"]
+    #: custom: a registered task's own dataset (see ``eval_service.custom_tasks``)
+    source: Literal["benchmark", "evalset", "custom"]
     name: str
     split: str | None = None
 
@@ -32,6 +33,8 @@ class TaskSpec(BaseModel):
     dataset: DatasetRef
     prompt: str
     scorer: Literal["gsm8k", "math", "tutoring", "safety", "over_refusal"]
+    #: a custom task's ``TaskDefinition`` (None for the catalog's own tasks)
+    custom: Any = Field(default=None, exclude=True)
 
 
 class SuiteSpec(BaseModel):

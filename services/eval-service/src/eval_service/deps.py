@@ -19,6 +19,7 @@ from tutorlab.service.app import StartupHook
 from tutorlab.service.deps import ServiceState, State, resources_of
 
 from eval_service.item_store import ItemStore
+from eval_service.task_registry import TaskRegistry
 
 
 @dataclass
@@ -28,6 +29,7 @@ class AppResources:
 
     items: ItemStore
     registry: RegistryClient
+    tasks: TaskRegistry
     _verifier: MathVerifier | None = field(default=None, repr=False)
 
     def verifier(self) -> MathVerifier:
@@ -55,6 +57,7 @@ def resources_hooks(
         settings = state.settings
         state.resources = AppResources(
             items=ItemStore(state.sessions),
+            tasks=TaskRegistry(state.sessions),
             registry=RegistryClient(
                 settings.tutor_api_url,
                 api_key=settings.api_key_value(),
@@ -81,6 +84,11 @@ async def get_registry(state: State) -> RegistryClient:
     return resources_of(state, AppResources).registry
 
 
+async def get_tasks(state: State) -> TaskRegistry:
+    return resources_of(state, AppResources).tasks
+
+
 Resources = Annotated[AppResources, Depends(get_resources)]
 ItemsDep = Annotated[ItemStore, Depends(get_items)]
 RegistryDep = Annotated[RegistryClient, Depends(get_registry)]
+TasksDep = Annotated[TaskRegistry, Depends(get_tasks)]

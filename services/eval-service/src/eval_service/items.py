@@ -6,6 +6,7 @@ directory (TUTORLAB_DATASET_MIRROR). Either way every item carries the dataset c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Sequence
@@ -18,6 +19,13 @@ from tutorlab.datasets.mirror import MirrorError, load_mirror
 from tutorlab.datasets.records import DatasetRecord
 
 from eval_service.catalog import TaskSpec
+from eval_service.custom_tasks import (
+    JsonlDataset,
+    TaskDefinition,
+    check_rows,
+    read_rows,
+    resolve_jsonl,
+)
 
 log = logging.getLogger("eval_service.items")
 
@@ -67,9 +75,12 @@ class ItemLoader:
         *,
         mirror: Path | None,
         data_service: httpx.AsyncClient | None = None,
+        roots: Sequence[Path] = (),
     ) -> None:
         self.mirror = mirror
         self.data_service = data_service
+        #: where a custom task's JSONL may be (the data directory first, then the outputs)
+        self.roots = list(roots)
         self._datasets: dict[tuple[str, str], DatasetSource] = {}
         self.checksums: dict[str, str] = {}
 
@@ -138,6 +149,8 @@ class ItemLoader:
 
     async def items(self, task_name: str, task: TaskSpec) -> list[EvalItem]:
         ref = task.dataset
+        if task.custom is not None:
+            return await self._custom_items(task_name, task.custom)
         if ref.source == "benchmark":
             source = await self.dataset(ref.name, ref.split or "test")
             return _math_items(task_name, source.records)
@@ -197,6 +210,47 @@ class ItemLoader:
                 for item in evalsets.load_tutoring(problems)
             ]
         raise ItemsUnavailable(f"unknown evaluation set {name!r}")
+
+    async def custom_rows(self, definition: TaskDefinition) -> tuple[list[dict[str, Any]], str]:
+        """A custom task's rows and its data's sha256: its JSONL (inside ``roots``), or a
+        data-service dataset's records as rows (id, question, answer, their metadata)."""
+        dataset = definition.dataset
+        if isinstance(dataset, JsonlDataset):
+            try:
+                path = resolve_jsonl(dataset.path, self.roots)
+                return await asyncio.to_thread(read_rows, path)
+            except ValueError as exc:
+                raise ItemsUnavailable(f"task {definition.name!r}: {exc}") from exc
+        source = await self.dataset(dataset.name, dataset.split)
+        rows = [
+            {**r.metadata, "id": r.id, "question": r.question, "answer": r.answer}
+            for r in source.records
+        ]
+        return rows, source.sha256
+
+    async def _custom_items(self, task_name: str, definition: TaskDefinition) -> list[EvalItem]:
+        rows, sha256 = await self.custom_rows(definition)
+        try:
+            check_rows(definition, rows)
+        except ValueError as exc:
+            raise ItemsUnavailable(f"task {task_name!r}: {exc}") from exc
+        self.checksums[f"task/{task_name}/data"] = sha256
+        self.checksums[f"task/{task_name}/definition"] = definition.sha256()
+        fields, options = definition.fields, definition.scorer.options
+        mode = options.mode or ("hint" if definition.scorer.name == "safety" else "solve")
+        return [
+            EvalItem(
+                task=task_name,
+                id=str(row[fields.id]) if fields.id is not None else str(index),
+                prompt=definition.prompt.render(row),
+                gold=str(row[fields.target]) if fields.target is not None else None,
+                mode=mode,
+                grade=options.grade or 6,
+                context=[str(row[name]) for name in fields.context],
+                meta={name: row[name] for name in fields.metadata if name in row},
+            )
+            for index, row in enumerate(rows)
+        ]
 
 
 #: task -> (the records list, its items): mirror records are memoized per file version, so a

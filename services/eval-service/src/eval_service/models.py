@@ -71,10 +71,27 @@ class ComparisonRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
+class CustomTaskRecord(SQLModel, table=True):
+    """A registered custom task (``POST /tasks``): its definition, as validated, and the
+    task file it came from."""
+
+    __tablename__ = "custom_tasks"
+
+    name: str = Field(primary_key=True, max_length=64)
+    version: str = Field(max_length=64)
+    sha256: str = Field(max_length=64)
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    #: the uploaded file's text (YAML or JSON), kept as sent
+    source: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
 TABLES = (
     Job.__tablename__,
     BenchmarkItem.__tablename__,
     ComparisonRecord.__tablename__,
     ReusableRun.__tablename__,
+    CustomTaskRecord.__tablename__,
     CACHE_TABLE,
 )

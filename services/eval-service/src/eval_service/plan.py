@@ -81,9 +81,13 @@ def task_names(
         names, limit, seed = suite.tasks, suite.limit, suite.seed
     else:
         names, limit, seed = list(params.tasks or []), None, 0
-    unknown = [n for n in names if n not in catalog.tasks]
+    custom = params.custom_tasks or {}
+    unknown = [n for n in names if n not in catalog.tasks and n not in custom]
     if unknown:
-        raise PlanError(f"tasks: unknown task(s) {unknown}; known: {sorted(catalog.tasks)}")
+        raise PlanError(
+            f"tasks: unknown task(s) {unknown}; built in: {sorted(catalog.tasks)} (or register "
+            "your own with POST /tasks)"
+        )
     if params.limit is not None:
         limit = params.limit
     if params.seed is not None:
@@ -113,10 +117,14 @@ async def plan_tasks(params: BenchmarkParams, loader: ItemLoader) -> PlannedTask
     names, limit, seed = task_names(params, catalog)
     tasks = []
     versions: dict[str, str] = {"catalog": catalog.version}
+    custom = params.custom_tasks or {}
     for name in names:
-        spec = catalog.tasks[name]
+        spec = catalog.tasks[name] if name in catalog.tasks else custom[name].spec()
         items = await loader.items(name, spec)
         tasks.append(TaskPlan(name, spec, select(items, limit, seed)))
+        if spec.custom is not None:  # its template is part of its definition (checksummed)
+            versions[spec.prompt] = spec.custom.version
+            continue
         versions[spec.prompt] = catalog.prompts[spec.prompt].version
         if spec.prompt == "tutor_policy":
             versions["tutor_policy"] = PROMPT_VERSION
@@ -143,7 +151,10 @@ def assemble_plan(params: BenchmarkParams, endpoint: ModelEndpoint, planned: Pla
 
 
 def user_text(task: TaskSpec, item: EvalItem) -> str:
-    """What the model is asked: the math prompt around a question, or the student's message."""
+    """What the model is asked: the math prompt around a question, or the student's message
+    (a custom task's item holds its rendered template)."""
+    if task.custom is not None:
+        return item.prompt
     if task.scorer in MATH_SCORERS:
         template = load_catalog().prompts[task.prompt].template or "{question}"
         return template.replace("{question}", item.prompt)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tutorlab.jobs.runtime import JobContext
 from tutorlab.scoring import MathVerifier
+from tutorlab.tracking import Tracking
 
 from eval_service.config import EvalServiceSettings
 from eval_service.item_store import ItemStore
@@ -31,10 +32,16 @@ class EvalResources:
     scorer: Scorer
     #: the data-service, when the worker reads datasets from it (else the mirror)
     data_http: httpx.AsyncClient | None = None
+    #: where finished runs are also logged (MLflow, W&B; off by default)
+    tracking: Tracking = field(default_factory=Tracking.off)
 
     def loader(self) -> ItemLoader:
         """Reads a run's datasets: the data-service's when it has them, else the mirror."""
-        return ItemLoader(mirror=self.settings.dataset_mirror, data_service=self.data_http)
+        return ItemLoader(
+            mirror=self.settings.dataset_mirror,
+            data_service=self.data_http,
+            roots=(self.settings.data_dir, self.settings.outputs_dir),
+        )
 
     async def aclose(self) -> None:
         await self.targets.aclose()

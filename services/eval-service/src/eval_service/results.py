@@ -20,6 +20,7 @@ import orjson
 from tutorlab.fanout import FanoutStats
 from tutorlab.scoring import SCORER_VERSION
 
+from eval_service.custom_tasks import TaskDefinition
 from eval_service.epochs import Sample, base_id, reduce_item, sample_of
 from eval_service.judge import AGREEMENT_PAIRS, SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
 from eval_service.metric_validation import trust_fields
@@ -316,9 +317,21 @@ def build_results(
                 "dataset": t.spec.dataset.model_dump(),
                 "items": len(t.items),
             }
+            | ({} if t.spec.custom is None else custom_task_record(t.spec.custom))
             for t in plan.tasks
         },
     } | ({"epochs": epoch_results(plan, by_task, headline)} if plan.epochs > 1 else {})
+
+
+def custom_task_record(definition: TaskDefinition) -> dict[str, Any]:
+    """What a run's results say of a custom task: its definition and its checksum (its
+    data's checksum is in ``dataset_checksums``, as a built-in's is)."""
+    return {
+        "custom": True,
+        "version": definition.version,
+        "definition": definition.model_dump(mode="json"),
+        "definition_sha256": definition.sha256(),
+    }
 
 
 def epoch_results(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
 
+from eval_service.custom_tasks import TaskDefinition
 from eval_service.epochs import check_reducers
 
 #: sampling defaults for benchmarks: deterministic, and room for reasoning before the answer
@@ -72,6 +73,13 @@ class BenchmarkParams(BaseModel):
         default=None,
         description="set by eval-service, not accepted in a request: the model's registration "
         "when the run was submitted (the run uses it as it was then)",
+        json_schema_extra={"readOnly": True},
+    )
+
+    custom_tasks: dict[str, TaskDefinition] | None = Field(
+        default=None,
+        description="set by eval-service, not accepted in a request: the registered custom "
+        "tasks the run names, as they were when it was submitted",
         json_schema_extra={"readOnly": True},
     )
 

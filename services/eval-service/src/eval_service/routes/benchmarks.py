@@ -1,4 +1,4 @@
-"""/benchmarks: submit, list, watch, page items, read results; /suites and /tasks."""
+"""/benchmarks: submit, list, watch, page items, read results; /suites."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tutorlab.service.jobs_api import (
 from tutorlab.service.responses import errors, submitted
 
 from eval_service.catalog import load_catalog
-from eval_service.deps import ItemsDep, RegistryDep
+from eval_service.deps import ItemsDep, RegistryDep, TasksDep
 from eval_service.jobs import BENCHMARK
 from eval_service.plan import PlanError, effective_params, task_names
 from eval_service.result_files import ResultFileError, confine, job_results
@@ -51,9 +51,15 @@ async def submit_benchmark(
     body: BenchmarkParams,
     state: State,
     registry: RegistryDep,
+    tasks: TasksDep,
     idempotency_key: str | None = IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Queue a benchmark; poll the ``Location`` for progress, metrics so far and results."""
+    if body.custom_tasks is not None:
+        raise HTTPException(422, "custom_tasks: set by eval-service, not accepted in a request")
+    custom = [n for n in body.tasks or [] if n not in load_catalog().tasks]
+    if custom:  # the registered definitions, as they are now, go with the run
+        body.custom_tasks = await tasks.get_many(custom)
     try:
         task_names(body)
     except PlanError as exc:
@@ -84,6 +90,10 @@ async def submit_benchmark(
     if body.compare_to:
         await _check_baseline(state, body.compare_to)
     params = body.model_dump(mode="json", exclude_unset=True)
+    if body.custom_tasks:
+        params["custom_tasks"] = {
+            name: d.model_dump(mode="json") for name, d in body.custom_tasks.items()
+        }
     if registered is not None:  # the worker runs the model as registered now
         params["registered"] = registered.model_dump(mode="json")
     return await submit_job(
@@ -196,12 +206,3 @@ async def benchmark_results(run_id: str, state: State) -> Any:
 async def list_suites() -> dict[str, Any]:
     catalog = load_catalog()
     return {name: suite.model_dump() for name, suite in catalog.suites.items()}
-
-
-@router.get("/tasks")
-async def list_tasks() -> dict[str, Any]:
-    catalog = load_catalog()
-    return {
-        name: {**task.model_dump(), "prompt_version": catalog.prompts[task.prompt].version}
-        for name, task in catalog.tasks.items()
-    }
