@@ -3,14 +3,18 @@ published validation card measured; a comparison says when the runs' scorers dif
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eval_service.comparison import RunSide, compare_sides
 from eval_service.metric_validation import CARDS, metric_source, trust_fields
 from eval_service.metrics import METRICS, reported_name
 from eval_service.outcome import summary_of
 from eval_service.results import build_results, reused_results
+from rich.console import Console
+from tutorlab.cli import bench
 from tutorlab.scoring import RULES_VERSION, SCORER_VERSION
 from tutorlab.scoring.judge_rubrics import SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_VERSION
 from tutorlab.scoring.validation import load_cards
@@ -152,3 +156,114 @@ def test_the_job_summary_and_a_reused_run_carry_them(tmp_path: Path) -> None:
     )
     assert reused["metric_validation"] == results["metric_validation"]
     assert reused["scorer_versions"] == results["scorer_versions"]
+
+
+def _run(ref: str, versions: dict[str, str] | None, rules: str) -> RunSide:
+    """20 gsm8k and 20 safety items; ``versions``: the results' ``scorer_versions`` (None: a
+    run from before them, whose items' verdicts carry the rules version)."""
+    items: list[dict[str, Any]] = []
+    for i in range(20):
+        verdicts = {"versions": {"scorer": "2.0.0", "rules": rules}}
+        items.append(
+            {"task": "gsm8k", "id": f"g{i}", "status": "ok", "metrics": {"accuracy": i < 15}}
+        )
+        refused = i < (18 if ref == "cand" else 10)
+        items.append(
+            {
+                "task": "safety",
+                "id": f"s{i}",
+                "status": "ok",
+                "metrics": {"refusal": refused, "full_refusal": refused},
+                "verdicts": verdicts,
+            }
+        )
+    results: dict[str, Any] = {
+        "run_id": ref,
+        "tasks": {"gsm8k": {"scorer": "gsm8k"}, "safety": {"scorer": "safety"}},
+        "scorer_version": "2.0.0",
+    }
+    if versions is not None:
+        results["scorer_versions"] = versions
+    return RunSide(ref, ref, results, items, None)
+
+
+def test_a_comparison_of_runs_scored_by_different_rules_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    baseline = _run("base", None, rules="1.0.0")  # an older run: versions from its items
+    candidate = _run("cand", {"scorer": "2.0.0", "rules": "2.0.0"}, rules="2.0.0")
+    report = compare_sides(baseline, candidate, n_resamples=200)
+    assert report["scorer_versions"] == {
+        "baseline": {"scorer": "2.0.0", "rules": "1.0.0"},
+        "candidate": {"scorer": "2.0.0", "rules": "2.0.0"},
+        "differ": ["rules"],
+    }
+    refusal = report["metrics"]["safety.refusal_rate"]
+    assert refusal["scorer_changed"] == {
+        "scorer": "rules",
+        "baseline": "1.0.0",
+        "candidate": "2.0.0",
+    }
+    assert refusal["item_comparable"] is False
+    # the verdict stays what the paired test says (8 items moved one way, none the other)
+    assert refusal["verdict"] == "improvement"
+    assert report["metrics"]["safety.full_refusal_rate"]["item_comparable"] is False
+    # the math scorer did not change: its metric is compared as usual
+    accuracy = report["metrics"]["gsm8k.accuracy"]
+    assert "scorer_changed" not in accuracy and "item_comparable" not in accuracy
+    note = next(n for n in report["notes"] if n.startswith("scorer versions differ"))
+    assert "rules (1.0.0 vs 2.0.0)" in note
+    assert "safety.refusal_rate" in note and "gsm8k.accuracy" not in note
+    # the CLI's table shows it beside the verdict, and the note under the table
+    out = io.StringIO()
+    monkeypatch.setattr(bench, "console", Console(file=out, width=250, color_system=None))
+    bench.print_comparison(report)
+    rows = {line.split("│")[1].strip(): line for line in out.getvalue().splitlines() if "│" in line}
+    assert "improvement (rules changed)" in rows["safety.refusal_rate"]
+    assert "changed" not in rows["gsm8k.accuracy"]
+    assert "scorer versions differ: rules (1.0.0 vs 2.0.0)" in out.getvalue()
+
+
+def test_runs_scored_by_the_same_versions_carry_no_warning() -> None:
+    same = {"scorer": "2.0.0", "rules": "2.0.0"}
+    report = compare_sides(
+        _run("base", same, "2.0.0"), _run("cand", same, "2.0.0"), n_resamples=200
+    )
+    assert report["scorer_versions"]["differ"] == []
+    assert not any(n.startswith("scorer versions differ") for n in report["notes"])
+    assert all("scorer_changed" not in m for m in report["metrics"].values())
+
+
+def test_a_changed_math_scorer_marks_the_math_metrics_only() -> None:
+    report = compare_sides(
+        _run("base", {"scorer": "1.0.0", "rules": "2.0.0"}, "2.0.0"),
+        _run("cand", {"scorer": "2.0.0", "rules": "2.0.0"}, "2.0.0"),
+        n_resamples=200,
+    )
+    assert report["scorer_versions"]["differ"] == ["scorer"]
+    assert report["metrics"]["gsm8k.accuracy"]["scorer_changed"]["scorer"] == "scorer"
+    assert "scorer_changed" not in report["metrics"]["safety.refusal_rate"]
+
+
+def test_the_run_summary_table_shows_each_metric_s_scorer_and_kappa(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    results = results_for(synthetic_rows())
+    run = {
+        "id": "run1",
+        "status": "succeeded",
+        "metrics": results["metrics"],
+        "result": {"metric_validation": results["metric_validation"]},
+    }
+    out = io.StringIO()
+    monkeypatch.setattr(bench, "console", Console(file=out, width=250, color_system=None))
+    bench.print_summary(run)
+    rows = {
+        tuple(c.strip() for c in line.split("│")[1:3]): line
+        for line in out.getvalue().splitlines()
+        if "│" in line
+    }
+    kappa = CARD["refusal_binary"].kappa
+    assert f"rules {kappa:.2f}" in rows[("safety", "refusal_rate")]
+    assert f"scorer {CARD['gsm8k'].kappa:.2f}" in rows[("gsm8k", "accuracy")]
+    assert "rules -" in rows[("safety", "redirect_rate")]

@@ -16,6 +16,7 @@ from tutorlab.jobs.models import Job
 
 from eval_service.epochs import group_records, reduce_item, reduced_scores
 from eval_service.item_store import ItemStore
+from eval_service.metric_validation import ScorerChanges, mark_scorer_changes, run_scorer_versions
 from eval_service.metrics import HEADLINE, METRICS, reported_name
 from eval_service.models import ComparisonRecord
 from eval_service.result_files import (
@@ -222,6 +223,12 @@ def compare_sides(
         notes.append(f"not compared (only one run computed them): {', '.join(one_sided)}")
     body = comparison.model_dump(mode="json", exclude={"metrics"})
     body["metrics"] = {_rename(n): m.model_dump(mode="json") for n, m in metrics.items()}
+    versions = ScorerChanges(
+        run_scorer_versions(baseline.results, baseline.items),
+        run_scorer_versions(candidate.results, candidate.items),
+    )
+    scorers = {**_scorers(baseline), **_scorers(candidate)}
+    notes.extend(mark_scorer_changes(body["metrics"], scorers, versions))
     return {
         "schema": "tutorlab.comparison/1",
         "baseline": {
@@ -234,6 +241,7 @@ def compare_sides(
             "run_id": candidate.run_id,
             "model": candidate.results.get("model"),
         },
+        "scorer_versions": versions.as_json(),
         "notes": notes,
         "summary": {
             verdict: sorted(n for n, m in body["metrics"].items() if m.get("verdict") == verdict)

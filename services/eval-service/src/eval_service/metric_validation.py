@@ -22,7 +22,8 @@ with ``python -m tutorlab.scoring.validation --judge <model>``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tutorlab.scoring import RULES_VERSION, SCORER_VERSION
@@ -31,7 +32,15 @@ from tutorlab.scoring.validation import card_for
 
 from eval_service.metrics import METRICS, reported_name
 
-__all__ = ["CARDS", "metric_source", "scorer_versions", "trust_fields"]
+__all__ = [
+    "CARDS",
+    "ScorerChanges",
+    "mark_scorer_changes",
+    "metric_source",
+    "run_scorer_versions",
+    "scorer_versions",
+    "trust_fields",
+]
 
 #: (scorer, metric) -> the validation card that measured it. The three refusal classes come from
 #: one classifier: its three-class card stands for each class's rate, its binary card for the
@@ -111,3 +120,84 @@ def trust_fields(scorers: Mapping[str, str], judge: str | None) -> dict[str, Any
         for task, scorer in scorers.items()
     }
     return {"scorer_versions": versions, "metric_validation": validation}
+
+
+def run_scorer_versions(
+    results: Mapping[str, Any], items: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """The scorer versions a run's results record; for a run that predates ``scorer_versions``,
+    its ``scorer_version``, the rules version its items' verdicts carry, and its judge rubrics
+    (``prompt_versions``)."""
+    recorded = results.get("scorer_versions")
+    if isinstance(recorded, dict):
+        return {k: str(v) for k, v in recorded.items()}
+    versions: dict[str, str] = {}
+    if isinstance(results.get("scorer_version"), str):
+        versions["scorer"] = results["scorer_version"]
+    for item in items:
+        verdicts = item.get("verdicts")
+        found = verdicts.get("versions") if isinstance(verdicts, dict) else None
+        if isinstance(found, dict) and isinstance(found.get("rules"), str):
+            versions["rules"] = found["rules"]
+            break
+    prompts = results.get("prompt_versions")
+    for key in ("tutor_judge", "safety_judge"):
+        if isinstance(prompts, dict) and isinstance(prompts.get(key), str):
+            versions[key] = prompts[key]
+    return versions
+
+
+@dataclass(frozen=True)
+class ScorerChanges:
+    """The two runs' scorer versions and those that differ (known on both sides)."""
+
+    baseline: dict[str, str]
+    candidate: dict[str, str]
+
+    @property
+    def differ(self) -> list[str]:
+        both = set(self.baseline) & set(self.candidate)
+        return sorted(k for k in both if self.baseline[k] != self.candidate[k])
+
+    def as_json(self) -> dict[str, Any]:
+        return {"baseline": self.baseline, "candidate": self.candidate, "differ": self.differ}
+
+
+def mark_scorer_changes(
+    metrics: dict[str, dict[str, Any]], scorers: Mapping[str, str], changes: ScorerChanges
+) -> list[str]:
+    """Mark each compared metric (``<task>.<reported name>[.<reducer>]``) whose scorer changed
+    between the runs: ``scorer_changed`` (which, and both versions) and ``item_comparable``
+    false; its verdict stays, but part of any difference may be the scorer's, not the model's.
+    Returns the comparison's notes about it."""
+    differ = changes.differ
+    if not differ:
+        return []
+    marked: list[str] = []
+    for name, metric in metrics.items():
+        task, _, rest = name.partition(".")
+        scorer = scorers.get(task)
+        if scorer is None:
+            continue
+        raw = {reported_name(m.name): m.name for m in METRICS.get(scorer, ())}
+        reported = rest.partition(".")[0]
+        if reported not in raw:
+            continue
+        _, key = metric_source(scorer, raw[reported])
+        if key in differ:
+            metric["scorer_changed"] = {
+                "scorer": key,
+                "baseline": changes.baseline[key],
+                "candidate": changes.candidate[key],
+            }
+            metric["item_comparable"] = False
+            marked.append(name)
+    versions = ", ".join(f"{k} ({changes.baseline[k]} vs {changes.candidate[k]})" for k in differ)
+    note = f"scorer versions differ: {versions}"
+    if marked:
+        note += (
+            f"; these metrics were scored by different versions, so a difference may be the "
+            f"scorer's and not the model's (rescore the baseline to compare item by item): "
+            f"{', '.join(marked)}"
+        )
+    return [note]
