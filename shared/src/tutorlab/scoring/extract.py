@@ -20,8 +20,8 @@ with and without them):
 
 A number is no answer candidate when it belongs to an algebraic term (``w-8``, ``x(x-1)``,
 ``2x``, an exponent), numbers a list item (``1.``, ``Step 3:``), sits in code (fenced or
-``inline``), a quotation or a ``>`` block, or (with the problem known) restates the problem's
-data while the closing sentence holds another number. An equation or computation as the answer
+``inline``), a quotation or a ``>`` block, or a sentence that quotes the problem word for word
+(when the problem is known). An equation or computation as the answer
 (``3*3 + 2*2 = 13``) is compared by the value after its last ``=`` (``verdicts``).
 
 A reply that states a numeric answer and then a different one after it ("#### 18 ... The answer
@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
 
@@ -50,7 +49,6 @@ from tutorlab.scoring._latex import command_arguments, math_spans, unwrap_comman
 from tutorlab.scoring.numeric import (
     _TOKEN,
     exact_match,
-    find_number_tokens,
     numeric_equal,
     parse_number,
 )
@@ -230,8 +228,8 @@ def _after_variable(text: str, start: int) -> bool:
         j -= 1
     if j < 0:
         return False
-    if text[j] in "^_":
-        return True
+    if text[j] in "^_<>≤≥":
+        return True  # an exponent, an index, the other side of a comparison
     if text[j] not in "-+*/(":
         return False
     k = j - 1
@@ -295,16 +293,25 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
     return any(start <= position < end for start, end in spans)
 
 
+def _money(text: str, end: int, content: str) -> bool:
+    """A "span" between two dollar signs that is money: "$15*13=$195", "$5 per 10 minutes ... $"."""
+    if text[end - 1 : end] != "$" or text[end - 2 : end] == "$$":
+        return False
+    return content.endswith(("=", "+", "-", "*", "/", "x")) or text[end : end + 1].isdigit()
+
+
 def _candidates(text: str) -> list[tuple[int, str, bool]]:
     """Answer candidates of ``text`` left to right: ``(start, text, is_math_span)``."""
     found: list[tuple[int, str, bool]] = []
     spans = math_spans(text) if "$" in text or "\\" in text else []
-    for start, _, content in spans:
+    kept = []
+    for start, end, content in spans:
         value = _tidy(content)
-        if _MEANINGFUL.search(value):
+        if _MEANINGFUL.search(value) and not _money(text, end, value):
             found.append((start, value, True))
+            kept.append((start, end))
     for token in _TOKEN.finditer(text):
-        if spans and any(s <= token.start() < e for s, e, _ in spans):
+        if kept and any(s <= token.start() < e for s, e in kept):
             continue
         if _is_candidate(text, token) and parse_number(token.group()) is not None:
             found.append((token.start(), _tidy(token.group()), False))
@@ -320,52 +327,66 @@ _FALLBACK_WINDOW = 4_000  # characters read back for the last number
 _LINE_CAP = 1_000  # characters of a closing line read
 
 
-def _problem_values(problem: str | None) -> frozenset[Fraction]:
-    if not problem:
-        return frozenset()
-    return _problem_values_cached(problem[: _FALLBACK_WINDOW * 4])
+_WORDS = re.compile(r"[a-z0-9]+")
+_QUOTE_WORDS = 6  # a closing sentence that repeats this many words of the problem in a row
 
 
 @lru_cache(maxsize=2048)
-def _problem_values_cached(problem: str) -> frozenset[Fraction]:
-    return frozenset(t.value for t in find_number_tokens(problem))
+def _problem_words(problem: str) -> str:
+    return " " + " ".join(_WORDS.findall(problem.lower())) + " "
+
+
+def _restates(sentence: str, problem: str | None) -> bool:
+    """Whether ``sentence`` quotes the problem (its data, not a result): it is, word for word,
+    part of the problem's text, and long enough to be a quotation."""
+    if not problem:
+        return False
+    words = _WORDS.findall(sentence.lower())
+    if len(words) < _QUOTE_WORDS:
+        return False
+    return " " + " ".join(words) + " " in _problem_words(problem[: _FALLBACK_WINDOW * 4])
 
 
 _PREPOSITION = re.compile(r"\b(?:in|for|after|over|per|every|within|each)\s+\$?$", re.IGNORECASE)
-_STATES = re.compile(
-    r"(?:\b(?:is|are|be|of|was|were|equals?|at)|=|:)\s*"
-    r"(?:(?:about|approximately|exactly|only|just|now|left)\s+)?(?:\\?\$|\\\(|\$)?\s*$",
-    re.IGNORECASE,
+_LEAD = r"\s*(?:(?:about|approximately|exactly|only|just|now|left)\s+)?(?:\\?\$|\\\(|\$)?\s*$"
+#: how a sentence states its result, strongest first: "= 8", "is 8"; then "of 2", "to 33%"
+_STATES = (
+    re.compile(r"(?:\b(?:is|are|was|were|equals?|be)|=)" + _LEAD, re.IGNORECASE),
+    re.compile(r"(?:\b(?:of|at|to)|:)" + _LEAD, re.IGNORECASE),
 )
 _NEGATED = re.compile(r"\b(?:not|no|never|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
+#: a sentence that denies a value is the answer ("x = 14 is not a solution"); "40 girls are not
+#: in the scouts" states a count and is read
+_DENIES_ANSWER = re.compile(
+    r"\b(?:not|isn't|aren't|cannot\s+be)\s+(?:a\s+|the\s+|an\s+)?"
+    r"(?:valid\s+|correct\s+|possible\s+)?"
+    r"(?:solution|answer|correct|valid|possible|equal|true|right)\b|\bno\s+(?:solution|answer)",
+    re.IGNORECASE,
+)
 
 
-def _pick(
-    sentence: str, found: list[tuple[int, str, bool]], problem: frozenset[Fraction]
-) -> tuple[str, bool]:
-    """The last candidate, passing over the problem's data when another is there: its numbers
-    (when the problem is known) and numbers in a closing phrase ("... in 4 weeks")."""
+def _pick(sentence: str, found: list[tuple[int, str, bool]]) -> tuple[str, bool]:
+    """The last candidate, passing over numbers in a closing phrase ("... in 4 weeks") when
+    another is there."""
     if len(found) > 1:
         fresh = [
-            c
-            for c in found
-            if c[2]
-            or (
-                parse_number(c[1]) not in problem
-                and not _PREPOSITION.search(sentence[max(0, c[0] - 12) : c[0]])
-            )
+            c for c in found if c[2] or not _PREPOSITION.search(sentence[max(0, c[0] - 12) : c[0]])
         ]
         if fresh:
             found = fresh
-        # "a speed of 2 mph for the remaining 6 miles": the value the sentence states
-        stated = [c for c in found if _STATES.search(sentence[max(0, c[0] - 24) : c[0]])]
-        if stated and not any(c[2] for c in found):
-            found = stated
+        # "a speed of 2 mph for the remaining 6 miles", "40/5 = 8 rows of 5": the value the
+        # sentence states (a math span is kept whole instead)
+        if not any(c[2] for c in found):
+            for states in _STATES:
+                stated = [c for c in found if states.search(sentence[max(0, c[0] - 24) : c[0]])]
+                if stated:
+                    found = stated
+                    break
     _, value, is_span = found[-1]
     return value, is_span
 
 
-def _closing(text: str, problem: frozenset[Fraction]) -> tuple[str | None, bool, str]:
+def _closing(text: str, problem: str | None) -> tuple[str | None, bool, str]:
     """The closing sentence's answer candidate: ``(value, is_math_span, sentence)``."""
     window = _blank(text[-_FALLBACK_WINDOW:])
     lines = [line for line in window.split("\n") if line.strip()]
@@ -378,11 +399,11 @@ def _closing(text: str, problem: frozenset[Fraction]) -> tuple[str | None, bool,
         sentences = [line[a:b] for a, b in zip(starts, [*ends, len(line)], strict=True)]
         for sentence in reversed([s for s in sentences if s.strip()]):
             last_sentence = last_sentence or sentence.strip()
-            if _NEGATED.search(_SPAN_MASK.sub(" ", sentence)):
-                continue  # "x = 14 is not a solution" states no answer
+            if _DENIES_ANSWER.search(_SPAN_MASK.sub(" ", sentence)) or _restates(sentence, problem):
+                continue  # "x = 14 is not a solution", the problem quoted: no answer stated
             found = _candidates(sentence)
             if found:
-                value, is_span = _pick(sentence, found, problem)
+                value, is_span = _pick(sentence, found)
                 return value, is_span, sentence.strip()
     return None, False, last_sentence
 
@@ -484,10 +505,10 @@ def extract_answer(
 ) -> Extraction:
     """The final answer of ``response`` by the rule cascade in the module docstring.
 
-    ``problem``: the problem's text, whose numbers the last-number rule passes over when the
-    closing sentence holds another. ``numeric_gold=False`` (the gold is no number): the fallback
-    is a math span of the closing sentence, else that sentence as text, never a number in it;
-    ``text_gold`` (the gold is a word or a choice: ``odd``, ``(C)``): it is that sentence.
+    ``problem``: the problem's text; a closing sentence that quotes it is passed over.
+    ``numeric_gold=False`` (the gold is no number): the fallback is a math span of the closing
+    sentence, else that sentence as text, never a number in it; ``text_gold`` (the gold is a
+    word or a choice: ``odd``, ``(C)``): it is that sentence.
     """
     text = strip_thinking(response)
     if len(text) > SCAN_CAP:
@@ -499,8 +520,7 @@ def extract_answer(
     expression = _as_expression(text)
     if expression is not None:
         return Extraction(expression, "expression")
-    values = _problem_values(problem)
-    closing, is_span, sentence = _closing(text, values)
+    closing, is_span, sentence = _closing(text, problem)
     if text_gold:
         sentence = _last_sentence(text)
         return Extraction(_tidy(sentence), "final_text") if sentence else _NO_ANSWER
