@@ -27,6 +27,7 @@ from tutor_api.config import TutorApiSettings
 from tutorlab.cli import bench, train
 from tutorlab.cli.main import app
 from tutorlab.cli.params import KNOWN_PARAMS
+from tutorlab.datasets.mirror import load_mirror
 from tutorlab_sim import SimConfig
 from tutorlab_sim import create_app as create_sim_app
 from typer.testing import CliRunner, Result
@@ -402,3 +403,62 @@ async def test_training_commands_as_json(
 
             narrow = await cli("train", "list", *trainer, columns=60)
             assert any(training_id in line for line in narrow.stdout.splitlines())
+
+
+TASK_FILE = """\
+name: word-problems
+version: "1"
+dataset:
+  source: jsonl
+  path: tasks/word_problems.jsonl
+prompt:
+  template: |-
+    Solve the following math problem. Give the final answer in \\boxed{{}}.
+
+    Problem: {{problem}}
+fields:
+  id: qid
+  target: final
+scorer: {scorer}
+"""
+
+
+async def test_a_task_file_in_tasks_is_registered_and_run(
+    served_eval: EvalServed, tmp_path: Path, dataset_mirror: Path
+) -> None:
+    evals = ("--url", served_eval.evals)
+    await served_eval.register_sim()
+    records, _ = load_mirror(dataset_mirror, "gsm8k", "test")
+    write_jsonl(
+        tmp_path / "tasks" / "word_problems.jsonl",  # inside the eval-service's data directory
+        [
+            {"qid": f"wp-{i}", "problem": r.question, "final": r.answer}
+            for i, r in enumerate(records[:3])
+        ],
+    )
+    task_file = tmp_path / "my_task.yaml"
+    task_file.write_text(TASK_FILE.format(scorer="gsm8k"))
+
+    run = await cli_json(
+        "bench", "run", "--model", "sim", "--tasks", f"{task_file},safety", "--limit", "2", *evals
+    )
+    assert run["params"]["tasks"] == ["word-problems", "safety"]
+    await served_eval.work()
+    shown = await cli_json("bench", "show", run["id"], *evals)
+    assert shown["status"] == "succeeded", shown
+    assert shown["metrics"]["word-problems"]["accuracy"]["mean"] == 1.0
+    listed = await cli_json("bench", "tasks", *evals)
+    assert listed["word-problems"]["custom"] is True
+    one = await cli_json("bench", "task", "word-problems", *evals)
+    assert one["definition"]["fields"]["id"] == "qid"
+    table_view = await cli("bench", "tasks", *evals)
+    assert re.search(r"word-problems\s+│ custom\s+│ gsm8k", table_view.stdout), table_view.stdout
+
+    # the same file again changes nothing; a broken one is refused naming the file and field
+    again = await cli("bench", "register-task", str(task_file), *evals)
+    assert again.exit_code == 0 and "task word-problems 1 registered" in flat(again.stdout)
+    task_file.write_text(TASK_FILE.format(scorer="nosuch").replace('"1"', '"2"'))
+    broken = await cli("bench", "register-task", str(task_file), *evals)
+    assert broken.exit_code == 1
+    assert f"POST /tasks ({task_file}) -> 422: " in flat(broken.stderr)
+    assert "scorer" in flat(broken.stderr), broken.stderr

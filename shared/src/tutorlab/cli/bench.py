@@ -178,12 +178,44 @@ def _names(values: list[str]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
+TASK_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _task_file(value: str) -> Path | None:
+    """``value`` as a task file on this machine (YAML or JSON), or None when it is a name."""
+    path = Path(value).expanduser()
+    return path if path.suffix.lower() in TASK_FILE_SUFFIXES and path.is_file() else None
+
+
+def register_task_file(http: httpx.Client, path: Path) -> dict[str, Any]:
+    """``POST /tasks`` with a task file's bytes; an error names the file (and the service its
+    field and line)."""
+    media = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+    response = request(
+        http,
+        "POST",
+        "/tasks",
+        about=str(path),
+        content=path.read_bytes(),
+        headers={"content-type": media},
+    )
+    return dict(response.json())
+
+
 def _selection(
-    http: httpx.Client, suite: str | None, tasks: list[str]
+    http: httpx.Client, suite: str | None, tasks: list[str], out: Console
 ) -> tuple[str | None, list[str] | None]:
     """``--suite`` and ``--tasks`` (comma-separated, repeatable) as the API's ``suite`` and
-    ``tasks``: a suite's name given alone to ``--tasks`` selects that suite, as in lm-eval."""
-    names = _names(tasks)
+    ``tasks``: a suite's name given alone to ``--tasks`` selects that suite, as in lm-eval; a
+    task file (``./my_task.yaml``) is registered first and run by its name."""
+    names = []
+    for name in _names(tasks):
+        path = _task_file(name)
+        if path is not None:
+            task = register_task_file(http, path)
+            name = _task_name(task)
+            out.print(f"task [bold]{name}[/bold] {task['version']} from {path}", highlight=False)
+        names.append(name)
     if suite is not None or not names:
         return suite, names or None
     suites = request(http, "GET", "/suites").json()
@@ -211,8 +243,8 @@ def run(
         "--tasks",
         "--task",
         "-t",
-        help="tasks instead of a suite: a,b or repeated (see: tutorlab bench tasks); a suite's "
-        "name alone selects that suite",
+        help="tasks instead of a suite: a,b or repeated (see: tutorlab bench tasks); a task "
+        "file (./my_task.yaml) is registered first; a suite's name alone selects that suite",
         show_default=False,
     ),
     limit: int | None = typer.Option(None, min=1, help="items per task (a seeded sample)"),
@@ -289,7 +321,7 @@ def run(
     """Submit a benchmark: a suite or tasks against a registered model."""
     body: dict[str, Any] = {"target": target}
     with client(SERVICE, url) as http:
-        selected_suite, selected_tasks = _selection(http, suite, tasks)
+        selected_suite, selected_tasks = _selection(http, suite, tasks, human(as_json))
         for key, value in {
             "model": model,
             "suite": selected_suite,
@@ -467,10 +499,56 @@ def _print_tasks(found: dict[str, Any]) -> None:
     rows = []
     for name, spec in found.items():
         data = spec["dataset"]
-        dataset = data["name"] + (f"/{data['split']}" if data.get("split") else "")
-        rows.append((name, spec["scorer"], dataset, spec["prompt_version"], spec["description"]))
-    console.print(
-        table(("task", "scorer", "dataset", "prompt", "description"), rows, ids=("task",))
+        dataset = str(data.get("name") or data.get("path") or data.get("source"))
+        dataset += f"/{data['split']}" if data.get("split") else ""
+        rows.append(
+            (
+                name,
+                "custom" if spec.get("custom") else "built-in",
+                spec["scorer"],
+                dataset,
+                str(spec.get("prompt_version") or spec.get("version") or ""),
+                spec.get("description") or "",
+            )
+        )
+    headers = ("task", "kind", "scorer", "dataset", "version", "description")
+    console.print(table(headers, rows, ids=("task",)))
+
+
+def _task_name(task: dict[str, Any]) -> str:
+    return str(task.get("name") or task["definition"]["name"])
+
+
+@app.command("task")
+def show_task(
+    name: str = typer.Argument(..., help="a task's name (see: tutorlab bench tasks)"),
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """One task: a built-in's spec, or a custom task with its whole definition."""
+    emit(call(SERVICE, url, "GET", f"/tasks/{name}"), as_json)
+
+
+@app.command("register-task")
+def register_task(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="a task file, YAML or JSON (see docs/eval.md)"
+    ),
+    url: str | None = UrlOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Register a custom task from its task file (the same definition again changes nothing;
+    a changed one needs a new version)."""
+    with client(SERVICE, url) as http:
+        task = register_task_file(http, file)
+    emit(
+        task,
+        as_json,
+        lambda data: console.print(
+            f"task [bold]{_task_name(data)}[/bold] {data['version']} registered "
+            f"(sha256 {data.get('sha256', '')[:12]})",
+            highlight=False,
+        ),
     )
 
 

@@ -95,16 +95,19 @@ def request(
     path: str,
     *,
     flags: Mapping[str, str] | None = None,
+    about: str | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send a request; a transport error or an error status ends the command with its message
-    (``flags``: API field -> the command's flag, to name in a 422's message)."""
+    (``flags``: API field -> the command's flag, to name in a 422's message; ``about``: what
+    the request was for, e.g. the file it sent, to name in that message)."""
     try:
         response = http.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
         fail(f"cannot reach {http.base_url}: {exc}")
     if response.status_code >= 400:
-        fail(f"{method} {path} -> {response.status_code}: {error_message(response, flags)}")
+        what = f"{method} {path}" + (f" ({about})" if about else "")
+        fail(f"{what} -> {response.status_code}: {error_message(response, flags)}")
     return response
 
 
