@@ -203,6 +203,12 @@ async def test_errors_name_the_flags(served_eval: EvalServed) -> None:
     )
     assert timeout.exit_code == 1
     assert "-> 422: --request-timeout: Input should be greater than 0" in flat(timeout.stderr)
+    missing = await cli("bench", "run", "--model", "nosuch", "--suite", "quick", *evals)
+    assert missing.exit_code == 1 and "-> 404: --model: " in flat(missing.stderr)
+    elsewhere = await cli(
+        "bench", "run", "--model", "sim", "--suite", "quick", "--compare-to", "/etc/passwd", *evals
+    )
+    assert elsewhere.exit_code == 1 and "-> 422: --compare-to: " in flat(elsewhere.stderr)
     both = await cli("bench", "run", "--model", "sim", "--tasks", "quick,gsm8k", *evals)
     assert both.exit_code == 1 and "--tasks: quick is a suite" in flat(both.stderr)
     # a suite's name alone in --tasks selects that suite, as lm-eval's task groups do

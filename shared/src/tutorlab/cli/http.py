@@ -65,9 +65,13 @@ def _flag_for(field: str, flags: Mapping[str, str]) -> str | None:
     return f"{flag} {rest}" if rest and field not in flags else flag
 
 
+#: a service's own 4xx names its field first: ``"model: 'x' is not registered"``
+_LEADING_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*): (.*)$", re.DOTALL)
+
+
 def error_message(response: httpx.Response, flags: Mapping[str, str] | None = None) -> str:
-    """The API's message; a 422's fields named by the flags that set them (``flags``: API field
-    -> flag), so the hint names what to change on the command line."""
+    """The API's message, each field it names given as the flag that sets it (``flags``: API
+    field -> flag), so the message says what to change on the command line."""
     try:
         body = response.json()
     except ValueError:
@@ -75,18 +79,25 @@ def error_message(response: httpx.Response, flags: Mapping[str, str] | None = No
     if not isinstance(body, dict):
         return response.text
     message = str(body.get("error") or response.text)
-    detail = body.get("detail")
-    if not flags or response.status_code != 422 or not isinstance(detail, list):
+    if not flags:
         return message
-    parts, named = [], False
-    for entry in detail:
-        if not isinstance(entry, dict):
-            continue
+    detail = body.get("detail")
+    entries = (
+        [e for e in detail if isinstance(e, dict)]
+        if response.status_code == 422 and isinstance(detail, list)
+        else []
+    )
+    if not entries:  # another 4xx: a message naming its field first
+        named = _LEADING_FIELD.match(message)
+        flag = _flag_for(named.group(1), flags) if named else None
+        return f"{flag}: {named.group(2)}" if named and flag else message
+    parts, any_flag = [], False
+    for entry in entries:
         field, msg = str(entry.get("field") or "body"), str(entry.get("msg", ""))
         flag = _flag_for(field, flags)
-        named = named or flag is not None
+        any_flag = any_flag or flag is not None
         parts.append(f"{flag}: {_VALUE_ERROR.sub('', msg)}" if flag else f"{field}: {msg}")
-    return "; ".join(parts) if named else message
+    return "; ".join(parts) if any_flag else message
 
 
 def request(
