@@ -136,6 +136,7 @@ class TaskDefinition(BaseModel):
 
     def summary(self) -> dict[str, Any]:
         return {
+            "name": self.name,
             "custom": True,
             "description": self.description,
             "version": self.version,
@@ -183,8 +184,6 @@ def _node_line(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
 def parse_task_file(text: str | bytes, *, yaml_text: bool) -> TaskDefinition:
     """A task file's definition (YAML, or JSON with ``yaml_text`` False);
     :class:`TaskFileError` names each bad field, with its line in a YAML file."""
-    if len(text) > MAX_TASK_FILE_BYTES:
-        raise TaskFileError([{"field": "body", "msg": f"over {MAX_TASK_FILE_BYTES} bytes"}])
     node: yaml.Node | None = None
     try:
         if yaml_text:

@@ -13,6 +13,7 @@ from tutorlab.service.responses import errors
 
 from eval_service.catalog import load_catalog
 from eval_service.custom_tasks import (
+    MAX_TASK_FILE_BYTES,
     JsonlDataset,
     TaskDefinition,
     TaskFileError,
@@ -62,7 +63,11 @@ async def get_task(name: str, tasks: TasksDep) -> dict[str, Any]:
     "/tasks",
     status_code=201,
     dependencies=[ApiKey],
-    responses=errors(409, 413),
+    responses={
+        201: {"description": "Registered (a new task, or a new version of one)."},
+        200: {"description": "The same definition was registered already; nothing changed."},
+        **errors(409, 413),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -80,6 +85,8 @@ async def register_task(request: Request, state: State, tasks: TasksDep) -> JSON
     task reads is named by its line too."""
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     body = await request.body()
+    if len(body) > MAX_TASK_FILE_BYTES:
+        raise HTTPException(413, f"body: over the {MAX_TASK_FILE_BYTES}-byte limit of a task file")
     if not body.strip():
         raise HTTPException(422, "body: empty; send a task file (YAML or JSON)")
     try:
