@@ -17,7 +17,7 @@ from tutorlab.scoring.extract import boxed_answers
 from tutorlab.scoring.mathverify import MathVerifier
 from tutorlab.scoring.offload import on_scoring_thread
 from tutorlab.scoring.tutoring import answer_revealed, guidance
-from tutorlab.scoring.verdicts import MathKind, MathVerdict, score_math_responses
+from tutorlab.scoring.verdicts import MathKind, MathVerdict, score_math_responses, verify_pair
 
 Mode = Literal["solve", "hint"]
 
@@ -63,7 +63,7 @@ async def _math_verdicts(
     a group's replies often reach the same answer, and math-verify is most of a step's reward
     time (the verdicts are the same: math-verify's answer depends on the pair only)."""
     verdicts = await score_math_responses(items, kind=kind, verifier=None)
-    pending = [(gold, v.extracted or "") for (gold, _), v in zip(items, verdicts, strict=True)]
+    pending = [verify_pair(gold, v) for (gold, _), v in zip(items, verdicts, strict=True)]
     distinct = list(
         dict.fromkeys(p for p, v in zip(pending, verdicts, strict=True) if v.needs_verify)
     )

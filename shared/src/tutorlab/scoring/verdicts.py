@@ -220,13 +220,17 @@ def score_math_response(
     )
 
 
+def verify_pair(gold: str, verdict: MathVerdict) -> tuple[str, str]:
+    """The (gold, answer) pair math-verify checks for a verdict that ``needs_verify``: an equation
+    answer is checked by the value after its last ``=``."""
+    return gold, verdict.equation_value or verdict.extracted or ""
+
+
 def _pending(
     golds: Sequence[str], verdicts: list[MathVerdict]
 ) -> tuple[list[int], list[tuple[str, str]]]:
     indexes = [i for i, v in enumerate(verdicts) if v.needs_verify]
-    return indexes, [
-        (golds[i], verdicts[i].equation_value or verdicts[i].extracted or "") for i in indexes
-    ]
+    return indexes, [verify_pair(golds[i], verdicts[i]) for i in indexes]
 
 
 def _score_all(
