@@ -37,6 +37,7 @@ from eval_service.reuse import Reused, copy_earlier_run, offer_as_source, run_re
 from eval_service.schemas import BenchmarkParams
 from eval_service.scoring_pass import ScoringPass, score_remaining
 from eval_service.targets import Target
+from eval_service.tracking import track_benchmark
 
 
 async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
@@ -47,7 +48,8 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
     started = first_start(ctx.job)
     target, plan = await resolve_and_plan(params, deps.targets, deps.loader(), clock)
     outputs_dir = Path(deps.settings.outputs_dir)
-    paths = output_paths(outputs_dir, params.label or target.name, ctx.job_id)
+    label = params.label or target.name
+    paths = output_paths(outputs_dir, label, ctx.job_id)
     reuse_as = run_reuse_key(params, ctx.job.attempts, target, plan)
     try:
         scored = await reuse_or_score(ctx, deps, target, plan, reuse_as, paths)
@@ -77,6 +79,13 @@ async def run_benchmark(ctx: JobContext) -> dict[str, Any]:
             paths=paths,
         )
     await publish_run(paths)
+    summary |= await track_benchmark(
+        deps.tracking,
+        label=label,
+        results=results,
+        summary=summary,
+        error_threshold=params.error_threshold,
+    )
     check_error_threshold(results, params.error_threshold, paths, summary)
     return summary
 

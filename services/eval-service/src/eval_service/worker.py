@@ -11,6 +11,7 @@ from tutorlab.jobs.arq_worker import ResourcesHook, build_worker_settings, run_w
 from tutorlab.registry_client import RegistryClient
 from tutorlab.scoring import MathVerifier
 from tutorlab.settings import ServiceSettings
+from tutorlab.tracking import tracking_for
 
 from eval_service.config import EvalServiceSettings
 from eval_service.item_store import ItemStore
@@ -34,6 +35,8 @@ def resources_hooks(
 
     async def startup(settings: ServiceSettings, resources: dict[str, Any]) -> None:
         assert isinstance(settings, EvalServiceSettings)
+        # first: a tracker configured without its SDK stops the worker before anything starts
+        tracking = await asyncio.to_thread(tracking_for, settings)
         sessions = session_factory(resources["engine"])
         verifier = MathVerifier(
             workers=settings.math_verify_workers, timeout_s=settings.math_verify_timeout_s
@@ -66,6 +69,7 @@ def resources_hooks(
             )
             if settings.use_data_service
             else None,
+            tracking=tracking,
         )
 
     async def shutdown(settings: ServiceSettings, resources: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 from tutorlab.jobs.runtime import JobContext
 from tutorlab.scoring.mathverify import MathVerifier
+from tutorlab.tracking import Tracking
 
 from trainer_service.backends.protocol import TrainingBackend
 from trainer_service.config import TrainerServiceSettings
@@ -28,6 +29,8 @@ class TrainerResources:
     #: calls to tutor-api, the eval-service and the data-service
     http: httpx.AsyncClient
     backend_factory: BackendFactory
+    #: where training curves are also logged (MLflow, W&B; off by default)
+    tracking: Tracking = field(default_factory=Tracking.off)
     _verifier: MathVerifier | None = field(default=None, repr=False)
     _verifier_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from tutorlab.jobs.runtime import JobCancelled, JobContext, JobFailed
+from tutorlab.tracking import TrackedRun
 
 from trainer_service.backends.protocol import (
     BackendConfigError,
@@ -48,6 +49,7 @@ from trainer_service.resources import TrainerResources, trainer_resources
 from trainer_service.rewards import RewardWeights
 from trainer_service.schemas import TrainingJobParams
 from trainer_service.session import BudgetExhausted, Totals, TrainingSession
+from trainer_service.tracking import tracked_status, training_spec
 from trainer_service.training_config import TrainingConfig
 from trainer_service.training_data import InputError, TrainingData
 
@@ -77,6 +79,8 @@ class TrainingJob:
         self.total_steps: int | None = None
         self.session: TrainingSession | None = None
         self.data = TrainingData(config, self.settings, resources.http)
+        #: the run in MLflow / W&B (inert until :meth:`run` starts it, and when tracking is off)
+        self.tracked = TrackedRun("off", ctx.job_id, 0)
         self.summary: dict[str, Any] = {
             "training_id": ctx.job_id,
             "name": self.name,
@@ -129,12 +133,16 @@ class TrainingJob:
     async def _on_step(self, step: int, metrics: dict[str, Any]) -> None:
         self.summary["steps_done"] = step
         await self.report(step=step)
+        await self.tracked.metrics(metrics, step)
 
     # -- the run ---------------------------------------------------------------------------
 
     async def run(self) -> dict[str, Any]:
         self.experiment.write_config(self.config.model_dump(mode="json"))
         await self.report("preparing")
+        self.tracked = await self.res.tracking.start(
+            training_spec(self.ctx.job_id, self.name, self.config, self.base_model_id)
+        )
         backend: TrainingBackend | None = None
         try:
             backend = self._backend()
@@ -528,6 +536,8 @@ class TrainingJob:
             self.summary["totals"] = self.session.totals.as_dict()
             self.summary["steps_done"] = max(self.summary["steps_done"], self.session.last_step)
         self.summary["curve"] = curve(await self.res.runs.metrics(self.ctx.job_id))
+        await self.tracked.finish(tracked_status(self.summary["status"]))
+        self.summary |= self.tracked.record()
         self.experiment.write_json("experiment.json", self.summary)
         await self._rewrite_experiment_files()
         self.experiment.render_readme(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 from tutorlab.db import session_factory
 from tutorlab.jobs.arq_worker import ResourcesHook, build_worker_settings, run_worker_main
 from tutorlab.settings import ServiceSettings
+from tutorlab.tracking import tracking_for
 
 from trainer_service.backend_choice import backend_for_config
 from trainer_service.config import TrainerServiceSettings
@@ -29,6 +31,8 @@ def resources_hooks(
 
     async def startup(settings: ServiceSettings, resources: dict[str, Any]) -> None:
         assert isinstance(settings, TrainerServiceSettings)
+        # a tracker configured without its SDK stops the worker here, at start-up
+        tracking = await asyncio.to_thread(tracking_for, settings)
         resources[RESOURCES_KEY] = TrainerResources(
             settings=settings,
             runs=RunStore(session_factory(resources["engine"])),
@@ -36,6 +40,7 @@ def resources_hooks(
                 timeout=httpx.Timeout(60.0, connect=10.0), transport=http_transport
             ),
             backend_factory=backend_factory or backend_for_config,
+            tracking=tracking,
         )
 
     async def shutdown(settings: ServiceSettings, resources: dict[str, Any]) -> None:
