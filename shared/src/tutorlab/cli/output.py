@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -43,21 +44,36 @@ def table(
     *,
     ids: Collection[str] = ("id",),
     title: str | None = None,
-    show_header: bool = True,
-) -> Table:
-    """A table whose id columns are never cut or wrapped: they keep their full width and the
-    other columns fold to make room (a narrow terminal gets tall rows, never a clipped id)."""
-    rows = [list(row) for row in rows]
-    grid = Table(title=title, show_header=show_header)
-    for index, header in enumerate(headers):
-        if header in ids:
-            longest = max((Text.from_markup(row[index]).cell_len for row in rows), default=0)
-            grid.add_column(header, no_wrap=True, min_width=max(longest, len(header)))
-        else:
-            grid.add_column(header, overflow="fold")
-    for row in rows:
+) -> RenderableType:
+    """Rows as a table when it fits the terminal whole. When it would not (Rich would cut or
+    wrap cells, ids too), each row becomes a card instead: its ``ids`` columns on the first
+    line, then one ``header  value`` line per other column, values folded. A narrow terminal
+    gets longer output, never a clipped id."""
+    cells = [list(row) for row in rows]
+    grid = Table(*headers, title=title)
+    for row in cells:
         grid.add_row(*row)
-    return grid
+    unbounded = console.options.update_width(1_000_000)
+    if Measurement.get(console, unbounded, grid).maximum <= console.width:
+        return grid
+    return _cards(headers, cells, ids, title)
+
+
+def _cards(
+    headers: Sequence[str], rows: list[list[str]], ids: Collection[str], title: str | None
+) -> RenderableType:
+    keys = [i for i, header in enumerate(headers) if header in ids]
+    parts: list[RenderableType] = [Text(title, style="italic")] if title else []
+    for row in rows:
+        parts.append(Text.from_markup(" ".join(row[i] for i in keys), style="bold"))
+        card = Table.grid(padding=(0, 2))
+        card.add_column(no_wrap=True, style="dim")
+        card.add_column(overflow="fold")
+        for index, header in enumerate(headers):
+            if index not in keys:
+                card.add_row(f"  {header}", row[index])
+        parts.append(card)
+    return Group(*parts)
 
 
 @contextmanager
