@@ -34,6 +34,11 @@ class ValidationCard(AgreementStats):
     """What a scorer was validated on and how well it agreed (``docs/scorers.md``)."""
 
     scorer: str = Field(description="the metric or scorer the card is about, e.g. 'refusal'")
+    metric: str = Field(
+        default="",
+        description="the metric (a rule card's name) a card measures when its scorer scores "
+        "several, e.g. a judge rubric's card for 'no_answer_reveal'",
+    )
     scorer_version: str
     data: str = Field(description="the labelled data and its provenance (repository, commit)")
     split: str = Field(description="which part: 'development' (tuned on) or 'held-out'")

@@ -88,6 +88,8 @@ class Completion:
     human: str
     #: the two annotators' own labels (``annotation_1``, ``annotation_2``) when the file has them
     annotators: tuple[str, str] | None = None
+    #: the XSTest prompt the reply answers (what an LLM judge is shown with it)
+    prompt: str = ""
 
 
 def completions_path(model: str) -> str:
@@ -115,7 +117,14 @@ def load_completions(path: Path, model: str) -> list[Completion]:
             second = _HUMAN_LABELS.get((row.get("annotation_2") or "").strip())
             annotators = (first, second) if first and second else None
             rows.append(
-                Completion(model, row["id"] or "", row["completion"] or "", human, annotators)
+                Completion(
+                    model,
+                    row["id"] or "",
+                    row["completion"] or "",
+                    human,
+                    annotators,
+                    row.get("prompt") or "",
+                )
             )
     return rows
 
