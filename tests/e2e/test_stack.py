@@ -4,6 +4,7 @@ with the test-only ``count_rows`` kind for that)."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -75,12 +76,13 @@ def test_register_chat_in_every_mode_and_job_round_trip(stack: Stack, tutor: htt
 
 
 def test_every_worker_passes_its_health_check(stack: Stack) -> None:
-    """``arq --check`` (the compose/k8s probe) succeeds for each running worker."""
+    """``<pkg>.worker_probe --alive`` and ``--check`` (the compose/k8s probes) succeed for each
+    running worker."""
     deadline = time.monotonic() + 30
-    for target in WORKERS.values():
+    for target, probe in itertools.product(WORKERS.values(), ("--alive", "--check")):
         while True:
             check = subprocess.run(
-                [sys.executable, "-m", target, "--check"],
+                [sys.executable, "-m", f"{target}_probe", probe],
                 env=stack.environment(),
                 capture_output=True,
                 text=True,
@@ -89,7 +91,7 @@ def test_every_worker_passes_its_health_check(stack: Stack) -> None:
             if check.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(1)
-        assert check.returncode == 0, f"{target}: {check.stdout} {check.stderr}"
+        assert check.returncode == 0, f"{target} {probe}: {check.stdout} {check.stderr}"
 
 
 def test_two_workers_share_one_queue_and_run_each_job_once(

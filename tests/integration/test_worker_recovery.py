@@ -25,10 +25,11 @@ from data_service.config import DataServiceSettings
 from eval_service.config import EvalServiceSettings
 from tutorlab.db import create_engine, session_factory
 from tutorlab.dev.devstack import SERVICES, Stack, free_port, free_ports
-from tutorlab.jobs.arq_worker import build_worker_settings, check_worker, create_worker
+from tutorlab.jobs.arq_worker import build_worker_settings, create_worker
 from tutorlab.jobs.models import Job
 from tutorlab.jobs.queue import ArqJobQueue, redis_settings
 from tutorlab.jobs.store import JobStore
+from tutorlab.worker_health import check_alive, check_ready
 
 from tests.job_kinds import WAIT_PREFIX, wait_service_app, wait_worker_settings
 from tests.support import app_client, migrate, run_worker, unique
@@ -245,7 +246,7 @@ async def test_a_pickup_that_died_before_its_claim_runs_again_within_the_bound(
         async with job_store(database_url) as store:
 
             async def reported() -> bool:
-                return (await check_worker(worker_settings))[0]
+                return (await check_ready(settings))[0]
 
             await until("the worker to report", reported, 30)
             queued, _ = await store.create("wait", {"steps": 5})
@@ -402,10 +403,10 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-def worker_check(stack: Stack) -> subprocess.CompletedProcess[str]:
-    """``python -m <worker> --check``, as a container's health check runs it."""
+def worker_probe(stack: Stack, probe: str) -> subprocess.CompletedProcess[str]:
+    """``--alive`` or ``--check``, as a container's probe runs it."""
     return subprocess.run(
-        [sys.executable, *WORKER_MODULE, "--check"],
+        [sys.executable, *WORKER_MODULE, probe],
         env=stack.environment(),
         capture_output=True,
         text=True,
@@ -424,7 +425,12 @@ async def test_worker_outlives_a_redis_restart_and_runs_what_was_submitted_meanw
         database_url=database_url, redis_url=own_redis.url, queue_prefix=prefix
     )
     wait_job: dict[str, Any] = {"kind": "wait", "params": {"steps": 5}}
-    with worker_stack(tmp_path, database_url, own_redis.url, prefix) as stack:
+    # alive while its loop turned within 3 s: the outage below lasts longer
+    alive_env = {
+        "DATA_SERVICE_WORKER_ALIVE_FILE": str(tmp_path / "worker.alive"),
+        "DATA_SERVICE_WORKER_ALIVE_WITHIN_S": "3",
+    }
+    with worker_stack(tmp_path, database_url, own_redis.url, prefix, **alive_env) as stack:
         [key] = await start_workers(stack, "data-service")
         worker = stack.procs[key]
         async with app_client(wait_service_app(settings)) as client:
@@ -435,8 +441,7 @@ async def test_worker_outlives_a_redis_restart_and_runs_what_was_submitted_meanw
             before = (await client.post("/jobs", json=wait_job)).json()
             answer = await client.get(f"/jobs/{before['id']}", params={"wait_s": 30})
             assert answer.json()["status"] == "succeeded", answer.json()
-            worker_settings = wait_worker_settings(settings)
-            assert (await check_worker(worker_settings))[0]
+            assert (await check_ready(settings))[0]
 
             # a job running when Redis goes: its lease is in the database, it finishes
             running = (
@@ -455,10 +460,15 @@ async def test_worker_outlives_a_redis_restart_and_runs_what_was_submitted_meanw
             # the worker has been failing to reach Redis for a few of its retries
             await asyncio.sleep(max(0.0, 4.0 - (time.monotonic() - down_at)))
             assert worker.poll() is None, f"the worker exited:\n{log_of(stack, key)}"
-            # its health check, as a container runs it: not ready
-            check = await asyncio.to_thread(worker_check, stack)
+            # its probes, as a container runs them: not ready, but alive (its loop turns while
+            # it waits for Redis: an orchestrator must not restart it)
+            check = await asyncio.to_thread(worker_probe, stack, "--check")
             assert check.returncode == 1, check.stdout
             assert check.stderr.startswith("not ready: Redis unreachable"), check.stderr
+            alive = await asyncio.to_thread(worker_probe, stack, "--alive")
+            assert alive.returncode == 0, alive.stderr
+            assert alive.stdout.startswith("alive: "), alive.stdout
+            assert time.monotonic() - down_at > 4  # longer than the liveness limit
             assert await has_status(meanwhile.json()["id"], "queued")
 
             await asyncio.to_thread(own_redis.start)  # empty: every arq key is gone
@@ -476,7 +486,7 @@ async def test_worker_outlives_a_redis_restart_and_runs_what_was_submitted_meanw
             assert worker.poll() is None and stack.procs[key] is worker  # never restarted
 
             async def ready() -> str | None:
-                ok, report = await check_worker(worker_settings)
+                ok, report = await check_ready(settings)
                 return report if ok else None
 
             report = await until("the worker to report ready", ready, 30, 0.2)
@@ -504,14 +514,56 @@ async def test_a_worker_started_while_redis_is_down_waits_for_it(
             job = (await client.post("/jobs", json={"kind": "wait", "params": {"steps": 5}})).json()
             await asyncio.sleep(2.0)  # a few tries at Redis
             assert not worker.done(), worker.exception()
-            ready, report = await check_worker(wait_worker_settings(settings))
+            ready, report = await check_ready(settings)
             assert not ready and report.startswith("not ready: Redis unreachable"), report
+            alive, report = check_alive(settings)  # starting: waiting for Redis is no hang
+            assert alive, report
 
             await asyncio.to_thread(own_redis.start)
             answer = await client.get(f"/jobs/{job['id']}", params={"wait_s": 30})
             assert answer.json()["status"] == "succeeded", answer.json()
-            assert (await check_worker(wait_worker_settings(settings)))[0]
+            assert (await check_ready(settings))[0]
     finally:
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
+
+
+async def test_liveness_follows_the_workers_loop(redis_url: str, tmp_path: Path) -> None:
+    """``--alive`` reads the age of the file the worker's loop touches: no file before a worker
+    started, alive while its loop turns, not alive once the loop stopped for longer than
+    ``worker_alive_within_s`` (a SIGSTOPped process: what a wedged one looks like from outside),
+    alive again when it turns; a worker that stops removes the file."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'data.db'}"
+    await migrate("data-service", database_url)
+    alive_file = tmp_path / "worker.alive"
+    env = {
+        "DATA_SERVICE_WORKER_ALIVE_FILE": str(alive_file),
+        "DATA_SERVICE_WORKER_ALIVE_WITHIN_S": "3",
+    }
+    with worker_stack(tmp_path, database_url, redis_url, unique("q"), **env) as stack:
+
+        async def probe(expect: int) -> subprocess.CompletedProcess[str] | None:
+            result = await asyncio.to_thread(worker_probe, stack, "--alive")
+            return result if result.returncode == expect else None
+
+        before = await probe(1)
+        assert before is not None and "no worker loop has turned here" in before.stderr
+
+        [key] = await start_workers(stack, "data-service")
+        alive = await until("the probe to find the worker alive", partial(probe, 0), 30, 0.5)
+        assert alive.stdout.startswith("alive: the worker's loop turned"), alive.stdout
+
+        pid = stack.procs[key].pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(4.0)
+            stuck = await probe(1)
+            assert stuck is not None, "alive while the worker was stopped"
+            assert stuck.stderr.startswith("not alive: the worker's loop last turned"), stuck.stderr
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        await until("the worker to be alive again", partial(probe, 0), 30, 0.5)
+
+        stack.stop()
+        assert not alive_file.exists()

@@ -1,5 +1,6 @@
 """A worker process that runs the test-only ``wait`` jobs:
-``python -m tests.integration.wait_worker [--check | --alive]``, configured like data-worker (the
+``python -m tests.integration.wait_worker`` (with ``--alive`` or ``--check``: its probes, as
+``<pkg>.worker_probe`` runs them), configured like data-worker (the
 ``DATA_SERVICE_*`` variables, ``REDIS_URL``, ``TUTORLAB_QUEUE_PREFIX``), or, with
 ``WAIT_WORKER_SERVICE=eval-service``, as eval-service's (``EVAL_SERVICE_*``): a second service's
 worker on the same Redis.
@@ -18,6 +19,7 @@ from data_service.config import DataServiceSettings
 from eval_service.config import EvalServiceSettings
 from tutorlab.jobs.arq_worker import run_worker_main
 from tutorlab.settings import ServiceSettings
+from tutorlab.worker_health import probe_main
 
 from tests.job_kinds import wait_worker_settings
 
@@ -42,7 +44,9 @@ def dying_at_pickup(worker_settings: type) -> type:
 
 if __name__ == "__main__":
     settings = SETTINGS[os.environ.get("WAIT_WORKER_SERVICE", "data-service")]()
+    if sys.argv[1:]:
+        probe_main(settings, sys.argv[1:])
     worker_settings = wait_worker_settings(settings)
     if os.environ.get("WAIT_WORKER_DIES_AT_PICKUP"):
         worker_settings = dying_at_pickup(worker_settings)
-    run_worker_main(worker_settings, sys.argv[1:])
+    run_worker_main(worker_settings)

@@ -61,6 +61,11 @@ class ServiceCase:
     def worker_command(self) -> list[str]:
         return ["python", "-m", f"{self.package}.worker"]
 
+    @property
+    def probe_command(self) -> list[str]:
+        """Its worker's probes (``--alive``, ``--check``), importing the settings only."""
+        return ["python", "-m", f"{self.package}.worker_probe"]
+
     def settings_cls(self) -> type[ServiceSettings]:
         cls: type[ServiceSettings] = getattr(
             importlib.import_module(f"{self.package}.config"), self.settings_class
@@ -307,7 +312,8 @@ def test_compose_worker_runs_real_arq_settings_with_its_service_database(
     assert command(service) == case.worker_command
     settings = assert_worker_settings(case.worker_settings)
 
-    assert service["healthcheck"]["test"] == ["CMD", *case.worker_command, "--check"]
+    # compose restarts no unhealthy container: its health check is readiness
+    assert service["healthcheck"]["test"] == ["CMD", *case.probe_command, "--check"]
     assert duration_s(service["healthcheck"]["interval"]) >= settings.health_check_interval
     assert "ports" not in service and "container_name" not in service, "must stay scalable"
 
@@ -730,9 +736,15 @@ def test_k8s_worker_deployment_scales_out_and_checks_arq_health(worker: str) -> 
     assert deployment["spec"]["replicas"] >= 2
     assert container["command"] == case.worker_command
     assert_worker_settings(case.worker_settings)
-    check = [*case.worker_command, "--check"]
-    assert container["livenessProbe"]["exec"]["command"] == check
-    assert container["startupProbe"]["exec"]["command"] == check
+    # restarted only when its loop stops turning (a Redis outage, which the worker waits out,
+    # leaves it alive); not ready while Redis is unreachable or the worker has not reported
+    alive, ready = [*case.probe_command, "--alive"], [*case.probe_command, "--check"]
+    assert container["startupProbe"]["exec"]["command"] == alive
+    assert container["livenessProbe"]["exec"]["command"] == alive
+    assert container["readinessProbe"]["exec"]["command"] == ready
+    # the file its loop touches is in the temp directory: writable under a read-only root
+    tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+    assert tmp and not tmp[0].get("readOnly"), "--alive needs a writable /tmp"
     assert "ports" not in container
 
 

@@ -1,4 +1,4 @@
-"""data-worker: ``python -m data_service.worker`` (``--check``: is one healthy?)."""
+"""data-worker: ``python -m data_service.worker`` (its probes: ``data_service.worker_probe``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""eval-worker: ``python -m eval_service.worker`` (``--check``: is one healthy?)."""
+"""eval-worker: ``python -m eval_service.worker`` (its probes: ``eval_service.worker_probe``)."""
 
 from __future__ import annotations
 

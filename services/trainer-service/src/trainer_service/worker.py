@@ -1,4 +1,4 @@
-"""trainer-worker: ``python -m trainer_service.worker`` (``--check``: is one healthy?)."""
+"""trainer-worker: ``python -m trainer_service.worker`` (probes: ``.worker_probe``)."""
 
 from __future__ import annotations
 

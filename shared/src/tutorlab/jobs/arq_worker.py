@@ -1,10 +1,11 @@
 """A service's arq worker: its WorkerSettings, and the process that runs them.
 
-``python -m <pkg>.worker`` runs a service's worker (``--check`` asks whether one is ready).
-It is arq's worker, except that an idle worker waits for a wake-up message on the queue's
-``wake`` channel (published with every enqueue) instead of polling Redis every few
-milliseconds, a busy worker does not re-check, at every poll, the jobs it is running itself,
-and a worker that loses Redis waits for it (not ready meanwhile) instead of exiting.
+``python -m <pkg>.worker`` runs a service's worker (``python -m <pkg>.worker_probe`` probes
+it: :mod:`tutorlab.worker_health`). It is arq's worker, except that an idle worker waits for a
+wake-up message on the queue's ``wake`` channel (published with every enqueue) instead of polling
+Redis every few milliseconds, a busy worker does not re-check, at every poll, the jobs it is
+running itself, a worker that loses Redis waits for it (not ready meanwhile) instead of exiting,
+and its loop touches a liveness file as it turns.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import dataclasses
 import gc
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from arq import Worker, create_pool, cron
@@ -33,6 +34,7 @@ from tutorlab.jobs.runtime import JobKind, WorkerRuntime, execute, reconcile
 from tutorlab.jobs.store import JobStore
 from tutorlab.logging import configure_logging
 from tutorlab.settings import ServiceSettings
+from tutorlab.worker_health import HEALTH_CHECK_INTERVAL_S, AliveFile, health_check_key
 
 log = logging.getLogger("tutorlab.worker")
 
@@ -156,9 +158,11 @@ def build_worker_settings(
         # missed message); enqueued jobs wake it at once
         "poll_delay": 0.5,
         "max_tries": 5,
-        "health_check_interval": 10,
-        "health_check_key": f"{settings.queue_name}:health-check",
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+        "health_check_key": health_check_key(settings.queue_name),
         "allow_abort_jobs": False,
+        # not arq's: the file the worker's loop touches (create_worker passes it)
+        "alive_file": settings.worker_alive_path,
     }
     return type("WorkerSettings", (), attrs)
 
@@ -198,9 +202,13 @@ class WakeableWorker(Worker):
     (0.5 s doubling to 5 s) and, since it cannot refresh its health key, reports not ready;
     jobs it is running go on (their lease is in the database). Once Redis answers it records
     its health at once and runs its reconcile, which enqueues the jobs submitted meanwhile.
+
+    With ``alive_file``, each turn of its loop touches that file (at most once a second), and
+    so does a ticker while it starts (waiting for Redis, the database's tables, its start-up
+    hook) until the loop's first turn: the liveness probe reads the file's age.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, alive_file: Path | None = None, **kwargs: Any) -> None:
         self.idle_poll_s = float(kwargs.pop("poll_delay", 0.5))
         # arq's own loop sleeps poll_delay between iterations; the waiting happens here instead
         super().__init__(*args, poll_delay=0, **kwargs)
@@ -208,8 +216,18 @@ class WakeableWorker(Worker):
         self._wake: PubSub | None = None
         self._redis_down_since: float | None = None
         self._redis_retry_s = REDIS_RETRY_FIRST_S
+        self.alive = AliveFile(alive_file) if alive_file is not None else None
+        self._loop_turned = False
 
     async def main(self) -> None:
+        starting = asyncio.create_task(self._alive_while_starting())
+        try:
+            await self._connect()
+            await super().main()
+        finally:
+            starting.cancel()
+
+    async def _connect(self) -> None:
         # one try per round (arq's own retries would log each one): the backoff is ours
         settings = dataclasses.replace(self.redis_settings or RedisSettings(), conn_retries=0)
         while self._pool is None:
@@ -224,9 +242,16 @@ class WakeableWorker(Worker):
             except (RedisError, OSError) as exc:
                 await self._redis_unreachable(exc)
         self._redis_reachable()
-        await super().main()
+
+    async def _alive_while_starting(self) -> None:
+        while self.alive is not None and not self._loop_turned:
+            self.alive.touch()
+            await asyncio.sleep(self.alive.every_s)
 
     async def _poll_iteration(self) -> None:
+        self._loop_turned = True
+        if self.alive is not None:
+            self.alive.touch()
         try:
             await super()._poll_iteration()
         except (RedisError, OSError) as exc:
@@ -250,8 +275,16 @@ class WakeableWorker(Worker):
                 REDIS_RETRY_MAX_S,
             )
         await self._close_wake()
-        await asyncio.sleep(self._redis_retry_s)
+        await self._sleep_alive(self._redis_retry_s)
         self._redis_retry_s = min(self._redis_retry_s * 2, REDIS_RETRY_MAX_S)
+
+    async def _sleep_alive(self, seconds: float) -> None:
+        """Sleep, touching the liveness file meanwhile: waiting for Redis is no hang."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            if self.alive is not None:
+                self.alive.touch()
+            await asyncio.sleep(min(left, self.alive.every_s if self.alive else left))
 
     def _redis_reachable(self) -> None:
         if self._redis_down_since is None:
@@ -314,6 +347,8 @@ class WakeableWorker(Worker):
         """arq's close, except that a Redis that is down does not skip the shut-down hook
         (which closes the job resources: HTTP clients, math-verify processes)."""
         await self._close_wake()
+        if self.alive is not None:
+            self.alive.remove()
         if not self._handle_signals:
             self.handle_sig(signal.SIGUSR1)
         if self._pool is None:
@@ -328,39 +363,16 @@ class WakeableWorker(Worker):
 
 
 def create_worker(settings_cls: type, **overrides: Any) -> WakeableWorker:
-    return WakeableWorker(**{**get_kwargs(settings_cls), **overrides})
-
-
-async def check_worker(settings_cls: type) -> tuple[bool, str]:
-    """Whether a worker of this queue reported to Redis within its health-check interval
-    (+1 s), and what it reported; not ready when Redis is unreachable or no worker reported."""
-    kwargs: dict[str, Any] = dict(get_kwargs(settings_cls))
-    # one try: a health check answers now, it does not wait for Redis
-    settings = dataclasses.replace(kwargs["redis_settings"], conn_retries=0)
-    try:
-        redis = await create_pool(settings)
-        try:
-            report = await redis.get(kwargs["health_check_key"])
-        finally:
-            await redis.aclose()
-    except (RedisError, OSError) as exc:
-        return False, f"not ready: Redis unreachable ({type(exc).__name__}: {exc})"
-    if not report:
-        return False, f"not ready: no worker on queue {kwargs['queue_name']} reported recently"
-    return True, f"ready: {report.decode(errors='replace')}"
+    kwargs = {**get_kwargs(settings_cls), "alive_file": getattr(settings_cls, "alive_file", None)}
+    return WakeableWorker(**{**kwargs, **overrides})
 
 
 def run_worker_main(settings_cls: type, argv: Sequence[str] | None = None) -> None:
-    """``python -m <pkg>.worker [--check]``: run the worker, or exit 0 if one is ready."""
-    parser = argparse.ArgumentParser(description="Run this service's job worker.")
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 0 if a worker reported to Redis recently, 1 if none did or Redis is down",
+    """``python -m <pkg>.worker``: run the worker until SIGTERM or SIGINT."""
+    parser = argparse.ArgumentParser(
+        description="Run this service's job worker.",
+        epilog="Probe it with python -m <pkg>.worker_probe --alive (liveness) or --check "
+        "(readiness).",
     )
-    args = parser.parse_args(argv)
-    if args.check:
-        ready, message = asyncio.run(check_worker(settings_cls))
-        print(message, file=sys.stdout if ready else sys.stderr)
-        sys.exit(0 if ready else 1)
+    parser.parse_args(argv)
     create_worker(settings_cls).run()
