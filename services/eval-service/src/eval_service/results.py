@@ -385,15 +385,10 @@ def epoch_results(
 
 def item_record(item: ItemLike) -> dict[str, Any]:
     """An item's items.jsonl line; a sample of a run of several epochs gives its item's id and
-    its ``epoch``."""
-    epoch = item.request.get("epoch")
-    if epoch is not None:
-        return {"task": item.task, "id": base_id(item.item_id), "epoch": epoch} | _fields(item)
-    return {"task": item.task, "id": item.item_id} | _fields(item)
-
-
-def _fields(item: ItemLike) -> dict[str, Any]:
-    return {
+    its ``epoch`` (last, so the per-run fields keep their place)."""
+    record = {
+        "task": item.task,
+        "id": item.item_id,
         "status": item.status,
         "verdict": item.verdict,
         "metrics": item.verdicts.get("metrics", {}),
@@ -411,6 +406,11 @@ def _fields(item: ItemLike) -> dict[str, Any]:
         "cached": item.cached,
         "error": item.error,
     }
+    epoch = item.request.get("epoch")
+    if epoch is not None:
+        record["id"] = base_id(item.item_id)
+        record["epoch"] = epoch
+    return record
 
 
 RESULTS_FILE = "benchmark_results.json"
