@@ -9,22 +9,16 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
+import httpx
 import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Run
+from trainer_service.config import TrainerServiceSettings
 
 from tests.integration.eval_support import MODEL, EvalStack, eval_stack, results_of
-from tests.integration.trainer_support import (
-    SEED_LINES,
-    post_config,
-    run_trainer_worker,
-    served_tutor_api,
-    trainer_settings,
-    write_jsonl,
-)
-from tests.support import app_client, migrate, run_worker, unique
+from tests.integration.trainer_support import post_config, run_trainer_worker, trainer_stack
+from tests.support import run_worker, unique
 
 pytestmark = pytest.mark.integration
 
@@ -146,8 +140,8 @@ backend: simulated
 model:
   base_model: qwen3:8b
 data:
-  train_file: data/train.jsonl
-  eval_file: data/eval.jsonl
+  train_file: data/socratic_train.jsonl
+  eval_file: data/socratic_eval.jsonl
 training:
   num_epochs: 2
   batch_size: 4
@@ -166,35 +160,21 @@ monitor:
 @pytest.fixture
 async def trainer(
     tmp_path: Path, redis_url: str, qwen3_tokenizer_dir: Path, dataset_mirror: Path, store: str
-) -> AsyncIterator[tuple[Any, Any]]:
-    tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
-    trainer_db = f"sqlite+aiosqlite:///{tmp_path / 'trainer.db'}"
-    await migrate("tutor-api", tutor_db)
-    await migrate("trainer-service", trainer_db)
-    data_dir = tmp_path / "var"
-    write_jsonl(data_dir / "data/train.jsonl", SEED_LINES)
-    write_jsonl(data_dir / "data/eval.jsonl", SEED_LINES[::3])
-    with served_tutor_api(tmp_path, tutor_db) as tutor_url:
-        settings = trainer_settings(
-            trainer_db,
-            redis_url,
-            data_dir,
-            qwen3_tokenizer_dir,
-            tutor_api_url=tutor_url,
-            tinker_openai_base_url="http://127.0.0.1:9/v1",
-            dataset_mirror=dataset_mirror,
-            tracking="mlflow",
-            mlflow_tracking_uri=store,
-            mlflow_experiment_name="t",
-        )
-        from trainer_service.app import create_app
-
-        async with app_client(create_app(settings)) as client:
-            yield settings, client
+) -> AsyncIterator[tuple[TrainerServiceSettings, httpx.AsyncClient]]:
+    async with trainer_stack(
+        tmp_path,
+        redis_url,
+        qwen3_tokenizer_dir,
+        dataset_mirror,
+        tracking="mlflow",
+        mlflow_tracking_uri=store,
+        mlflow_experiment_name="t",
+    ) as (settings, client, _):
+        yield settings, client
 
 
 async def test_a_training_run_logs_its_config_and_every_steps_metrics(
-    trainer: tuple[Any, Any], store: str
+    trainer: tuple[TrainerServiceSettings, httpx.AsyncClient], store: str
 ) -> None:
     settings, client = trainer
     submitted = await post_config(client, SFT_CONFIG.format(name=unique("sft")))
@@ -213,7 +193,10 @@ async def test_a_training_run_logs_its_config_and_every_steps_metrics(
     assert params["method"] == "sft" and params["backend"] == "simulated"
     assert params["model.base_model"] == "qwen3:8b" and params["base_model_id"] == "Qwen/Qwen3-8B"
     assert float(params["training.learning_rate"]) == 2e-4
-    assert params["training.batch_size"] == "4" and params["data.train_file"] == "data/train.jsonl"
+    assert (
+        params["training.batch_size"] == "4"
+        and params["data.train_file"] == "data/socratic_train.jsonl"
+    )
 
     assert [m["step"] for m in rows if "eval/nll" in m] == [3, 6]  # eval_every: 3
     mlflow = MlflowClient(tracking_uri=store)

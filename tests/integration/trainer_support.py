@@ -4,18 +4,19 @@ training files in the seed's form, and a job run by a real arq worker."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+from trainer_service.app import create_app as create_trainer_app
 from trainer_service.config import TrainerServiceSettings
 from trainer_service.worker import worker_settings
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
 
-from tests.support import run_worker, serve_in_thread, unique
+from tests.support import app_client, migrate, run_worker, serve_in_thread, unique
 
 #: seed-form lines: prompt "Student: …\nMode: …", the grade as a string, as the seed wrote them
 SEED_LINES = [
@@ -62,6 +63,35 @@ def served_tutor_api(tmp_path: Path, database_url: str) -> Iterator[str]:
     settings = TutorApiSettings(database_url=database_url, data_dir=tmp_path / "tutor")
     with serve_in_thread(create_tutor_app(settings), "tutor-api") as url:
         yield url
+
+
+@asynccontextmanager
+async def trainer_stack(
+    tmp_path: Path, redis_url: str, tokenizer_dir: Path, dataset_mirror: Path, **extra: Any
+) -> AsyncIterator[tuple[TrainerServiceSettings, httpx.AsyncClient, str]]:
+    """The trainer's API on real Redis and SQLite, ``data/socratic_train.jsonl`` and
+    ``data/socratic_eval.jsonl`` (seed form) in its data directory, and tutor-api over real
+    HTTP; yields the settings (``extra``: more of them), an API client and tutor-api's URL."""
+    tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
+    trainer_db = f"sqlite+aiosqlite:///{tmp_path / 'trainer.db'}"
+    await migrate("tutor-api", tutor_db)
+    await migrate("trainer-service", trainer_db)
+    data_dir = tmp_path / "var"
+    write_jsonl(data_dir / "data/socratic_train.jsonl", SEED_LINES)
+    write_jsonl(data_dir / "data/socratic_eval.jsonl", SEED_LINES[::3])
+    with served_tutor_api(tmp_path, tutor_db) as tutor_url:
+        settings = trainer_settings(
+            trainer_db,
+            redis_url,
+            data_dir,
+            tokenizer_dir,
+            tutor_api_url=tutor_url,
+            tinker_openai_base_url="http://127.0.0.1:9/v1",
+            dataset_mirror=dataset_mirror,
+            **extra,
+        )
+        async with app_client(create_trainer_app(settings)) as client:
+            yield settings, client, tutor_url
 
 
 async def run_trainer_worker(settings: TrainerServiceSettings, **options: Any) -> None:
