@@ -18,6 +18,11 @@ scorer than the one that scored the run: its numbers are then the older scorer's
 Judge metrics name their model and are marked ``recommended``: with a judge model registered,
 the judge is the scorer docs/scorers.md recommends for tutoring and safety; measure its agreement
 with ``python -m tutorlab.scoring.validation --judge <model>``.
+
+Comparisons (:func:`mark_scorer_changes`): each side's scorer versions (an older run's read from
+its items' verdicts), and every compared metric scored by a version that differs between the
+sides marked ``scorer_changed`` / ``item_comparable: false``, with a note; the verdict is kept
+(decision 0026).
 """
 
 from __future__ import annotations
