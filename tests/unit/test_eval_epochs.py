@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from eval_service.comparison import RunSide, compare_sides
 from eval_service.epochs import (
     Sample,
     base_id,
@@ -96,3 +97,45 @@ def test_epochs_above_one_need_a_temperature() -> None:
     # not given: checked against the model's registered params when the run is submitted
     assert BenchmarkParams(model="m", tasks=["gsm8k"], epochs=3).epochs == 3
     assert BenchmarkParams(model="m", tasks=["gsm8k"], params={"temperature": 0}).epochs == 1
+
+
+def side(ref: str, correct: dict[str, list[bool]], epochs: int) -> RunSide:
+    """A run's results and items.jsonl records: per item, the accuracy of each sample."""
+    items = []
+    for item_id, samples in correct.items():
+        for epoch, ok in enumerate(samples):
+            record = {
+                "task": "gsm8k",
+                "id": item_id,
+                "status": "ok",
+                "metrics": {"accuracy": ok},
+                "extracted": "4" if ok else f"wrong-{epoch}",
+                "verdict": "correct" if ok else "incorrect",
+            }
+            items.append(record | ({"epoch": epoch} if epochs > 1 else {}))
+    config = {"epochs": epochs, "reducers": ["mean", "pass@2", "maj@3"] if epochs > 1 else ["mean"]}
+    results = {"config": config, "tasks": {"gsm8k": {"scorer": "gsm8k"}}}
+    return RunSide(ref, ref, results, items, None)
+
+
+def test_comparisons_pair_items_over_their_reduced_scores() -> None:
+    base = side("a", {"i1": [True, False, False], "i2": [False, False, False]}, 3)
+    cand = side("b", {"i1": [True, True, False], "i2": [True, False, False]}, 3)
+    report = compare_sides(base, cand, n_resamples=200)
+    accuracy = report["metrics"]["gsm8k.accuracy"]
+    assert accuracy["kind"] == "continuous" and accuracy["n_pairs"] == 2
+    assert accuracy["baseline_mean"] == pytest.approx((1 / 3 + 0) / 2)
+    assert accuracy["candidate_mean"] == pytest.approx((2 / 3 + 1 / 3) / 2)
+    pass2 = report["metrics"]["gsm8k.accuracy.pass@2"]
+    # baseline: 1 - C(2,2)/C(3,2) = 2/3 and 0; candidate: 1 and 2/3
+    assert pass2["baseline_mean"] == pytest.approx(1 / 3)
+    assert pass2["candidate_mean"] == pytest.approx(5 / 6)
+    majority = report["metrics"]["gsm8k.accuracy.maj@3"]
+    # three different answers tie: the one voted first (epoch 0) wins; i1 base right, i2 wrong
+    assert majority["kind"] == "binary"
+    assert majority["baseline_mean"] == 0.5 and majority["candidate_mean"] == 1.0
+    # against a one-epoch run: its items are 0 or 1; the reducers it lacks are not compared
+    single = side("c", {"i1": [True], "i2": [False]}, 1)
+    mixed = compare_sides(single, cand, n_resamples=200)
+    assert mixed["metrics"]["gsm8k.accuracy"]["baseline_mean"] == pytest.approx(0.5)
+    assert mixed["metrics"]["gsm8k.accuracy.pass@2"]["verdict"] == "not compared"
