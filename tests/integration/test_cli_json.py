@@ -24,7 +24,8 @@ from eval_service.worker import worker_settings as eval_worker_settings
 from trainer_service.app import create_app as create_trainer_app
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.cli import bench, train
+from tutorlab.cli import bench, jobs, train
+from tutorlab.cli.http import request as http_request
 from tutorlab.cli.main import app
 from tutorlab.cli.params import KNOWN_PARAMS
 from tutorlab.datasets.mirror import load_mirror
@@ -161,8 +162,8 @@ async def test_models_and_benchmarks_as_json(served_eval: EvalServed) -> None:
     assert (await cli_json("jobs", "show", first["id"], *evals))["status"] == "succeeded"
     waited = await cli_json("jobs", "wait", first["id"], *evals)
     assert waited["id"] == first["id"]
-    jobs = await cli_json("jobs", "list", "--service", "eval-service", *evals)
-    assert [j["id"] for j in jobs] == [first["id"]]
+    listed_jobs = await cli_json("jobs", "list", "--service", "eval-service", *evals)
+    assert [j["id"] for j in listed_jobs] == [first["id"]]
     kinds = await cli_json("jobs", "kinds", "--service", "eval-service", *evals)
     assert kinds[0]["kind"] == "benchmark" and kinds[0]["submit"] == "POST /benchmarks"
 
@@ -239,7 +240,7 @@ async def test_errors_name_the_flags(served_eval: EvalServed) -> None:
 def interrupt_second_poll(path: str) -> Callable[..., httpx.Response]:
     """``request`` that answers the first poll of ``path`` and is interrupted (Ctrl-C) in the
     second, as a user pressing Ctrl-C while the bar is drawn."""
-    real = bench.request
+    real = http_request
     polls = 0
 
     def request(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -260,8 +261,9 @@ async def test_ctrl_c_while_watching_says_the_run_goes_on_and_how_to_cancel_it(
     await served_eval.register_sim()
     run = await cli_json("bench", "run", "--model", "sim", "--suite", "quick", *evals)
     run_id = run["id"]  # queued: no worker runs here
-    monkeypatch.setattr(bench, "request", interrupt_second_poll(f"/benchmarks/{run_id}"))
-    watched = await cli("bench", "show", run_id, "--watch", *evals)
+    with monkeypatch.context() as patch:
+        patch.setattr(bench, "request", interrupt_second_poll(f"/benchmarks/{run_id}"))
+        watched = await cli("bench", "show", run_id, "--watch", *evals)
     assert watched.exit_code == 130
     said = watched.stderr
     assert f"stopped watching; benchmark run {run_id} goes on." in said
@@ -270,7 +272,6 @@ async def test_ctrl_c_while_watching_says_the_run_goes_on_and_how_to_cancel_it(
     assert f"follow it again:  tutorlab bench show {run_id} --url {served_eval.evals} --watch" in (
         said
     )
-    monkeypatch.undo()
     assert (await cli_json("bench", "show", run_id, *evals))["status"] == "queued"  # goes on
 
     cancelled = await cli(*cancel.split()[1:])  # the command it printed, as printed
@@ -284,6 +285,7 @@ async def test_data_commands_as_json(
     tmp_path_factory: pytest.TempPathFactory,
     redis_url: str,
     dataset_mirror: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'data.db'}"
     await migrate("data-service", database_url)
@@ -322,11 +324,22 @@ async def test_data_commands_as_json(
         assert [s["id"] for s in await cli_json("data", "sets", *data)] == [uploaded["id"]]
         shown = await cli_json("data", "set", uploaded["id"], *data)
         assert shown["id"] == uploaded["id"] and shown["card"]["builder"] == "upload"
-        jobs = await cli_json("jobs", "list", "--service", "data-service", *data)
-        assert [j["id"] for j in jobs] == [job["id"]]
+        listed_jobs = await cli_json("jobs", "list", "--service", "data-service", *data)
+        assert [j["id"] for j in listed_jobs] == [job["id"]]
 
         narrow = await cli("data", "sets", *data, columns=60)
         assert any(uploaded["id"] in line for line in narrow.stdout.splitlines()), narrow.stdout
+
+        # Ctrl-C during --wait (no worker now: the job stays queued) leaves the job going
+        tagging = await cli_json("data", "tag-dataset", "gsm8k", "test", *data)
+        with monkeypatch.context() as patch:
+            patch.setattr(jobs, "request", interrupt_second_poll(f"/jobs/{tagging['id']}"))
+            waited = await cli("jobs", "wait", tagging["id"], *data)
+        assert waited.exit_code == 130
+        assert f"stopped watching; job {tagging['id']} goes on." in waited.stderr
+        cancel = f"tutorlab jobs cancel {tagging['id']} --url {url}"
+        assert f"cancel it:        {cancel}" in waited.stderr
+        assert (await cli_json(*cancel.split()[1:]))["status"] == "cancelled"
 
 
 TRAINING = """\
@@ -397,9 +410,9 @@ async def test_training_commands_as_json(
             # Ctrl-C while following a queued run: it goes on; the printed cancel command works
             config.write_text(TRAINING.format(name=unique("sft")))
             queued = (await cli_json("train", "run", "--config", str(config), *trainer))["id"]
-            monkeypatch.setattr(train, "request", interrupt_second_poll(f"/trainings/{queued}"))
-            watched = await cli("train", "show", queued, "--watch", *trainer)
-            monkeypatch.undo()
+            with monkeypatch.context() as patch:
+                patch.setattr(train, "request", interrupt_second_poll(f"/trainings/{queued}"))
+                watched = await cli("train", "show", queued, "--watch", *trainer)
             assert watched.exit_code == 130
             assert f"stopped watching; training run {queued} goes on." in watched.stderr
             cancel = f"tutorlab train cancel {queued} --url {url}"
