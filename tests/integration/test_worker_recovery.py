@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from arq import create_pool
-from arq.worker import Worker
+from arq.worker import Worker, get_kwargs
 from data_service.config import DataServiceSettings
 from eval_service.config import EvalServiceSettings
 from tutorlab.db import create_engine, session_factory
@@ -58,7 +58,7 @@ async def test_each_service_reconciles_at_every_tick(redis_url: str) -> None:
         # the same tick for both, a minute ahead: enqueued (deferred), not run
         when = datetime.now(tz=UTC) + timedelta(seconds=60)
         for cls in worker_classes:
-            options = {k: v for k, v in vars(cls).items() if not k.startswith("_")}
+            options: dict[str, Any] = dict(get_kwargs(cls))  # arq's, not ours (alive_file)
             worker = Worker(redis_pool=pool, handle_signals=False, **options)
             await worker.run_cron(when, 0.5)
         for settings in services:
