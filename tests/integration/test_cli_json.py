@@ -135,8 +135,23 @@ async def test_models_and_benchmarks_as_json(served_eval: EvalServed) -> None:
     assert updated["params"] == {"max_tokens": 512}  # --param replaces them as a whole
     assert (await cli_json("models", "activate", "sim", *tutor))["active"] is True
     assert (await cli_json("models", "probe", "sim", *tutor))["ok"] is True
-    reply = await cli_json("chat", "What is 3/4 of 20?", "--mode", "hint", "--grade", "5", *tutor)
+    history = served_eval.settings.data_dir / "history.json"
+    history.write_text(
+        json.dumps([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}])
+    )
+    reply = await cli_json(
+        "chat", "What is 3/4 of 20?", "--mode", "hint", "--grade", "5", "--history", str(history),
+        *tutor,
+    )  # fmt: skip
     assert reply["model"] == "sim" and reply["mode"] == "hint" and reply["reply"]
+    history.write_text('{"role": "user"}')
+    refused = await cli("chat", "Hi", "--history", str(history), *tutor)
+    assert refused.exit_code == 1
+    assert f"--history: {history} must hold a JSON list of {{role, content}} turns" in flat(
+        refused.stderr
+    )
+    grade = await cli("chat", "Hi", "--mode", "shout", *tutor)
+    assert grade.exit_code == 1 and "-> 422: --mode: Input should be" in flat(grade.stderr)
 
     tasks = await cli_json("bench", "tasks", *evals)
     suites = await cli_json("bench", "suites", *evals)
