@@ -7,6 +7,7 @@ the command that cancels it, which works."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -182,9 +183,23 @@ async def test_models_and_benchmarks_as_json(served_eval: EvalServed) -> None:
     kinds = await cli_json("jobs", "kinds", "--service", "eval-service", *evals)
     assert kinds[0]["kind"] == "benchmark" and kinds[0]["submit"] == "POST /benchmarks"
 
-    second = await cli_json(*run, "--no-cache", "--error-threshold", "0.5", *evals)
+    # --watch --json: the bar and "submitted" go to stderr, stdout is the final record only
+    worker = asyncio.create_task(
+        run_worker(eval_worker_settings(served_eval.settings), burst=False)
+    )
+    try:
+        watched = await cli(
+            *run, "--no-cache", "--error-threshold", "0.5", "--watch", *evals, "--json"
+        )
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    assert watched.exit_code == 0, watched.output
+    second = json.loads(watched.stdout)
+    assert second["status"] == "succeeded" and second["progress"] == {"done": 6, "total": 6}
     assert second["params"]["no_cache"] is True and second["params"]["error_threshold"] == 0.5
-    await served_eval.work()
+    assert f"submitted {second['id']}" in watched.stderr
     report = await cli_json("bench", "compare", first["id"], second["id"], *evals)
     assert report["id"].startswith("cmp_") and "gsm8k.accuracy" in report["metrics"]
     made = await cli_json("bench", "comparisons", *evals)
