@@ -108,8 +108,10 @@ class TrackedRun:
 
     async def metrics(self, values: Mapping[str, Any], step: int) -> None:
         """Log the numeric ones of ``values`` at ``step`` (strings and None are left out)."""
+        if self.run is None or not self.active:
+            return
         plotted = numeric(values)
-        if plotted and self.run is not None:
+        if plotted:
             await self.call("log_metrics", self.run.log_metrics, plotted, step)
 
     async def artifact(self, path: Path) -> None:
