@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from trainer_service.app import create_app
 from trainer_service.backends import SimulatedBackend, SimulatedLatencies
 from trainer_service.methods.sft import SftSettings, batch_digest, sft_steps
 from trainer_service.worker import worker_settings
@@ -19,14 +18,11 @@ from tutorlab.db import create_engine
 from tutorlab.jobs.queue import ArqJobQueue
 
 from tests.integration.trainer_support import (
-    SEED_LINES,
     post_config,
     run_trainer_worker,
-    served_tutor_api,
-    trainer_settings,
-    write_jsonl,
+    trainer_stack,
 )
-from tests.support import app_client, migrate, run_worker, unique
+from tests.support import run_worker, unique
 
 pytestmark = pytest.mark.integration
 
@@ -57,27 +53,15 @@ monitor:
 async def stack(
     tmp_path: Path, redis_url: str, qwen3_tokenizer_dir: Path, dataset_mirror: Path
 ) -> Any:
-    tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
-    trainer_db = f"sqlite+aiosqlite:///{tmp_path / 'trainer.db'}"
-    await migrate("tutor-api", tutor_db)
-    await migrate("trainer-service", trainer_db)
-    data_dir = tmp_path / "var"
-    write_jsonl(data_dir / "data/socratic_train.jsonl", SEED_LINES)
-    write_jsonl(data_dir / "data/socratic_eval.jsonl", SEED_LINES[::3])
-    with served_tutor_api(tmp_path, tutor_db) as tutor_url:
-        settings = trainer_settings(
-            trainer_db,
-            redis_url,
-            data_dir,
-            qwen3_tokenizer_dir,
-            tutor_api_url=tutor_url,
-            tinker_openai_base_url="http://127.0.0.1:9/v1",
-            dataset_mirror=dataset_mirror,
-            job_stale_after_s=1.0,
-            job_heartbeat_s=0.2,
-        )
-        async with app_client(create_app(settings)) as client:
-            yield settings, client, tutor_url
+    async with trainer_stack(
+        tmp_path,
+        redis_url,
+        qwen3_tokenizer_dir,
+        dataset_mirror,
+        job_stale_after_s=1.0,
+        job_heartbeat_s=0.2,
+    ) as built:
+        yield built
 
 
 def config(name: str, extra: str = "") -> str:
