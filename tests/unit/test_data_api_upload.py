@@ -238,6 +238,9 @@ async def test_invalid_lines_are_listed_with_their_numbers(template: Path, tmp_p
                 "line": 2,
                 "code": "invalid_encoding",
                 "msg": "not valid UTF-8 (invalid continuation byte at byte 15)",
+                # every 422 entry has the one shape: field, loc, msg, type (decision 0020)
+                "loc": ["line"],
+                "type": "value_error",
             }
         ]
         grades = jsonl(

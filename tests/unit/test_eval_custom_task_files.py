@@ -88,3 +88,17 @@ async def test_a_data_service_dataset_task_reads_its_rows_and_records_checksums(
     assert first.context == [records[0].question]
     assert loader.checksums["task/gsm8k-plain/data"] == sha256
     assert loader.checksums["task/gsm8k-plain/definition"] == definition.sha256()
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "body"),
+    [
+        (False, '{"name": ' + "[" * 1000 + "]" * 1000 + "}"),
+        (True, "name: " + "[" * 3000 + "]" * 3000),  # YAML's composer recursed into a 500
+    ],
+)
+def test_a_task_file_nested_too_deep_is_named_as_the_body(yaml_text: bool, body: str) -> None:
+    with pytest.raises(TaskFileError) as raised:
+        parse_task_file(body, yaml_text=yaml_text)
+    assert raised.value.detail[0]["field"] == "body"
+    assert "levels deep" in raised.value.detail[0]["msg"]

@@ -201,6 +201,10 @@ def parse_task_file(text: str | bytes, *, yaml_text: bool) -> TaskDefinition:
         raise TaskFileError([entry]) from exc
     except orjson.JSONDecodeError as exc:
         raise TaskFileError([{"field": "body", "msg": f"not a JSON task file: {exc}"}]) from exc
+    except RecursionError as exc:  # YAML's composer recurses once per level
+        raise TaskFileError([_too_deep()]) from exc
+    if _depth_over(data, MAX_TASK_FILE_DEPTH):
+        raise TaskFileError([_too_deep()])
     if not isinstance(data, dict):
         raise TaskFileError([{"field": "body", "msg": "a task file is a mapping (name: ...)"}])
     try:
@@ -215,6 +219,33 @@ def parse_task_file(text: str | bytes, *, yaml_text: bool) -> TaskDefinition:
                 entry["line"] = _node_line(node, loc)
             detail.append(entry)
         raise TaskFileError(detail) from exc
+
+
+#: a task file is a few levels deep; deeper is no task file (and would cost the validators)
+MAX_TASK_FILE_DEPTH = 32
+
+
+def _too_deep() -> dict[str, Any]:
+    return {
+        "field": "body",
+        "loc": ["body"],
+        "msg": f"nested more than {MAX_TASK_FILE_DEPTH} levels deep: not a task file",
+        "type": "json_too_deep",
+    }
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 #: the discriminated union's tags pydantic puts in an error's loc (``dataset.jsonl.path``)
