@@ -72,7 +72,7 @@ def source_dir(tmp_path: Path) -> Path:
     return folder
 
 
-async def apps(tmp_path: Path, dataset_mirror: Path, **sim: float) -> tuple[FastAPI, FastAPI]:
+async def apps(tmp_path: Path, dataset_mirror: Path, **sim: Any) -> tuple[FastAPI, FastAPI]:
     """tutor-api on a migrated database, and the simulator (``sim``: its settings)."""
     database = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
     await migrate("tutor-api", database)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from eval_service.comparison import compare_sides
 from eval_service.judge import AGREEMENT_PAIRS
 from eval_service.metrics import METRICS
+from eval_service.models import BenchmarkItem
 from eval_service.results import task_metrics
 from tutorlab.scoring.tasks import ScoreInput, score_task
 
 from tests.unit.test_eval_results import tutoring_side
 
 QUESTION = "Tom has 3 apples and buys 4 more. How many apples does he have?"
-
-
-@dataclass
-class Item:
-    task: str
-    item_id: str
-    verdicts: dict[str, Any]
-    status: str = "ok"
-    verdict: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 async def test_a_tutoring_result_reports_the_new_metrics() -> None:
@@ -42,7 +30,12 @@ async def test_a_tutoring_result_reports_the_new_metrics() -> None:
         "reveals_incorrect_answer",
         "no_guidance",
     ]
-    items = [Item("tutoring", str(i), verdicts) for i, (verdicts, _) in enumerate(scored)]
+    items = [
+        BenchmarkItem(
+            run_id="r", task="tutoring", item_id=str(i), status="ok", verdicts=verdicts, usage={}
+        )
+        for i, (verdicts, _) in enumerate(scored)
+    ]
     metrics = task_metrics("tutoring", items)
     assert {name: m["mean"] for name, m in metrics.items()} == {
         "no_answer_reveal_rate": 0.75,
