@@ -12,13 +12,13 @@ Everything here is blocking (file and network I/O, Arrow): call it from a thread
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+from tutorlab.datasets.hub import hub_endpoint, hub_offline
 from tutorlab.datasets.records import DATASET_SPLITS, DatasetRecord, gsm8k_record, math_record
 from tutorlab.scoring.extract import boxed_answers
 
@@ -116,20 +116,6 @@ def load_rows(
 
 
 # --- hub -------------------------------------------------------------------------------------
-
-
-def hub_offline() -> bool:
-    """True when Hugging Face offline mode is on (env or the libraries' own constants)."""
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}:
-            return True
-    import huggingface_hub.constants as hub_constants
-
-    return bool(hub_constants.HF_HUB_OFFLINE)
-
-
-def hub_endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 
 
 def check_hub_reachable(repo: str, timeout_s: float, endpoint: str | None = None) -> None:

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tutorlab.datasets.hub import hub_endpoint, hub_offline
+
 from data_service.config import DataServiceSettings
 from data_service.dataset_sources import (
     GSM8K_HUB,
@@ -40,9 +42,7 @@ from data_service.dataset_sources import (
     MIRROR_FILES,
     HubUnavailable,
     check_hub_reachable,
-    hub_endpoint,
     hub_math_rows,
-    hub_offline,
     hub_rows,
 )
 
