@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tutorlab.datasets.hub import OFFLINE_VARIABLES
 
 #: the one revision every stand-in repo is at
 REVISION = "0" * 39 + "1"
@@ -134,3 +135,33 @@ def write_repo(
             lines += [f"  - split: {split}", f"    path: {folder}/{split}-*"]
     lines += ["---", f"# {repo} (a test stand-in)", ""]
     (root / repo / "README.md").write_text("\n".join(lines))
+
+
+def hub_online(monkeypatch: Any, endpoint: str, hub_cache: Path) -> None:
+    """Point this process's hub libraries at ``endpoint`` with offline mode off and their
+    download cache at ``hub_cache``, for a test that loads through them in process (the tests
+    run with HF_HUB_OFFLINE=1, and ``huggingface_hub`` and ``datasets`` read the endpoint,
+    offline mode and HF_HOME once, at import); ``monkeypatch`` (a ``pytest.MonkeyPatch``)
+    undoes it all."""
+    import datasets.config as datasets_config
+    import huggingface_hub.constants as hub_constants
+
+    for name in OFFLINE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    patched: dict[Any, dict[str, object]] = {
+        hub_constants: {
+            "ENDPOINT": endpoint,
+            "HUGGINGFACE_CO_URL_TEMPLATE": endpoint + "/{repo_id}/resolve/{revision}/{filename}",
+            "HF_HUB_OFFLINE": False,
+            "HF_HUB_CACHE": str(hub_cache),
+        },
+        datasets_config: {
+            "HF_ENDPOINT": endpoint,
+            "HUB_DATASETS_URL": endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}",
+            "HF_HUB_OFFLINE": False,
+        },
+    }
+    for module, values in patched.items():
+        for name, value in values.items():
+            monkeypatch.setattr(module, name, value)

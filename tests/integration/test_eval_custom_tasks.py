@@ -125,7 +125,7 @@ async def test_a_bad_task_file_is_a_422_naming_the_field_and_its_line(
     no_path = TASK_FILE.replace("  path: tasks/word_problems.jsonl\n", "")
     assert field_of(await register(stack, no_path)) == [("dataset.path", 5)]
     bad_source = TASK_FILE.replace("source: jsonl", "source: ftp")
-    assert field_of(await register(stack, bad_source))[0] == ("dataset", 5)
+    assert field_of(await register(stack, bad_source))[0] == ("dataset.source", 5)
     no_name = TASK_FILE.replace("name: word-problems\n", "")
     assert field_of(await register(stack, no_name)) == [("name", 1)]
     broken = TASK_FILE.replace("fields:\n", "fields: [\n")

@@ -17,3 +17,5 @@ class EvalServiceSettings(ServiceSettings):
     use_data_service: bool = True
     math_verify_workers: int = Field(default=2, ge=1, le=64)
     math_verify_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    #: how long a custom task's hub dataset may wait for the hub's first answer
+    hub_timeout_s: float = Field(default=10.0, gt=0, le=120)

@@ -2,7 +2,8 @@
 ``POST /tasks``, run like a built-in (decision 0024).
 
 A task file (YAML or JSON) names a dataset (a JSONL file inside the data or outputs directory,
-or a data-service dataset, which may have been imported from the hub), a prompt template whose
+a data-service dataset, or a Hugging Face hub dataset: :mod:`eval_service.hub_dataset`), a
+prompt template whose
 ``{field}`` placeholders are the row's fields, which row fields hold the item id, the gold
 answer and the context, the scorer (a shipped one, with its options) and metadata. Runs record
 the definition, its checksum and the data's checksum, as they do a built-in's.
@@ -14,11 +15,19 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
 from tutorlab.scoring.tasks import TaskScorer
 
 from eval_service.catalog import DatasetRef, TaskSpec
@@ -26,6 +35,8 @@ from eval_service.catalog import DatasetRef, TaskSpec
 #: ``{field}``: a row field in a prompt template; any other brace (``\boxed{}``) is text
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+#: a hub repo id: ``name`` or ``org/name`` (letters, digits, ``-_.``)
+HUB_REPO = r"^(?:[A-Za-z0-9][A-Za-z0-9_.-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*$"
 #: a task file's size limit (a definition, not its data)
 MAX_TASK_FILE_BYTES = 256 * 1024
 
@@ -47,6 +58,49 @@ class ServiceDataset(BaseModel):
     source: Literal["data-service"]
     name: str = Field(min_length=1, max_length=64, description="a data-service dataset")
     split: str = Field(default="test", min_length=1, max_length=64)
+
+
+class HubDataset(BaseModel):
+    """A dataset repo on the Hugging Face hub (``source`` may be left out: ``hub`` says it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["hub"] = "hub"
+    hub: str = Field(
+        pattern=HUB_REPO,
+        max_length=200,
+        description="a dataset repo on the Hugging Face hub: org/name (or name)",
+    )
+    config: str | None = Field(
+        default=None, min_length=1, max_length=200, description="its config (subset), if any"
+    )
+    split: str = Field(default="test", min_length=1, max_length=64)
+    revision: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="a branch, tag or commit (default: the repo's main branch, as it is now)",
+    )
+
+
+def _dataset_kind(value: Any) -> str | None:
+    """Which dataset a ``dataset`` mapping is: its ``source``, else ``hub`` when it names one."""
+    if isinstance(value, dict):
+        source = value.get("source")
+        return "hub" if source is None and "hub" in value else source
+    return getattr(value, "source", None)
+
+
+AnyDataset = Annotated[
+    Annotated[JsonlDataset, Tag("jsonl")]
+    | Annotated[ServiceDataset, Tag("data-service")]
+    | Annotated[HubDataset, Tag("hub")],
+    Discriminator(
+        _dataset_kind,
+        custom_error_type="dataset_source",
+        custom_error_message="one of jsonl, data-service, hub (or name a hub repo: hub: org/name)",
+    ),
+]
 
 
 class RowFields(BaseModel):
@@ -109,7 +163,7 @@ class TaskDefinition(BaseModel):
     name: str = Field(pattern=NAME, description="lower case, digits, . _ -")
     version: str = Field(min_length=1, max_length=64)
     description: str = Field(default="", max_length=2000)
-    dataset: Annotated[JsonlDataset | ServiceDataset, Field(discriminator="source")]
+    dataset: AnyDataset
     prompt: PromptSpec
     fields: RowFields = Field(default_factory=RowFields)
     scorer: ScorerRef
@@ -212,7 +266,7 @@ def parse_task_file(text: str | bytes, *, yaml_text: bool) -> TaskDefinition:
     except ValidationError as exc:
         detail = []
         for error in exc.errors():
-            loc = [p for p in error["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+            loc = _without_tag(error["loc"], error["type"])
             field = ".".join(str(p) for p in loc) or "body"
             entry = {"field": field, "msg": error["msg"], "loc": loc, "type": error["type"]}
             if node is not None:
@@ -249,7 +303,26 @@ def _depth_over(value: Any, limit: int) -> bool:
 
 
 #: the discriminated union's tags pydantic puts in an error's loc (``dataset.jsonl.path``)
-_UNION_TAGS = {"jsonl", "data-service"}
+_UNION_TAGS = {"jsonl", "data-service", "hub"}
+
+
+def _without_tag(loc: Sequence[str | int], kind: str) -> list[str | int]:
+    """An error's loc as the task file spells it: ``dataset.hub.hub`` is ``dataset.hub`` (the
+    union's tag comes right after ``dataset``); a dataset of no known kind is its ``source``."""
+    out = list(loc)
+    if out[:1] == ["dataset"] and len(out) > 1 and out[1] in _UNION_TAGS:
+        del out[1]
+    if kind == "dataset_source":
+        out.append("source")
+    return out
+
+
+class CustomRows(NamedTuple):
+    """A custom task's rows as loaded, their sha256 and (a hub dataset's) commit."""
+
+    rows: list[dict[str, Any]]
+    sha256: str
+    revision: str | None = None
 
 
 def resolve_jsonl(raw: str, roots: Sequence[Path]) -> Path:

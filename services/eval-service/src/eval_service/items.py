@@ -19,13 +19,17 @@ from tutorlab.datasets.mirror import MirrorError, load_mirror
 from tutorlab.datasets.records import DatasetRecord
 
 from eval_service.catalog import TaskSpec
+from eval_service.config import EvalServiceSettings
 from eval_service.custom_tasks import (
+    CustomRows,
+    HubDataset,
     JsonlDataset,
     TaskDefinition,
     check_rows,
     read_rows,
     resolve_jsonl,
 )
+from eval_service.hub_dataset import cache_dir, load_hub_rows
 
 log = logging.getLogger("eval_service.items")
 
@@ -76,13 +80,33 @@ class ItemLoader:
         mirror: Path | None,
         data_service: httpx.AsyncClient | None = None,
         roots: Sequence[Path] = (),
+        hub_cache: Path | None = None,
+        hub_timeout_s: float = 10.0,
     ) -> None:
         self.mirror = mirror
         self.data_service = data_service
         #: where a custom task's JSONL may be (the data directory first, then the outputs)
         self.roots = list(roots)
+        #: the ``datasets`` cache a custom task's hub dataset is loaded into
+        self.hub_cache = hub_cache
+        self.hub_timeout_s = hub_timeout_s
         self._datasets: dict[tuple[str, str], DatasetSource] = {}
         self.checksums: dict[str, str] = {}
+
+    @classmethod
+    def for_service(
+        cls, settings: EvalServiceSettings, data_service: httpx.AsyncClient | None = None
+    ) -> ItemLoader:
+        """The loader a run (or a task's registration) uses: the mirror, the data-service when
+        given, custom tasks' files in the data and outputs directories, and their hub datasets
+        cached under the data directory."""
+        return cls(
+            mirror=settings.dataset_mirror,
+            data_service=data_service,
+            roots=(settings.data_dir, settings.outputs_dir),
+            hub_cache=cache_dir(settings.data_dir),
+            hub_timeout_s=settings.hub_timeout_s,
+        )
 
     async def dataset(self, name: str, split: str) -> DatasetSource:
         key = (name, split)
@@ -211,30 +235,38 @@ class ItemLoader:
             ]
         raise ItemsUnavailable(f"unknown evaluation set {name!r}")
 
-    async def custom_rows(self, definition: TaskDefinition) -> tuple[list[dict[str, Any]], str]:
-        """A custom task's rows and its data's sha256: its JSONL (inside ``roots``), or a
-        data-service dataset's records as rows (id, question, answer, their metadata)."""
+    async def custom_rows(self, definition: TaskDefinition) -> CustomRows:
+        """A custom task's rows, its data's sha256 and (a hub dataset's) commit: its JSONL
+        (inside ``roots``), a hub dataset (into ``hub_cache``), or a data-service dataset's
+        records as rows (id, question, answer, their metadata). A JSONL or hub dataset that
+        cannot be read is a ValueError naming the task file's field."""
         dataset = definition.dataset
         if isinstance(dataset, JsonlDataset):
-            try:
-                path = resolve_jsonl(dataset.path, self.roots)
-                return await asyncio.to_thread(read_rows, path)
-            except ValueError as exc:
-                raise ItemsUnavailable(f"task {definition.name!r}: {exc}") from exc
+            path = resolve_jsonl(dataset.path, self.roots)
+            rows, sha256 = await asyncio.to_thread(read_rows, path)
+            return CustomRows(rows, sha256)
+        if isinstance(dataset, HubDataset):
+            if self.hub_cache is None:
+                raise ValueError("dataset.hub: no data directory to cache hub datasets in")
+            return await asyncio.to_thread(
+                load_hub_rows, dataset, self.hub_cache, self.hub_timeout_s
+            )
         source = await self.dataset(dataset.name, dataset.split)
         rows = [
             {**r.metadata, "id": r.id, "question": r.question, "answer": r.answer}
             for r in source.records
         ]
-        return rows, source.sha256
+        return CustomRows(rows, source.sha256)
 
     async def _custom_items(self, task_name: str, definition: TaskDefinition) -> list[EvalItem]:
-        rows, sha256 = await self.custom_rows(definition)
         try:
+            rows, sha256, revision = await self.custom_rows(definition)
             check_rows(definition, rows)
         except ValueError as exc:
             raise ItemsUnavailable(f"task {task_name!r}: {exc}") from exc
         self.checksums[f"task/{task_name}/data"] = sha256
+        if revision is not None:
+            self.checksums[f"task/{task_name}/revision"] = revision
         self.checksums[f"task/{task_name}/definition"] = definition.sha256()
         fields, options = definition.fields, definition.scorer.options
         mode = options.mode or ("hint" if definition.scorer.name == "safety" else "solve")

@@ -37,11 +37,7 @@ class EvalResources:
 
     def loader(self) -> ItemLoader:
         """Reads a run's datasets: the data-service's when it has them, else the mirror."""
-        return ItemLoader(
-            mirror=self.settings.dataset_mirror,
-            data_service=self.data_http,
-            roots=(self.settings.data_dir, self.settings.outputs_dir),
-        )
+        return ItemLoader.for_service(self.settings, self.data_http)
 
     async def aclose(self) -> None:
         await self.targets.aclose()

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from tutorlab.service.deps import ApiKey, State
+from tutorlab.service.deps import ApiKey, State, settings_of
 from tutorlab.service.responses import errors
 
 from eval_service.catalog import load_catalog
+from eval_service.config import EvalServiceSettings
 from eval_service.custom_tasks import (
     MAX_TASK_FILE_BYTES,
+    HubDataset,
     JsonlDataset,
     TaskDefinition,
     TaskFileError,
     check_rows,
     parse_task_file,
-    read_rows,
-    resolve_jsonl,
 )
 from eval_service.deps import TasksDep
+from eval_service.items import ItemLoader
 from eval_service.task_registry import TaskConflict
 
 router = APIRouter(tags=["tasks"])
@@ -95,11 +94,10 @@ async def register_task(request: Request, state: State, tasks: TasksDep) -> JSON
         raise HTTPException(422, {"error": str(exc), "detail": exc.detail}) from exc
     if definition.name in load_catalog().tasks:
         raise HTTPException(422, f"name: {definition.name!r} is a built-in task; choose another")
-    if isinstance(definition.dataset, JsonlDataset):
-        settings = state.settings
-        roots = [Path(settings.data_dir), Path(settings.outputs_dir)]
+    if isinstance(definition.dataset, JsonlDataset | HubDataset):
+        loader = ItemLoader.for_service(settings_of(state, EvalServiceSettings))
         try:
-            await asyncio.to_thread(_check_jsonl, definition, definition.dataset.path, roots)
+            check_rows(definition, (await loader.custom_rows(definition)).rows)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
     try:
@@ -111,8 +109,3 @@ async def register_task(request: Request, state: State, tasks: TasksDep) -> JSON
         content=definition.summary() | {"definition": definition.model_dump(mode="json")},
         headers={"Location": f"/tasks/{definition.name}"},
     )
-
-
-def _check_jsonl(definition: TaskDefinition, raw: str, roots: list[Path]) -> None:
-    rows, _ = read_rows(resolve_jsonl(raw, roots))
-    check_rows(definition, rows)

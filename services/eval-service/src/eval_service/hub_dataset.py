@@ -1,0 +1,126 @@
+"""A custom task's dataset from the Hugging Face hub (``dataset: {hub: org/name}``): loaded by
+the eval-service itself through ``datasets`` into the ``datasets`` cache under the data
+directory (``<data_dir>/hf-cache``, where the data-service's hub imports go), so a task is
+checked at registration and its run reads the rows from that cache (decision 0024).
+
+Everything here is blocking (network, Arrow): call it from a thread. Every failure is a
+:class:`ValueError` whose message starts with the task-file field it is about
+(``dataset.hub``, ``dataset.config``, ``dataset.split``, ``dataset.revision``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from tutorlab.datasets.hub import hub_endpoint, hub_offline
+
+from eval_service.custom_tasks import CustomRows, HubDataset
+
+#: a resolved revision that is a commit (what the hub's cache keys a download on)
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+class HubUnreachable(ValueError):
+    """The hub could not be asked (offline mode, no network) and the cache lacks the dataset."""
+
+
+def cache_dir(data_dir: Path) -> Path:
+    """The ``datasets`` cache: ``<data_dir>/hf-cache``, as the data-service's default."""
+    return data_dir / "hf-cache"
+
+
+def rows_sha256(rows: list[dict[str, Any]]) -> str:
+    """The checksum of rows as loaded: canonical JSON (sorted keys), one line each."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str) + b"\n")
+    return digest.hexdigest()
+
+
+def _unreachable(repo: str, cache: Path, why: str) -> HubUnreachable:
+    return HubUnreachable(
+        f"dataset.hub: the Hugging Face hub could not be reached ({why}) and {repo!r} is not "
+        f"in the cache at {cache}; connect to the hub (unset HF_HUB_OFFLINE), or name a JSONL "
+        "file instead (dataset: {source: jsonl, path: ...})"
+    )
+
+
+def _cached(repo: str, cache: Path) -> bool:
+    """Whether ``datasets`` has prepared ``repo`` in ``cache`` (any config, any commit)."""
+    from datasets.naming import camelcase_to_snakecase
+
+    *org, name = repo.split("/")
+    return (cache / "___".join([*org, camelcase_to_snakecase(name)])).is_dir()
+
+
+def _ask_hub(dataset: HubDataset, cache: Path, timeout_s: float) -> None:
+    """Name the field at once when the hub does not answer and the repo is not cached (else
+    ``datasets`` reads the cache), or when the hub has no such repo or revision, or will not
+    let it be read."""
+    base = hub_endpoint()
+    url = f"{base}/api/datasets/{dataset.hub}"
+    if dataset.revision is not None:
+        url += f"/revision/{dataset.revision}"
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        if _cached(dataset.hub, cache):
+            return
+        raise _unreachable(dataset.hub, cache, f"no network at {base}") from exc
+    if response.status_code in (401, 403):
+        raise ValueError(
+            f"dataset.hub: {dataset.hub!r} on {base} is private or gated "
+            f"({response.status_code}); set HF_TOKEN to a token that may read it"
+        )
+    if response.status_code == 404:
+        if dataset.revision is not None and "revision" in response.text.lower():
+            raise ValueError(
+                f"dataset.revision: {dataset.hub!r} has no revision {dataset.revision!r}"
+            )
+        raise ValueError(f"dataset.hub: no dataset {dataset.hub!r} on the hub at {base}")
+
+
+def load_hub_rows(dataset: HubDataset, cache: Path, timeout_s: float) -> CustomRows:
+    """A hub dataset's rows, their checksum and the commit they came from."""
+    offline = hub_offline()
+    if not offline:
+        _ask_hub(dataset, cache, timeout_s)
+    import datasets
+
+    datasets.disable_progress_bars()
+    try:
+        builder = datasets.load_dataset_builder(
+            dataset.hub, dataset.config, revision=dataset.revision, cache_dir=str(cache)
+        )
+        builder.download_and_prepare()
+    except ConnectionError as exc:  # offline mode, no network, or the hub went away mid-way
+        why = "HF_HUB_OFFLINE is set" if offline else f"no network at {hub_endpoint()}"
+        raise _unreachable(dataset.hub, cache, why) from exc
+    except ValueError as exc:
+        if dataset.config is not None and "config" in str(exc).lower():
+            raise ValueError(f"dataset.config: {exc}") from exc
+        raise ValueError(f"dataset.hub: {dataset.hub!r} cannot be loaded: {exc}") from exc
+    except Exception as exc:  # datasets' own errors share no base class
+        raise ValueError(
+            f"dataset.hub: {dataset.hub!r} cannot be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+    resolved = builder.hash
+    revision = resolved if isinstance(resolved, str) and COMMIT.match(resolved) else None
+    pinned = dataset.revision
+    if pinned is not None and COMMIT.match(pinned) and revision not in (None, pinned):
+        raise ValueError(
+            f"dataset.revision: {pinned} is not in the cache at {cache} (it has {revision}) "
+            "and the hub could not be asked"
+        )
+    splits = sorted(builder.info.splits or {})
+    if dataset.split not in splits:
+        raise ValueError(f"dataset.split: {dataset.hub!r} has no split {dataset.split!r}: {splits}")
+    rows: list[dict[str, Any]] = builder.as_dataset(split=dataset.split).to_list()
+    if not rows:
+        raise ValueError(f"dataset.split: {dataset.hub!r} {dataset.split!r} has no rows")
+    return CustomRows(rows, rows_sha256(rows), revision)
