@@ -499,7 +499,7 @@ def _print_tasks(found: dict[str, Any]) -> None:
     rows = []
     for name, spec in found.items():
         data = spec["dataset"]
-        dataset = str(data.get("name") or data.get("path") or data.get("source"))
+        dataset = str(data.get("name") or data.get("path") or data.get("hub") or data.get("source"))
         dataset += f"/{data['split']}" if data.get("split") else ""
         rows.append(
             (
