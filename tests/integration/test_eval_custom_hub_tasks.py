@@ -129,6 +129,10 @@ async def test_a_hub_task_registers_runs_and_records_the_rows_checksum_and_commi
     assert again["status"] == "succeeded", again
     assert results_of(again)["dataset_checksums"]["task/arith-hub/data"] == rows_sha256(ROWS)
     assert len(requests) == seen  # the hub was not asked
+    # a pinned commit the cache does not hold cannot be read offline
+    pinned = TASK_FILE.replace("  split: test\n", f"  split: test\n  revision: {'f' * 40}\n")
+    field, msg = the_422(await register(stack, pinned.replace('version: "1"', 'version: "3"')))
+    assert field == "dataset.revision" and f"(it has {REVISION})" in msg
 
 
 async def test_a_hub_that_cannot_be_reached_is_a_422_naming_dataset_hub(

@@ -1,0 +1,63 @@
+"""A custom task's hub dataset: the task file's forms (``source: hub`` may be left out), the
+rows' checksum, and the offline answer when the repo is not cached (the tests run offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eval_service.custom_tasks import HubDataset, TaskFileError, parse_task_file
+from eval_service.hub_dataset import HubUnreachable, load_hub_rows, rows_sha256
+
+TASK = """\
+name: mine
+version: "1"
+dataset: {dataset}
+prompt: {{template: "{{problem}}"}}
+scorer: gsm8k
+"""
+
+
+def dataset_of(text: str) -> object:
+    return parse_task_file(TASK.format(dataset=text), yaml_text=True).dataset
+
+
+def errors_of(text: str) -> list[tuple[str, int | None]]:
+    with pytest.raises(TaskFileError) as caught:
+        dataset_of(text)
+    return [(d["field"], d.get("line")) for d in caught.value.detail]
+
+
+def test_a_hub_dataset_is_named_with_or_without_its_source() -> None:
+    short = dataset_of("{hub: acme/arith}")
+    assert short == HubDataset(hub="acme/arith")
+    assert short == dataset_of("{source: hub, hub: acme/arith, split: test}")
+    full = dataset_of("{hub: acme/arith, config: easy, split: train, revision: v1.0}")
+    assert isinstance(full, HubDataset)
+    assert (full.config, full.split, full.revision) == ("easy", "train", "v1.0")
+    assert dataset_of("{hub: gsm8k}") == HubDataset(hub="gsm8k")  # a repo without an org
+
+
+def test_a_bad_hub_dataset_names_its_field() -> None:
+    assert errors_of('{hub: "acme/a b"}') == [("dataset.hub", 3)]
+    assert errors_of('{hub: "../etc"}') == [("dataset.hub", 3)]
+    assert errors_of("{source: hub}") == [("dataset.hub", 3)]
+    assert errors_of("{hub: acme/arith, path: x.jsonl}") == [("dataset.path", 3)]
+    assert errors_of("{hub: acme/arith, split: ''}") == [("dataset.split", 3)]
+    assert errors_of("{repo: acme/arith}") == [("dataset.source", 3)]
+    assert errors_of("{source: ftp, hub: acme/arith}") == [("dataset.source", 3)]
+
+
+def test_the_rows_checksum_is_of_the_rows_not_their_key_order() -> None:
+    rows = [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert rows_sha256(rows) == rows_sha256([{"b": "x", "a": 1}, {"b": "y", "a": 2}])
+    assert rows_sha256(rows) != rows_sha256(rows[::-1])
+    assert rows_sha256(rows) != rows_sha256([*rows, {"a": 3, "b": "z"}])
+
+
+def test_offline_and_not_cached_names_dataset_hub_and_why(tmp_path: Path) -> None:
+    with pytest.raises(HubUnreachable) as caught:
+        load_hub_rows(HubDataset(hub="acme/arith"), tmp_path / "hf-cache", timeout_s=1.0)
+    message = str(caught.value)
+    assert message.startswith("dataset.hub: the Hugging Face hub could not be reached")
+    assert "(HF_HUB_OFFLINE is set)" in message and "unset HF_HUB_OFFLINE" in message
