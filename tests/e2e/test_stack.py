@@ -69,6 +69,7 @@ def test_register_chat_in_every_mode_and_job_round_trip(stack: Stack, tutor: htt
         assert refused.status_code == 422, refused.text
         assert refused.json()["detail"][0] == {
             "field": "training.num_epochs",
+            "loc": ["training", "num_epochs"],
             "line": 4,
             "msg": refused.json()["detail"][0]["msg"],
             "type": "config",
