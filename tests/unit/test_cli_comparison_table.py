@@ -41,3 +41,19 @@ def test_a_judge_metric_on_one_side_reads_not_compared(monkeypatch: pytest.Monke
     assert "not compared (only one run computed them): tutoring.judge_guidance_rate" in (
         " ".join(out.getvalue().split())
     )
+
+
+def test_a_narrow_terminal_gets_whole_metric_names_and_verdicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 60 columns the table would cut ``tutoring.no_answer_reveal_rate`` and
+    ``no significant change`` short (``tutoring.no_a…``, ``signific…``): one card per metric."""
+    report = compare_sides(tutoring("base", judged=False), tutoring("cand", judged=True))
+    out = io.StringIO()
+    monkeypatch.setattr(bench, "console", Console(file=out, width=60, color_system=None))
+    bench.print_comparison(report)
+    text = out.getvalue()
+    assert "…" not in text
+    for name, metric in report["metrics"].items():
+        assert name in text.splitlines()
+        assert metric["verdict"] in text

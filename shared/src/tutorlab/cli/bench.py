@@ -644,7 +644,8 @@ def _ref(value: str) -> str:
 
 
 def print_comparison(report: dict[str, Any]) -> None:
-    table = Table("metric", "baseline", "candidate", "delta", "95% CI", "p (Holm)", "verdict")
+    headers = ("metric", "baseline", "candidate", "delta", "95% CI", "p (Holm)", "verdict")
+    rows: list[list[str]] = []
     # "not compared": a metric one run never computed (e.g. a judge metric), never a verdict
     colors = {"improvement": "green", "regression": "red", "not compared": "dim"}
     for name, m in report.get("metrics", {}).items():
@@ -653,16 +654,19 @@ def print_comparison(report: dict[str, Any]) -> None:
         color = colors.get(verdict)
         if m.get("scorer_changed"):  # another scorer version on each side (see the notes)
             verdict += f" ({m['scorer_changed'].get('scorer')} changed)"
-        table.add_row(
-            name,
-            _fmt(m.get("baseline_mean")),
-            _fmt(m.get("candidate_mean")),
-            "-" if m.get("delta") is None else f"{m['delta']:+.1%}",
-            ci,
-            _fmt(m.get("adjusted_p_value"), pct=False),
-            f"[{color}]{verdict}[/{color}]" if color else verdict,
+        rows.append(
+            [
+                name,
+                _fmt(m.get("baseline_mean")),
+                _fmt(m.get("candidate_mean")),
+                "-" if m.get("delta") is None else f"{m['delta']:+.1%}",
+                ci,
+                _fmt(m.get("adjusted_p_value"), pct=False),
+                f"[{color}]{verdict}[/{color}]" if color else verdict,
+            ]
         )
-    console.print(table)
+    # a narrow terminal gets one card per metric, never a cut name or verdict
+    console.print(table(headers, rows, ids=("metric",), on=console))
     for note in report.get("notes", []):
         console.print(f"[yellow]note:[/yellow] {note}")
     if report.get("path"):

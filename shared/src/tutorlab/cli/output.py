@@ -44,6 +44,7 @@ def table(
     *,
     ids: Collection[str] = ("id",),
     title: str | None = None,
+    on: Console | None = None,
 ) -> RenderableType:
     """Rows as a table when it fits the terminal whole. When it would not (Rich would cut or
     wrap cells, ids too), each row becomes a card instead: its ``ids`` columns on the first
@@ -53,8 +54,9 @@ def table(
     grid = Table(*headers, title=title)
     for row in cells:
         grid.add_row(*row)
-    unbounded = console.options.update_width(1_000_000)
-    if Measurement.get(console, unbounded, grid).maximum <= console.width:
+    target = on or console  # the console it will be printed on
+    unbounded = target.options.update_width(1_000_000)
+    if Measurement.get(target, unbounded, grid).maximum <= target.width:
         return grid
     return _cards(headers, cells, ids, title)
 
