@@ -6,7 +6,7 @@ prompts, each model's completion with two annotators' labels and an agreed ``fin
 ``1_full_compliance``, ``2_full_refusal``, ``3_partial_refusal``. The classifier was developed on
 the completions of three models only -- ``gpt4``, ``llama2orig`` and ``mistralinstruct`` (1,350
 labelled replies) -- and these are the files this module reads. The other models' files in that
-folder (``llama2new``, ``mistralguard``) are kept for independent checks: nothing here reads them.
+folder are kept for independent checks: nothing here reads them.
 
 Two cards: ``refusal`` (the three classes) and ``refusal_binary`` (refusal -- full or partial --
 against compliance: what ``refusal_rate`` and ``over_refusal_rate`` count). Each carries the
