@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from trainer_service.app import create_app
+from tutorlab.scoring import verdicts
+from tutorlab.scoring.verdicts import MathVerdict
 
 from tests.integration.trainer_support import (
     post_config,
@@ -36,6 +38,8 @@ WARM_START = [
     for answer in (4, 5)
 ]
 PROBLEMS = [{"question": q, "answer": "4", "grade": 2} for q in QUESTIONS]
+#: with a problem whose every reply the rules raise on (``scorer_raising_on_13``)
+FAULTY_PROBLEMS = [*PROBLEMS, {"question": "What is 6 + 7?", "answer": "13", "grade": 2}]
 
 WARM_CONFIG = """\
 name: {name}
@@ -80,6 +84,34 @@ monitor: {{gsm8k_items: 0, tutoring_items: 0}}
 """
 
 
+FAULTY_CONFIG = """\
+name: {name}
+method: rlvr
+backend: simulated
+model: {{base_model: qwen3:8b}}
+rlvr:
+  problems: {{source: file, file: data/faulty.jsonl}}
+  group_size: 4
+  groups_per_batch: 5
+  max_tokens: 8
+training: {{num_epochs: 2, learning_rate: 1e-4, eval_every: 100, save_every: 100}}
+monitor: {{gsm8k_items: 0, tutoring_items: 0}}
+"""
+
+
+@pytest.fixture
+def scorer_raising_on_13(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The math rules raise on every reply to a problem whose answer is 13 (a scorer bug)."""
+    real = verdicts.score_math_response
+
+    def score(gold: str, response: str, **options: Any) -> MathVerdict:
+        if gold == "13":
+            raise RuntimeError("rule exploded")
+        return real(gold, response, **options)
+
+    monkeypatch.setattr(verdicts, "score_math_response", score)
+
+
 @pytest.fixture
 async def stack(tmp_path: Path, redis_url: str, qwen3_tokenizer_dir: Path) -> Any:
     tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
@@ -89,6 +121,7 @@ async def stack(tmp_path: Path, redis_url: str, qwen3_tokenizer_dir: Path) -> An
     data_dir = tmp_path / "var"
     write_jsonl(data_dir / "data/warm.jsonl", WARM_START)
     write_jsonl(data_dir / "data/problems.jsonl", PROBLEMS)
+    write_jsonl(data_dir / "data/faulty.jsonl", FAULTY_PROBLEMS)
     with served_tutor_api(tmp_path, tutor_db) as tutor_url:
         settings = trainer_settings(
             trainer_db,
@@ -150,3 +183,22 @@ async def test_on_policy_distillation_brings_the_student_to_its_teacher(stack: A
     assert len(kl) == 8
     assert fmean(kl[-2:]) < fmean(kl[:2]), kl
     assert all(m["tokens/prefill"] > m["tokens/sampled"] > 0 for m in run["metrics"])
+
+
+async def test_an_rlvr_step_goes_on_when_a_groups_scoring_raises(
+    stack: Any, scorer_raising_on_13: None
+) -> None:
+    """Every reply to one problem breaks the scorer: that group is skipped for that reason, its
+    samples are counted as errors with their cause (not as wrong answers), and the run trains."""
+    settings, client = stack
+    run = await train(settings, client, FAULTY_CONFIG.format(name=unique("faulty")))
+    assert len(run["metrics"]) == 2
+    for m in run["metrics"]:
+        assert m["groups/total"] == 5
+        assert m["groups/skipped_scoring_failed"] == 1
+        assert m["groups/skipped_constant_reward"] <= 4
+        assert m["reward/errors"] == 4
+        assert m["reward/error_causes"] == {"scoring failed: RuntimeError: rule exploded": 4}
+        # the four scored groups' sixteen replies make the mean and the rates
+        assert m["reward/mean"] is not None and -0.1 <= m["reward/mean"] <= 1.0
+        assert m["reward/accuracy"] is not None

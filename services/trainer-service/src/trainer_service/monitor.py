@@ -97,6 +97,9 @@ def make_evaluator(
             metrics["eval/no_reveal_rate"] = _rate([r.no_reveal for r in hint])
             metrics["eval/asks_question_rate"] = _rate([r.asks_question for r in hint])
             metrics["eval/tutoring_items"] = len(hint)
+        failed = sum(r.error is not None for r in rewards)
+        if failed:  # no verdict, so in no rate above (decision 0018)
+            metrics["eval/scoring_errors"] = failed
         return metrics
 
     return evaluate

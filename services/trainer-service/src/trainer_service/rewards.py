@@ -5,21 +5,28 @@ without a ``\\boxed{}`` answer (the cookbook's ``correct + 0.1·(format − 1)``
 is a tutoring turn: it earns ``no_reveal`` when the reply does not give the answer away and
 ``asks_question`` when it ends the turn with a question to the student. MATH answers that plain
 comparison cannot settle go to the math-verify process pool, each distinct (gold, answer) once.
+
+A reply whose scoring raises has no reward (decision 0018): its :class:`Reward` has ``total``
+None and the cause as ``error``, and the others are scored as usual. A failed scoring is not a
+wrong answer, so it is never counted as one: RLVR leaves such a sample out of its group.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from tutorlab.scoring.extract import boxed_answers
 from tutorlab.scoring.mathverify import MathVerifier
-from tutorlab.scoring.offload import on_scoring_thread
+from tutorlab.scoring.offload import failure_cause, on_scoring_thread
 from tutorlab.scoring.tutoring import answer_revealed, guidance
 from tutorlab.scoring.verdicts import MathKind, MathVerdict, score_math_responses, verify_pair
 
 Mode = Literal["solve", "hint"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,8 @@ class RewardWeights:
 
 @dataclass(frozen=True)
 class Reward:
-    total: float
+    #: None when the reply's scoring raised (``error`` says why): no reward, not a zero one
+    total: float | None
     #: solve: the answer is right (None for a hint turn)
     correct: bool | None
     #: solve: the reply boxes its answer (None for a hint turn)
@@ -54,6 +62,13 @@ class Reward:
     no_reveal: bool | None
     #: hint: the reply asks the student a question (None for a solve turn)
     asks_question: bool | None
+    #: ``scoring failed: <Type>: <message>`` when scoring the reply raised
+    error: str | None = None
+
+
+def failed_reward(exc: BaseException) -> Reward:
+    """The reward of a reply whose scoring raised ``exc``: none, the cause as ``error``."""
+    return Reward(None, None, None, None, None, failure_cause(exc))
 
 
 async def _math_verdicts(
@@ -83,8 +98,22 @@ async def score_replies(
 ) -> list[Reward]:
     """The reward of each (problem, reply); order kept. Scored on the scoring thread
     (:mod:`tutorlab.scoring.offload`): the rules are CPU work (seconds for a degenerate reply),
-    and the trainer's event loop keeps its heartbeats and sampling requests going meanwhile."""
-    return await on_scoring_thread(_score_replies(pairs, weights, verifier))
+    and the trainer's event loop keeps its heartbeats and sampling requests going meanwhile.
+    A reply whose scoring raises gets :func:`failed_reward`; the others their rewards."""
+    return await on_scoring_thread(_isolated(pairs, weights, verifier))
+
+
+async def _isolated(
+    pairs: Sequence[tuple[Problem, str]], weights: RewardWeights, verifier: MathVerifier | None
+) -> list[Reward]:
+    """The batch at once; when it raises, each reply on its own, to find the ones that fail."""
+    try:
+        return await _score_replies(pairs, weights, verifier)
+    except Exception as exc:
+        if len(pairs) == 1:
+            _log.warning("scoring a reward for %s failed: %s", pairs[0][0].id, exc, exc_info=True)
+            return [failed_reward(exc)]
+    return [reward for pair in pairs for reward in await _isolated([pair], weights, verifier)]
 
 
 async def _score_replies(

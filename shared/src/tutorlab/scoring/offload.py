@@ -29,7 +29,13 @@ from tutorlab.scoring.mathverify import MathVerifier
 from tutorlab.scoring.tasks import TASK_SCORERS, Scored, ScoreInput, score_task
 from tutorlab.scoring.versions import RULES_VERSION, SCORER_VERSION
 
-__all__ = ["SCORING_FAILED", "failed_verdict", "on_scoring_thread", "score_batch"]
+__all__ = [
+    "SCORING_FAILED",
+    "failed_verdict",
+    "failure_cause",
+    "on_scoring_thread",
+    "score_batch",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -68,12 +74,16 @@ async def on_scoring_thread(coro: Coroutine[Any, Any, T]) -> T:
     return await asyncio.wrap_future(future)
 
 
+def failure_cause(exc: BaseException) -> str:
+    """What a reply whose scoring raised ``exc`` records as its error (bounded)."""
+    return f"scoring failed: {type(exc).__name__}: {exc}"[:_MAX_CAUSE]
+
+
 def failed_verdict(exc: BaseException) -> Scored:
     """The verdicts of a reply whose scoring raised ``exc``: no metric, the cause as ``error``."""
-    cause = f"scoring failed: {type(exc).__name__}: {exc}"[:_MAX_CAUSE]
     verdicts = {
         "metrics": {},
-        "error": cause,
+        "error": failure_cause(exc),
         "versions": {"scorer": SCORER_VERSION, "rules": RULES_VERSION},
     }
     return verdicts, SCORING_FAILED

@@ -10,6 +10,7 @@ behind the sampling still in flight — then submits one forward-backward and on
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -121,21 +122,53 @@ def _trained_tokens(datums: Sequence[types.Datum]) -> int:
     return sum(d.model_input.length for d in datums)
 
 
+def _skip_reason(rewards: Sequence[Reward]) -> str | None:
+    """Why a group teaches nothing: every sample's scoring failed (``scoring_failed``), or its
+    scored samples all have one reward (``constant_reward``); None when it can be trained on."""
+    totals = [r.total for r in rewards if r.total is not None]
+    if not totals:
+        return "scoring_failed"
+    return "constant_reward" if max(totals) == min(totals) else None
+
+
 def _group_datums(
     prompt: list[int], response: types.SampleResponse, rewards: Sequence[Reward]
 ) -> list[types.Datum] | None:
-    """A group's datums, each sample's advantage its reward minus the group's mean; None when
-    every reward is the same (the group has nothing to teach: skipped)."""
-    totals = [r.total for r in rewards]
-    if max(totals) == min(totals):
+    """A group's datums, each scored sample's advantage its reward minus the mean of the group's
+    scored rewards; a sample whose scoring failed has no reward and is left out (no datum, not
+    in the mean). None when the group has nothing to teach (:func:`_skip_reason`)."""
+    if _skip_reason(rewards) is not None:
         return None
-    mean = fmean(totals)
+    scored = [
+        (seq, r.total)
+        for seq, r in zip(response.sequences, rewards, strict=True)
+        if r.total is not None
+    ]
+    mean = fmean(total for _, total in scored)
     datums = []
-    for seq, reward in zip(response.sequences, rewards, strict=True):
+    for seq, total in scored:
         if seq.logprobs is None:
             raise RuntimeError("the sampler returned no logprobs for a sampled sequence")
-        datums.append(rl_datum(prompt, seq.tokens, seq.logprobs, reward.total - mean))
+        datums.append(rl_datum(prompt, seq.tokens, seq.logprobs, total - mean))
     return datums
+
+
+def _reward_metrics(rewards: Sequence[Reward]) -> dict[str, Any]:
+    """A step's reward metrics over its scored samples; the failed ones are counted apart
+    (``reward/errors``, their causes in ``reward/error_causes``), never as a wrong answer."""
+    totals = [r.total for r in rewards if r.total is not None]
+    causes = Counter(r.error for r in rewards if r.error is not None)
+    metrics: dict[str, Any] = {
+        "reward/mean": fmean(totals) if totals else None,
+        "reward/accuracy": _rate([r.correct for r in rewards]),
+        "reward/format_rate": _rate([r.formatted for r in rewards]),
+        "reward/no_reveal_rate": _rate([r.no_reveal for r in rewards]),
+        "reward/asks_question_rate": _rate([r.asks_question for r in rewards]),
+        "reward/errors": sum(causes.values()),
+    }
+    if causes:
+        metrics["reward/error_causes"] = dict(causes)
+    return metrics
 
 
 def _rate(values: Sequence[bool | None]) -> float | None:
@@ -177,26 +210,23 @@ async def run_rlvr(
         results = await asyncio.gather(*(group(p, q) for p, q in zip(batch, prompts, strict=True)))
         datums: list[types.Datum] = []
         all_rewards: list[Reward] = []
-        skipped = 0
+        skipped: Counter[str | None] = Counter()
         sampled = prefill = 0
         for prompt, (response, rewards, group_datums) in zip(prompts, results, strict=True):
             all_rewards.extend(rewards)
             prefill += len(prompt)
             sampled += sum(len(seq.tokens) for seq in response.sequences)
             if group_datums is None:
-                skipped += 1
+                skipped[_skip_reason(rewards)] += 1
             else:
                 datums.extend(group_datums)
         metrics = await _train_on(session, datums, s, index, total)
+        metrics.update(_reward_metrics(all_rewards))
         metrics.update(
             {
-                "reward/mean": fmean(r.total for r in all_rewards),
-                "reward/accuracy": _rate([r.correct for r in all_rewards]),
-                "reward/format_rate": _rate([r.formatted for r in all_rewards]),
-                "reward/no_reveal_rate": _rate([r.no_reveal for r in all_rewards]),
-                "reward/asks_question_rate": _rate([r.asks_question for r in all_rewards]),
                 "groups/total": len(batch),
-                "groups/skipped_constant_reward": skipped,
+                "groups/skipped_constant_reward": skipped["constant_reward"],
+                "groups/skipped_scoring_failed": skipped["scoring_failed"],
             }
         )
         tokens = StepTokens(prefill=prefill, sampled=sampled, trained=_trained_tokens(datums))
