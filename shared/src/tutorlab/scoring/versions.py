@@ -9,4 +9,4 @@ not comparable item by item.
 from __future__ import annotations
 
 SCORER_VERSION = "2.0.0"
-RULES_VERSION = "2.0.0"
+RULES_VERSION = "2.1.0"
