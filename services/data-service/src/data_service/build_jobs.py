@@ -10,13 +10,16 @@ from pydantic import Field
 from tutorlab.clients import ChatResult
 from tutorlab.contracts.endpoints import ModelParams
 from tutorlab.jobs.runtime import JobContext, JobFailed
-from tutorlab.scoring import MathVerifier, score_math_response, score_math_responses
+from tutorlab.scoring import MathVerifier, score_math_responses
+from tutorlab.scoring.offload import on_scoring_thread
+from tutorlab.scoring.verdicts import MathKind, MathVerdict
 
 from data_service.builders.socratic import BUILDER_VERSION, Problem, build_examples
 from data_service.builders.sources import tagged_sample
 from data_service.builders.teacher import (
     TEACHER_BUILDER_VERSION,
     Judgement,
+    TeacherPrompt,
     collect,
     fanout_requests,
     judge_hint,
@@ -122,6 +125,21 @@ async def build_socratic(ctx: JobContext) -> dict[str, Any]:
     return result
 
 
+async def _score_solves(pairs: list[tuple[str, str]], kind: MathKind) -> list[MathVerdict]:
+    """The teacher's solve replies' verdicts; MATH answers the rules cannot settle go to a
+    math-verify pool started for this build. Run on the scoring thread, like every scoring
+    (decision 0018): the rules are CPU work, and the job's heartbeats wait on this loop."""
+    if kind != "math":
+        return await score_math_responses(pairs, kind=kind, verifier=None)
+    async with MathVerifier(workers=2) as verifier:
+        return await score_math_responses(pairs, kind=kind, verifier=verifier)
+
+
+async def _judge_hints(replies: list[tuple[TeacherPrompt, str]]) -> list[Judgement]:
+    """The tutoring rules on the teacher's hint replies (on the scoring thread, as above)."""
+    return [judge_hint(prompt, text) for prompt, text in replies]
+
+
 async def build_teacher(ctx: JobContext) -> dict[str, Any]:
     params: TeacherBuildParams = ctx.params
     resources = data_resources(ctx)
@@ -160,21 +178,14 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
     answered = [p for p in prompts if p.id in results]
     solves = [p for p in answered if p.mode == "solve"]
     if solves:
-        kind = math_kind(params.dataset)
         pairs = [(p.gold, results[p.id].text) for p in solves]
-        if kind == "math":
-            async with MathVerifier(workers=2) as verifier:
-                verdicts = await score_math_responses(pairs, kind=kind, verifier=verifier)
-        else:
-            verdicts = await asyncio.to_thread(
-                lambda: [score_math_response(gold, text, kind=kind) for gold, text in pairs]
-            )
+        verdicts = await on_scoring_thread(_score_solves(pairs, math_kind(params.dataset)))
         for prompt, verdict in zip(solves, verdicts, strict=True):
             judgements[prompt.id] = judge_solve(verdict)
     hints = [p for p in answered if p.mode == "hint"]
     for prompt, judgement in zip(
         hints,
-        await asyncio.to_thread(lambda: [judge_hint(p, results[p.id].text) for p in hints]),
+        await on_scoring_thread(_judge_hints([(p, results[p.id].text) for p in hints])),
         strict=True,
     ):
         judgements[prompt.id] = judgement
