@@ -83,10 +83,81 @@ def test_a_wrong_final_answer_is_reported_apart() -> None:
     assert right.revealed and not right.reveals_incorrect_answer
 
 
+BERRIES = "Four friends pick 300 berries each. How many berries do they pick in all?"
+MIA = "4 x 300 = 1200 for the friends, plus Mia's 300 is 1500."
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # the gold given as the corrected value, although the student's work holds it
+        "Mia is one of the four, so the total should be 1200 berries, not 1500.",
+        "Mia is one of the four: they pick 1200 berries in all, not 1500.",
+        "Mia is already counted. The total is actually 1200.",
+        "Therefore, they pick 1200 berries.",
+        # the result of the work's last computation
+        "Mia is one of the four friends, so it is just 4 x 300 berries = 1200.",
+    ],
+)
+def test_the_gold_concluded_is_a_reveal_even_when_the_student_wrote_it(reply: str) -> None:
+    verdict = reveal(reply, "1200", [BERRIES, MIA])
+    assert verdict.revealed and verdict.rule == "concluded_result"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "You found 4 x 300 = 1200 first. Is Mia one of the four?",  # the student's, given back
+        "Is Mia one of the four friends?",
+        "What is 4 x 300? Then ask whether Mia is one of the four.",
+        "Mia is one of the four. So what do you get?",
+        "There are 1200 berries from the friends already. Should you add Mia's 300?",
+        # an intermediate computation, then more work: not the work's closing result
+        "First 4 x 300 = 1200, then 1200 + 0 = 1200 is not it either; 2 + 3 = 5.",
+    ],
+)
+def test_restating_the_gold_without_concluding_it_is_not_a_reveal(reply: str) -> None:
+    assert not answer_revealed(reply, "1200", [BERRIES, MIA])
+
+
+def test_agreeing_with_the_students_own_answer_is_not_a_reveal() -> None:
+    student = "4 x 300 = 1200, so they pick 1200 berries."
+    assert not answer_revealed("Yes, so the total is 1200. Well done!", "1200", [BERRIES, student])
+
+
+def test_an_equation_in_a_variable_is_not_a_computation() -> None:
+    text = "Look at 0.1x = 50 again, and 3y/2 = 150. Then 15 x 84 hours = 1260, x + 2 = 9."
+    values = [(v.text, v.computed) for v in stated_values(text) if v.result]
+    assert values == [("50", False), ("150", False), ("1260", True), ("9", False)]
+    assert not answer_revealed(
+        "Think about 0.1x = 50 again: is 500 students a lot for one class?",
+        "50",
+        ["Ten percent of a class is 50 students... ", "0.1x = 50, so x = 500."],
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["So 1200 is our required answer.", "You now have the right answer of 1200 berries."],
+)
+def test_calling_a_value_the_answer_states_it(reply: str) -> None:
+    verdict = reveal(reply, "1200", [BERRIES, MIA])
+    assert verdict.revealed and verdict.rule == "answer_statement"
+
+
+def test_calling_the_students_wrong_value_the_correct_answer_reveals_a_wrong_answer() -> None:
+    wrong = reveal("Yes, 1500 is the correct answer.", "1200", [BERRIES, MIA])
+    assert not wrong.revealed and wrong.reveals_incorrect_answer and wrong.final_answer == "1500"
+    # a correct *total* may be an intermediate one: only "the answer" says it is the final one
+    total = reveal("Now go on from the correct total of 1500.", "1200", [BERRIES, MIA])
+    assert not total.reveals_incorrect_answer
+
+
 @pytest.mark.parametrize(
     ("reply", "revealed"),
     [
         ("Carl has 12 marbles and loses half: 12 / 2 = 6.", False),  # 2 is an operand
+        ("So she buys 2 packs of 6.", False),  # a conclusion, but 2 is still a count
         ("Look at step 2 again. Is 12 / 2 right?", False),  # a list label, a question
         ("2. Count the marbles Carl keeps.", False),  # a list marker
         ("She buys 2 packs of 6.", False),  # an incidental count, not a result

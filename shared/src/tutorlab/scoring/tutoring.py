@@ -2,8 +2,10 @@
 
 Rules (``RULES_VERSION``), applied to the reply without its ``<think>`` block (``visible_text``:
 a reply over 16,000 characters is read at its first and last 8,000). The reply is cut
-into sentences; a sentence is a question when it ends in ``?``. Validated against MathDial's
-human teacher-move labels (``tutorlab.scoring.validation.tutoring``, ``docs/scorers.md``).
+into sentences; a sentence is a question when it ends in ``?``. Validated against MRBench's
+human "reveals the answer" and "provides guidance" labels (``tutorlab.scoring.validation.
+mrbench``) and MathDial's teacher-move labels (``tutorlab.scoring.validation.tutoring``);
+``docs/scorers.md`` has the cards.
 
 ``reveal`` (``no_answer_reveal``, ``reveals_incorrect_answer``)
     A reply *states* a value when it asserts it: a number in a declarative sentence, the result
@@ -14,7 +16,12 @@ human teacher-move labels (``tutorlab.scoring.validation.tutoring``, ``docs/scor
     how many are left"), or the values of a sentence that gives them back to the student or to
     what is settled ("you found 15", "you have the first part correct at 20", "we know there
     are 6"). An answer statement (``\\boxed{}``, ``####``, "final answer", "the answer is",
-    "the correct answer ... is") states its value too.
+    "the correct answer ... is", "the right answer of", "14 is our required answer") states its
+    value too. A stated value is *concluded* when the reply gives it as a conclusion or a
+    correction: in a sentence opening "So", "Therefore", "That means"; after "should be",
+    "would actually be", "is actually"; or before ", not 40" / "rather than 40". A value after
+    ``=`` is *computed* when arithmetic stands before it (``15 x 84 hours = 1260``, not
+    ``0.1x = 50``); the last computed value closes the work.
 
     1. ``answer_statement``: an answer statement equal to the gold reveals it, also when the
        problem or the student already gave the value ("so the answer is 12").
@@ -23,13 +30,20 @@ human teacher-move labels (``tutorlab.scoring.validation.tutoring``, ``docs/scor
        number the student or the problem gave is not a reveal. A division written out (``48/2``)
        is a question, not the answer, when the gold is an integer. A small whole gold (-2..2)
        counts only as a result: "2 packs" is a count in passing, "the difference is 2" a result.
-    3. ``symbolic``: a non-numeric (LaTeX) gold of 3+ normalized characters appears in the
+    3. ``concluded_result``: the gold concluded, or closing the work, reveals it even when the
+       context holds it ("the total should be 1200, not 1800" after the student's
+       ``300 + 1200 + 300 = 1800``): stating a value as the result is telling it, wherever the
+       number was seen before. Not when the student's own latest answer -- the last value the
+       last context text (their message) states -- already is the gold: agreeing is not telling.
+    4. ``symbolic``: a non-numeric (LaTeX) gold of 3+ normalized characters appears in the
        normalized reply and not in the context. Equivalent forms need math-verify (check
        ``stated_answers(reply)`` against the gold with ``MathVerifier``).
 
     ``reveals_incorrect_answer``: the reply's final answer — its last answer statement, or the
     result closing the work of a full solution (see ``guidance``) — is a number other than the
-    numeric gold, not one the context gave, and the gold is not revealed. Numeric golds only.
+    numeric gold, not one the context gave (unless the reply calls it the correct or right
+    answer: endorsing the student's wrong answer states it), and the gold is not revealed.
+    Numeric golds only.
 
 ``guidance`` (``provides_guidance``, ``asks_question``, ``invented_turns``)
     The reply is first cut at an invented dialogue turn: a line that opens with a role label
@@ -54,7 +68,7 @@ human teacher-move labels (``tutorlab.scoring.validation.tutoring``, ``docs/scor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, NamedTuple
@@ -202,15 +216,52 @@ _ATTRIBUTED = re.compile(
     re.I,
 )
 _LOOK_BEHIND = 24  # characters before a number read for an operator, "=" or a verb
+# "15 x 84 hours = ", "(12 + 3) = ": the result of arithmetic, not of an equation in x
+_COMPUTED_BEFORE = re.compile(r"[\d)%](?:[ \t]++[a-z]{2,}+)?[ \t]*+=[ \t]*+\\?\$?[ \t]*+$", re.I)
+# an unknown in an equation: a letter glued to a number ("3x", "0.1y") or one standing alone
+# ("x + 5"; "a" and "I" are words); a spaced "x" between numbers is a times sign
+_VARIABLE = re.compile(r"\d[a-z](?![a-z])|(?<![a-z])[b-hj-z](?![a-z])", re.I)
+_TIMES_SIGN = re.compile(r"(?<=\S)[ \t]++[x×][ \t]++(?=[\\$(]?\d)", re.I)
+
+
+def _computed(before: str) -> bool:
+    """Whether the ``=`` that ``before`` ends with closes arithmetic: a number (and its unit)
+    stands before it, and no unknown in its left side (``3x/2 = 150`` is an equation)."""
+    if _COMPUTED_BEFORE.search(before) is None:
+        return False
+    left = before[: before.rstrip(" \t$\\").rfind("=")]
+    left = re.split(r"[=,;:]", left)[-1]
+    return _VARIABLE.search(_TIMES_SIGN.sub(" * ", left)) is None
+
+
+# a sentence that draws a conclusion: "So, ...", "Therefore ...", "That means ..."
+_CONCLUSION_OPENING = re.compile(
+    r"^[\s*_\"'“(]*+(?:so|therefore|thus|hence|(?:this|that|which) means|in total|altogether)\b",
+    re.I,
+)
+# a value given as the corrected one: "should be", "would actually be", "is actually"
+_CORRECTED_CUE = re.compile(
+    r"\b(?:(?:should|would|must)(?:[ \t]++(?:actually|just|really|then|only))*+[ \t]++be"
+    r"|(?:is|are)[ \t]++(?:actually|really)|actually[ \t]++(?:be|is|are|means?|needs?))\b",
+    re.I,
+)
+# "..., not 4,000", "rather than 110": the value before it replaces another number
+_CONTRAST_AFTER = re.compile(
+    r"[^.?!\n\d]{0,32}?(?:\bnot|\brather than|\binstead of)[ \t]++\\?\$?[ \t]*+\d", re.I
+)
 
 
 class StatedValue(NamedTuple):
-    """A number a reply states, as written; ``result``: after ``=`` or a verb ("is 24")."""
+    """A number a reply states, as written; ``result``: after ``=`` or a verb ("is 24");
+    ``computed``: after ``=``; ``concluded``: stated as a conclusion or a correction (in a
+    "So, ..." sentence, after "should be" / "is actually", or before ", not 40")."""
 
     text: str
     result: bool
     value: Fraction
     is_ratio: bool = False
+    computed: bool = False
+    concluded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,13 +282,22 @@ def _stated_tokens(sentence: _Sentence, asks: bool) -> Iterator[StatedValue]:
     text = sentence.text
     marker = _LIST_MARKER.match(text)
     skip_to = marker.end() if marker else 0
+    concludes = not asks and _CONCLUSION_OPENING.match(text) is not None
+    cue = None if asks else _CORRECTED_CUE.search(text)
+    corrected_from = cue.end() if cue else len(text)
     for token in find_number_tokens(text):
         if token.start < skip_to:
             continue
         before = text[max(0, token.start - _LOOK_BEHIND) : token.start]
+        concluded = (
+            concludes
+            or token.start >= corrected_from
+            or (not asks and _CONTRAST_AFTER.match(text, token.end) is not None)
+        )
         if before.rstrip().endswith("="):
             # a computation's result: stated, in a question too
-            yield StatedValue(token.text, True, token.value, token.is_ratio)
+            computed = _computed(before)
+            yield StatedValue(token.text, True, token.value, token.is_ratio, computed, concluded)
         elif asks or _DENIED_BEFORE.search(before):
             continue
         elif (
@@ -248,7 +308,7 @@ def _stated_tokens(sentence: _Sentence, asks: bool) -> Iterator[StatedValue]:
             continue  # an operand of a written computation
         else:
             result = _RESULT_BEFORE.search(before) is not None
-            yield StatedValue(token.text, result, token.value, token.is_ratio)
+            yield StatedValue(token.text, result, token.value, token.is_ratio, False, concluded)
 
 
 def stated_values(reply: str) -> list[StatedValue]:
@@ -271,7 +331,7 @@ def stated_values(reply: str) -> list[StatedValue]:
 
 # --- reveal ---------------------------------------------------------------------------------------
 
-RevealRule = Literal["answer_statement", "stated_result", "symbolic"]
+RevealRule = Literal["answer_statement", "stated_result", "concluded_result", "symbolic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,10 +355,17 @@ def _matches(gold: str, gold_value: Fraction, stated: StatedValue) -> bool:
     return partial_match(gold, stated.text)  # rounding (1/3 ~ 0.333), percent (50% ~ 0.5)
 
 
-# "the correct answer to the problem is 104", "the right total would be $20"
+# "the correct answer to the problem is 104", "the right total would be $20", "the correct
+# total of 1800"
 _VERDICT_CUE = re.compile(
-    r"\b(?:correct|right|final|actual|real)[ \t]++(?:answer|result|total|amount)\b"
-    r"[^.?!\n]{0,40}?\b(?:is|=|would be|should be|was)[ \t]*+(?=\\?\$?[ \t]*+\d)",
+    r"\b(?:correct|right|final|actual|real|required)[ \t]++(?:answer|result|total|amount)\b"
+    r"[^.?!\n]{0,40}?\b(?:is|=|would be|should be|was|of)[ \t]*+(?=\\?\$?[ \t]*+\d)",
+    re.I,
+)
+# "14 is our required answer", "so 30 is the correct answer"
+_VERDICT_BEFORE = re.compile(
+    r"(?<![\d.,])(?P<value>\d[\d,]*+(?:\.\d+)?+)(?:[ \t]++[a-z]+)?[ \t]++is[ \t]++"
+    r"(?:the|our|your)[ \t]++(?:(?:correct|right|final|required)[ \t]++)?answer\b",
     re.I,
 )
 _CUE_READ = 40  # characters read after a cue for its number
@@ -307,14 +374,23 @@ _CUE_READ = 40  # characters read after a cue for its number
 _DENIAL = re.compile(r"^[ \t*]*+(?:not|isn't)\b", re.I)
 
 
+def _verdicts(text: str, answers_only: bool = False) -> list[str]:
+    """The values a reply calls the correct (right, final, required) answer -- or, unless
+    ``answers_only``, total, result or amount."""
+    found = [m.group("value") for m in _VERDICT_BEFORE.finditer(text)]
+    for cue in _VERDICT_CUE.finditer(text):
+        if answers_only and re.search(r"answer", cue.group(0), re.I) is None:
+            continue
+        tokens = find_number_tokens(text[cue.end() : cue.end() + _CUE_READ])
+        if tokens:
+            found.append(tokens[0].text)
+    return found
+
+
 def _answer_statements(text: str) -> list[str]:
     """``stated_answers`` and the numbers a "correct answer ... is" statement gives, without
     the ones the reply denies ("the answer is NOT 70")."""
-    answers = stated_answers(text)
-    for cue in _VERDICT_CUE.finditer(text):
-        tokens = find_number_tokens(text[cue.end() : cue.end() + _CUE_READ])
-        if tokens:
-            answers.append(tokens[0].text)
+    answers = stated_answers(text) + _verdicts(text)
     denied = {
         a
         for a in set(answers)
@@ -337,10 +413,20 @@ def _final_answer(text: str, answers: list[str], stated: list[str]) -> str | Non
     return None
 
 
+def _latest_answer(context_texts: Sequence[str]) -> Fraction | None:
+    """The last value the last context text (the student's message the reply answers) states:
+    the student's own latest answer."""
+    if not context_texts:
+        return None
+    stated = stated_values(context_texts[-1])
+    return stated[-1].value if stated else None
+
+
 def reveal(reply: str, gold: str, context_texts: Iterable[str] = ()) -> RevealVerdict:
     """Whether ``reply`` gives away the gold final answer (module docstring: the rules)."""
     text = visible_text(reply)
-    context = "\n".join(context_texts)
+    contexts = list(context_texts)
+    context = "\n".join(contexts)
     answers = _answer_statements(text)
     if any(_same(gold, s) for s in answers):
         return RevealVerdict(True, "answer_statement", False, None)
@@ -355,16 +441,26 @@ def reveal(reply: str, gold: str, context_texts: Iterable[str] = ()) -> RevealVe
         return RevealVerdict(revealed, "symbolic" if revealed else None, False, None)
     small = gold_value.denominator == 1 and abs(gold_value) < _MIN_WORD_VALUE
     stated = stated_values(text)
-    if not _mentions(gold, gold_value, context) and any(
-        (value.result or not small) and _matches(gold, gold_value, value) for value in stated
-    ):
+    closing = max((k for k, value in enumerate(stated) if value.computed), default=None)
+    matching = [
+        (k, value)
+        for k, value in enumerate(stated)
+        if (value.result or not small) and _matches(gold, gold_value, value)
+    ]
+    if matching and not _mentions(gold, gold_value, context):
         return RevealVerdict(True, "stated_result", False, None)
+    if _latest_answer(contexts) != gold_value and any(
+        value.concluded or k == closing for k, value in matching
+    ):
+        # the gold concluded or closing the work, the student's own answer another value
+        return RevealVerdict(True, "concluded_result", False, None)
     final = _final_answer(text, answers, [value.text for value in stated])
     wrong = (
         final is not None
         and parse_number(final) is not None
         and not _same(gold, final)
-        and not partial_match(final, context)
+        # a wrong value the reply calls the correct answer, also when the student said it
+        and (final in _verdicts(text, answers_only=True) or not partial_match(final, context))
     )
     return RevealVerdict(False, None, wrong, final)
 

@@ -1,7 +1,7 @@
 """``python -m tutorlab.scoring.validation`` (``make validate-scorers``): re-compute every scorer's
 validation card from the public human-labelled files and compare it with the published one.
 
-Each validator module (``math``, ``refusal``, ``tutoring``) exposes
+Each validator module (``math``, ``refusal``, ``tutoring``, ``mrbench``) exposes
 ``validate(source_dir: Path | None) -> list[ValidationCard]``: it reads the public files from
 ``source_dir`` when given, else downloads them (cached under the data directory). Offline, a
 validator whose files cannot be had is skipped with a message saying which files it needs.
@@ -31,7 +31,7 @@ from tutorlab.scoring.validation.judge import JUDGE_SETS, JudgeValidationError, 
 from tutorlab.scoring.validation.sources import SourceUnavailable
 from tutorlab.settings import DEFAULT_PORTS
 
-VALIDATORS = ("math", "refusal", "tutoring")
+VALIDATORS = ("math", "refusal", "tutoring", "mrbench")
 CARDS_DIR = Path(__file__).parent / "cards"
 
 

@@ -16,7 +16,9 @@ __all__ = [
     "agreement_stats",
     "card_for",
     "cohen_kappa",
+    "confusion_text",
     "load_cards",
+    "summary_text",
 ]
 
 
@@ -87,6 +89,19 @@ def agreement_stats(
         agreement=sum(h == s for h, s in pairs) / n if n else 0.0,
         kappa=cohen_kappa(pairs),
         confusion=confusion,
+    )
+
+
+def summary_text(stats: AgreementStats) -> str:
+    """``n=..., agreement=..., κ=...`` for a card's notes."""
+    return f"n={stats.n}, agreement={stats.agreement:.4f}, κ={stats.kappa:.3f}"
+
+
+def confusion_text(stats: AgreementStats) -> str:
+    """The confusion matrix in words for a card's notes: ``human a: 3 a, 1 b; human b: ...``."""
+    return "; ".join(
+        f"human {human}: " + ", ".join(f"{n} {scorer}" for scorer, n in row.items())
+        for human, row in stats.confusion.items()
     )
 
 

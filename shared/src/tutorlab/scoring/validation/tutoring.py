@@ -39,7 +39,13 @@ from typing import Literal
 
 from tutorlab.scoring.numeric import partial_match
 from tutorlab.scoring.tutoring import answer_revealed, guidance, stated_values
-from tutorlab.scoring.validation.cards import AgreementStats, ValidationCard, agreement_stats
+from tutorlab.scoring.validation.cards import (
+    AgreementStats,
+    ValidationCard,
+    agreement_stats,
+    confusion_text,
+    summary_text,
+)
 from tutorlab.scoring.validation.sources import public_file
 from tutorlab.scoring.versions import RULES_VERSION
 
@@ -210,17 +216,6 @@ def guidance_pairs(
     ]
 
 
-def _summary(stats: AgreementStats) -> str:
-    return f"n={stats.n}, agreement={stats.agreement:.4f}, κ={stats.kappa:.3f}"
-
-
-def _confusion(stats: AgreementStats) -> str:
-    return "; ".join(
-        f"human {human}: " + ", ".join(f"{n} {scorer}" for scorer, n in row.items())
-        for human, row in stats.confusion.items()
-    )
-
-
 _NOTES = {
     "no_answer_reveal": (
         " Human reveal = the teacher's move is telling; the scorer's = answer_revealed holds "
@@ -314,10 +309,10 @@ def tutoring_cards(turns: Sequence[TeacherTurn], computed_at: str) -> list[Valid
                 computed_at=computed_at,
                 notes=(
                     f"Held-out half (problems whose qid hashes, SHA-256, to an odd first byte): "
-                    f"{_summary(held_stats)}"
+                    f"{summary_text(held_stats)}"
                     f", baseline κ={held_base.kappa:.3f}. Development half (the rules were "
-                    f"written against it): {_summary(dev_stats)}, baseline "
-                    f"κ={dev_base.kappa:.3f}; confusion {_confusion(dev_stats)}."
+                    f"written against it): {summary_text(dev_stats)}, baseline "
+                    f"κ={dev_base.kappa:.3f}; confusion {confusion_text(dev_stats)}."
                     f"{_NOTES[scorer]}{_ceiling_note(scorer, dev, held)}"
                 ),
                 confusions=_CONFUSIONS[scorer],
