@@ -151,6 +151,9 @@ def test_calling_the_students_wrong_value_the_correct_answer_reveals_a_wrong_ans
     # a correct *total* may be an intermediate one: only "the answer" says it is the final one
     total = reveal("Now go on from the correct total of 1500.", "1200", [BERRIES, MIA])
     assert not total.reveals_incorrect_answer
+    # a cue that names no value of its own: the number after the comma is another question's
+    hint = reveal("The correct answer is in your work, what is 1500 - 300?", "1200", [BERRIES, MIA])
+    assert not hint.reveals_incorrect_answer
 
 
 @pytest.mark.parametrize(

@@ -359,7 +359,7 @@ def _matches(gold: str, gold_value: Fraction, stated: StatedValue) -> bool:
 # total of 1800"
 _VERDICT_CUE = re.compile(
     r"\b(?:correct|right|final|actual|real|required)[ \t]++(?:answer|result|total|amount)\b"
-    r"[^.?!\n]{0,40}?\b(?:is|=|would be|should be|was|of)[ \t]*+(?=\\?\$?[ \t]*+\d)",
+    r"[^.?!\n,;]{0,40}?\b(?:is|=|would be|should be|was|of)[ \t]*+(?=\\?\$?[ \t]*+\d)",
     re.I,
 )
 # "14 is our required answer", "so 30 is the correct answer"
