@@ -11,12 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.migrations import upgrade
 from tutorlab.service.runner import version_table
 
 from tests.support import app_client, migrations_dir
-from tests.unit.services_support import KEY, SERVICES
+from tests.unit.services_support import KEY, SERVICES, service_app
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +40,7 @@ def service_client(templates: dict[str, Path], tmp_path: Path) -> Callable[..., 
     ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
         db = tmp_path / f"{name}.db"
         shutil.copy(templates[name], db)
-        service = SERVICES[name]
-        settings = service.settings(
-            database_url=f"sqlite+aiosqlite:///{db}",
-            api_key=api_key,
-            data_dir=tmp_path / "data",
-            outputs_dir=tmp_path / "outputs",
-            redis_url="redis://127.0.0.1:1/0",  # never used: the queue is in memory
-            tutor_api_url="http://127.0.0.1:1",
-            **overrides,
-        )
-        queue = {"queue": InMemoryJobQueue()} if service.runs_jobs else {}
-        app = service.create_app(settings, **queue)
+        app = service_app(name, f"sqlite+aiosqlite:///{db}", tmp_path, api_key, **overrides)
         async with app_client(app) as client:
             yield app, client
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from data_service.app import create_app as create_data_app
 from data_service.config import DataServiceSettings
@@ -17,6 +19,7 @@ from trainer_service.app import create_app as create_trainer_app
 from trainer_service.config import TrainerServiceSettings
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
+from tutorlab.jobs.queue import InMemoryJobQueue
 from tutorlab.settings import ServiceSettings
 
 KEY = "tl-test-key-5f0c2a9e71d4"
@@ -36,6 +39,25 @@ SERVICES = {
     "data-service": Service(create_data_app, DataServiceSettings),
     "trainer-service": Service(create_trainer_app, TrainerServiceSettings),
 }
+
+
+def service_app(
+    name: str, database_url: str, tmp_path: Path, api_key: str | None = KEY, **overrides: Any
+) -> FastAPI:
+    """Service ``name`` on a migrated ``database_url``, its job queue in memory (no Redis) and
+    every service it would call unreachable."""
+    service = SERVICES[name]
+    settings = service.settings(
+        database_url=database_url,
+        api_key=api_key,
+        data_dir=tmp_path / "data",
+        outputs_dir=tmp_path / "outputs",
+        redis_url="redis://127.0.0.1:1/0",  # never used: the queue is in memory
+        tutor_api_url="http://127.0.0.1:1",
+        **overrides,
+    )
+    queue = {"queue": InMemoryJobQueue()} if service.runs_jobs else {}
+    return service.create_app(settings, **queue)
 
 
 def routes(app: FastAPI, methods: tuple[str, ...]) -> list[tuple[str, str, bool]]:

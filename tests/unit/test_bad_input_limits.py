@@ -218,6 +218,37 @@ async def test_a_nul_in_the_path_or_query_is_a_422_naming_where(
     assert checked >= 1
 
 
+@pytest.mark.parametrize("name", sorted(SERVICES))
+async def test_a_nul_in_a_json_bodys_string_is_a_422_naming_the_field(
+    name: str, service_client: Callable[..., Any]
+) -> None:
+    """A body's strings are stored (names, URLs, job params): PostgreSQL refuses a NUL in a
+    text column, so every mutating route answers 422 naming the field, nested or a key, before
+    its own checks run (tests/integration/test_nul_in_bodies.py runs them on PostgreSQL)."""
+    bodies = [
+        ({"name": "a\x00b"}, "name"),
+        ({"params": {"stop": ["x", "y\x00"]}}, "params.stop.1"),
+        ({"config": {"b\x00ad": 1}}, "config.bad"),
+    ]
+    async with service_client(name) as (app, client):
+        checked = 0
+        for method, path, _ in routes(app, ("POST", "PUT", "PATCH")):
+            for body, expected in bodies:
+                response = await client.request(method, path, json=body, headers=AUTH)
+                assert response.status_code == 422, (method, path, response.text)
+                assert fields(response) == [expected], (method, path, response.text)
+                assert response.json()["detail"][0]["msg"] == "contains a NUL character"
+            checked += 1
+        # the escape spelled out, not a NUL: the route's own checks answer, never this one
+        response = await client.post(
+            "/healthz" if name == "tutor-api" else "/jobs",
+            content=b'{"kind": "a\\\\u0000b"}',
+            headers=JSON,
+        )
+        assert "NUL" not in response.text, response.text
+    assert checked >= 1
+
+
 # --- body size --------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
 )
 from tutorlab.scoring.tasks import TaskScorer
+from tutorlab.service.nul_chars import NUL_MSG, nul_path
 
 from eval_service.catalog import DatasetRef, TaskSpec
 
@@ -261,6 +262,12 @@ def parse_task_file(text: str | bytes, *, yaml_text: bool) -> TaskDefinition:
         raise TaskFileError([_too_deep()])
     if not isinstance(data, dict):
         raise TaskFileError([{"field": "body", "msg": "a task file is a mapping (name: ...)"}])
+    nul = nul_path(data)  # a YAML "\0"; a JSON body's was refused before the route ran
+    if nul is not None:
+        entry = {"field": ".".join(str(p) for p in nul), "msg": NUL_MSG, "loc": list(nul)}
+        if node is not None:
+            entry["line"] = _node_line(node, nul)
+        raise TaskFileError([entry])
     try:
         return TaskDefinition.model_validate(data)
     except ValidationError as exc:

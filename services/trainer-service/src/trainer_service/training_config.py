@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, model_validator
+from tutorlab.service.nul_chars import NUL_MSG, nul_path
 
 from trainer_service.base_models import UnknownBaseModel, resolve_base_model
 from trainer_service.config_sections import (
@@ -402,6 +403,9 @@ def parse_config(text: str, *, fmt: ConfigFormat | None = None) -> TrainingConfi
     dotted path (``training.learning_rate``) with its line in ``text`` where known.
     """
     source = read_source(text, fmt)
+    nul = nul_path(source.data)  # PostgreSQL stores no NUL: a YAML "\0" names its field here
+    if nul is not None:
+        raise ConfigError([source.problem(nul, NUL_MSG)])
     cross: list[tuple[Path, str]] = []
     try:
         config = TrainingConfig.model_validate(source.data, context={"problems": cross})

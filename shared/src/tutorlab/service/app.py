@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from tutorlab import __version__
@@ -22,7 +22,7 @@ from tutorlab.service.body_limit import BodyLimit
 from tutorlab.service.deps import ServiceState
 from tutorlab.service.errors import install_error_handlers
 from tutorlab.service.jobs_api import jobs_router
-from tutorlab.service.nul_chars import RefuseNul
+from tutorlab.service.nul_chars import RefuseNul, refuse_nul_in_json_body
 from tutorlab.service.responses import document_common_errors, errors
 from tutorlab.settings import ServiceSettings
 
@@ -103,7 +103,12 @@ def create_service_app(
             await state.http.aclose()
             await engine.dispose()
 
-    app = FastAPI(title=spec.title, version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title,
+        version=__version__,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_in_json_body)],
+    )
     install_error_handlers(app)
     prefix = str(settings.model_config.get("env_prefix", "")).upper()
     app.add_middleware(
