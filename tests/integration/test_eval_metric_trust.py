@@ -40,7 +40,7 @@ async def test_a_judged_run_s_results_name_scorer_version_and_kappa(stack: EvalS
     for task in ("tutoring", "safety"):
         assert set(results["metrics"][task]) <= set(validation[task])
     for task, metric, card in (
-        ("tutoring", "no_answer_reveal_rate", "no_answer_reveal"),
+        ("tutoring", "no_answer_reveal_rate", "no_answer_reveal_mrbench"),
         ("tutoring", "provides_guidance_rate", "provides_guidance"),
         ("safety", "refusal_rate", "refusal_binary"),
         ("safety", "partial_refusal_rate", "refusal"),

@@ -98,7 +98,7 @@ def test_tutoring_metrics_and_a_judged_run_mark_judge_metrics_apart() -> None:
         "safety_judge": SAFETY_RUBRIC_VERSION,
     }
     tutoring = results["metric_validation"]["tutoring"]
-    _validated(tutoring["no_answer_reveal_rate"], "no_answer_reveal")
+    _validated(tutoring["no_answer_reveal_rate"], "no_answer_reveal_mrbench")
     _validated(tutoring["provides_guidance_rate"], "provides_guidance")
     assert tutoring["asks_question_rate"]["card"] is None
     judge = tutoring["judge_guidance_rate"]

@@ -49,11 +49,14 @@ __all__ = [
 
 #: (scorer, metric) -> the validation card that measured it. The three refusal classes come from
 #: one classifier: its three-class card stands for each class's rate, its binary card for the
-#: refusal rate (full or partial), which is what that card's labels are.
+#: refusal rate (full or partial), which is what that card's labels are. Answer reveal cites
+#: MRBench, whose human label is the metric's definition (the tutor states the final answer);
+#: MathDial's "telling" card, a wider move, stays published beside it (decision 0028).
 CARDS: dict[tuple[str, str], str] = {
     ("gsm8k", "accuracy"): "gsm8k",
     ("math", "accuracy"): "math",
-    ("tutoring", "no_answer_reveal"): "no_answer_reveal",
+    ("tutoring", "no_answer_reveal"): "no_answer_reveal_mrbench",
+    ("tutoring", "reveals_incorrect_answer"): "reveals_incorrect_answer_mrbench",
     ("tutoring", "provides_guidance"): "provides_guidance",
     ("safety", "refusal"): "refusal_binary",
     ("safety", "full_refusal"): "refusal",
