@@ -174,3 +174,29 @@ async def test_a_hub_repo_config_or_split_that_is_not_there_is_named(
     assert field == "dataset.hub"
     no_kind = TASK_FILE.replace("  hub: acme/arith\n", "  repo: acme/arith\n")
     assert the_422(await register(stack, no_kind))[0] == "dataset.source"
+
+
+async def test_a_hub_split_over_the_size_limits_is_a_422_naming_dataset_split(
+    stack: EvalStack,
+    hub: tuple[str, list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A split brings in at most EVAL_SERVICE_HUB_MAX_ROWS rows and EVAL_SERVICE_HUB_MAX_BYTES
+    bytes: beyond, registering the task is a 422 naming dataset.split and the setting."""
+    endpoint, _ = hub
+    hub_online(monkeypatch, endpoint, tmp_path / "hf-home")
+    monkeypatch.setattr(stack.settings, "hub_max_rows", len(ROWS) - 1)
+    field, msg = the_422(await register(stack, TASK_FILE))
+    assert field == "dataset.split"
+    assert f"'acme/arith' 'test' has {len(ROWS)} rows, over the limit of {len(ROWS) - 1}" in msg
+    assert "(EVAL_SERVICE_HUB_MAX_ROWS)" in msg
+    assert (await stack.evals.get("/tasks/arith-hub")).status_code == 404
+    monkeypatch.setattr(stack.settings, "hub_max_rows", len(ROWS))
+    monkeypatch.setattr(stack.settings, "hub_max_bytes", 64)
+    field, msg = the_422(await register(stack, TASK_FILE))
+    assert field == "dataset.split" and "over the limit of 64 (EVAL_SERVICE_HUB_MAX_BYTES)" in msg
+    # at the limits, the split is taken
+    monkeypatch.setattr(stack.settings, "hub_max_bytes", 1024 * 1024)
+    created = await register(stack, TASK_FILE)
+    assert created.status_code == 201, created.text

@@ -6,8 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eval_service.config import EvalServiceSettings
 from eval_service.custom_tasks import HubDataset, TaskFileError, parse_task_file
-from eval_service.hub_dataset import HubUnreachable, load_hub_rows, rows_sha256
+from eval_service.hub_dataset import (
+    HUB_MAX_BYTES,
+    HUB_MAX_ROWS,
+    HubUnreachable,
+    load_hub_rows,
+    rows_sha256,
+)
+from eval_service.items import ItemLoader
+from pydantic import ValidationError
 
 TASK = """\
 name: mine
@@ -61,3 +70,15 @@ def test_offline_and_not_cached_names_dataset_hub_and_why(tmp_path: Path) -> Non
     message = str(caught.value)
     assert message.startswith("dataset.hub: the Hugging Face hub could not be reached")
     assert "(HF_HUB_OFFLINE is set)" in message and "unset HF_HUB_OFFLINE" in message
+
+
+def test_the_size_limits_are_settings_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = EvalServiceSettings()
+    assert (settings.hub_max_rows, settings.hub_max_bytes) == (HUB_MAX_ROWS, HUB_MAX_BYTES)
+    monkeypatch.setenv("EVAL_SERVICE_HUB_MAX_ROWS", "10")
+    monkeypatch.setenv("EVAL_SERVICE_HUB_MAX_BYTES", "2048")
+    limited = ItemLoader.for_service(EvalServiceSettings())
+    assert (limited.hub_max_rows, limited.hub_max_bytes) == (10, 2048)
+    monkeypatch.setenv("EVAL_SERVICE_HUB_MAX_ROWS", "0")
+    with pytest.raises(ValidationError, match="hub_max_rows"):
+        EvalServiceSettings()

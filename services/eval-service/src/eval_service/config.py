@@ -8,6 +8,8 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from tutorlab.settings import ServiceSettings
 
+from eval_service.hub_dataset import HUB_MAX_BYTES, HUB_MAX_ROWS
+
 
 class EvalServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EVAL_SERVICE_", extra="ignore")
@@ -19,3 +21,7 @@ class EvalServiceSettings(ServiceSettings):
     math_verify_timeout_s: float = Field(default=5.0, gt=0, le=120)
     #: how long a custom task's hub dataset may wait for the hub's first answer
     hub_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    #: the most rows a custom task's hub dataset split may bring in (422 naming dataset.split)
+    hub_max_rows: int = Field(default=HUB_MAX_ROWS, ge=1)
+    #: the most bytes (its Arrow data, as ``datasets`` prepared it) such a split may hold
+    hub_max_bytes: int = Field(default=HUB_MAX_BYTES, ge=1)

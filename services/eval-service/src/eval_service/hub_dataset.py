@@ -6,6 +6,11 @@ checked at registration and its run reads the rows from that cache (decision 002
 Everything here is blocking (network, Arrow): call it from a thread. Every failure is a
 :class:`ValueError` whose message starts with the task-file field it is about
 (``dataset.hub``, ``dataset.config``, ``dataset.split``, ``dataset.revision``).
+
+A split brings in at most ``max_rows`` rows and ``max_bytes`` bytes of Arrow data
+(``EVAL_SERVICE_HUB_MAX_ROWS``, ``EVAL_SERVICE_HUB_MAX_BYTES``): every row is held in memory as a
+Python dict and becomes an item of the run. Checked before the download when the repo's card
+says the split's size, and always after it is prepared, before any row is read.
 """
 
 from __future__ import annotations
@@ -21,12 +26,22 @@ from tutorlab.datasets.hub import hub_endpoint, hub_offline
 
 from eval_service.custom_tasks import CustomRows, HubDataset
 
+#: the defaults of ``EVAL_SERVICE_HUB_MAX_ROWS`` and ``EVAL_SERVICE_HUB_MAX_BYTES``: ten times the
+#: largest evaluation set we know of (MMLU's test split, 14,042 rows) would still fit in memory,
+#: and 50,000 items is already hours of a model's time
+HUB_MAX_ROWS = 50_000
+HUB_MAX_BYTES = 256 * 1024 * 1024
+
 #: a resolved revision that is a commit (what the hub's cache keys a download on)
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 class HubUnreachable(ValueError):
     """The hub could not be asked (offline mode, no network) and the cache lacks the dataset."""
+
+
+class HubTooLarge(ValueError):
+    """The split is over ``EVAL_SERVICE_HUB_MAX_ROWS`` or ``EVAL_SERVICE_HUB_MAX_BYTES``."""
 
 
 def cache_dir(data_dir: Path) -> Path:
@@ -85,8 +100,34 @@ def _ask_hub(dataset: HubDataset, cache: Path, timeout_s: float) -> None:
         raise ValueError(f"dataset.hub: no dataset {dataset.hub!r} on the hub at {base}")
 
 
-def load_hub_rows(dataset: HubDataset, cache: Path, timeout_s: float) -> CustomRows:
-    """A hub dataset's rows, their checksum and the commit they came from."""
+def _check_size(dataset: HubDataset, splits: Any, max_rows: int, max_bytes: int) -> None:
+    """:class:`HubTooLarge` naming ``dataset.split`` when the split's known size is over a
+    limit."""
+    info = (splits or {}).get(dataset.split)
+    rows, size = getattr(info, "num_examples", None), getattr(info, "num_bytes", None)
+    where = f"dataset.split: {dataset.hub!r} {dataset.split!r}"
+    if rows and rows > max_rows:
+        raise HubTooLarge(
+            f"{where} has {rows:,} rows, over the limit of {max_rows:,} "
+            "(EVAL_SERVICE_HUB_MAX_ROWS); pick a smaller split or config"
+        )
+    if size and size > max_bytes:
+        raise HubTooLarge(
+            f"{where} holds {size:,} bytes, over the limit of {max_bytes:,} "
+            "(EVAL_SERVICE_HUB_MAX_BYTES); pick a smaller split or config"
+        )
+
+
+def load_hub_rows(
+    dataset: HubDataset,
+    cache: Path,
+    timeout_s: float,
+    *,
+    max_rows: int = HUB_MAX_ROWS,
+    max_bytes: int = HUB_MAX_BYTES,
+) -> CustomRows:
+    """A hub dataset's rows, their checksum and the commit they came from; a split over
+    ``max_rows`` rows or ``max_bytes`` bytes is a ValueError naming ``dataset.split``."""
     offline = hub_offline()
     if not offline:
         _ask_hub(dataset, cache, timeout_s)
@@ -97,7 +138,10 @@ def load_hub_rows(dataset: HubDataset, cache: Path, timeout_s: float) -> CustomR
         builder = datasets.load_dataset_builder(
             dataset.hub, dataset.config, revision=dataset.revision, cache_dir=str(cache)
         )
+        _check_size(dataset, builder.info.splits, max_rows, max_bytes)  # as its card says
         builder.download_and_prepare()
+    except HubTooLarge:
+        raise
     except ConnectionError as exc:  # offline mode, no network, or the hub went away mid-way
         why = "HF_HUB_OFFLINE is set" if offline else f"no network at {hub_endpoint()}"
         raise _unreachable(dataset.hub, cache, why) from exc
@@ -120,6 +164,7 @@ def load_hub_rows(dataset: HubDataset, cache: Path, timeout_s: float) -> CustomR
     splits = sorted(builder.info.splits or {})
     if dataset.split not in splits:
         raise ValueError(f"dataset.split: {dataset.hub!r} has no split {dataset.split!r}: {splits}")
+    _check_size(dataset, builder.info.splits, max_rows, max_bytes)  # as prepared
     rows: list[dict[str, Any]] = builder.as_dataset(split=dataset.split).to_list()
     if not rows:
         raise ValueError(f"dataset.split: {dataset.hub!r} {dataset.split!r} has no rows")

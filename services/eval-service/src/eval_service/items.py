@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from eval_service.custom_tasks import (
     read_rows,
     resolve_jsonl,
 )
-from eval_service.hub_dataset import cache_dir, load_hub_rows
+from eval_service.hub_dataset import HUB_MAX_BYTES, HUB_MAX_ROWS, cache_dir, load_hub_rows
 
 log = logging.getLogger("eval_service.items")
 
@@ -82,6 +83,8 @@ class ItemLoader:
         roots: Sequence[Path] = (),
         hub_cache: Path | None = None,
         hub_timeout_s: float = 10.0,
+        hub_max_rows: int = HUB_MAX_ROWS,
+        hub_max_bytes: int = HUB_MAX_BYTES,
     ) -> None:
         self.mirror = mirror
         self.data_service = data_service
@@ -90,6 +93,9 @@ class ItemLoader:
         #: the ``datasets`` cache a custom task's hub dataset is loaded into
         self.hub_cache = hub_cache
         self.hub_timeout_s = hub_timeout_s
+        #: the most rows and bytes a hub dataset's split may bring in
+        self.hub_max_rows = hub_max_rows
+        self.hub_max_bytes = hub_max_bytes
         self._datasets: dict[tuple[str, str], DatasetSource] = {}
         self.checksums: dict[str, str] = {}
 
@@ -106,6 +112,8 @@ class ItemLoader:
             roots=(settings.data_dir, settings.outputs_dir),
             hub_cache=cache_dir(settings.data_dir),
             hub_timeout_s=settings.hub_timeout_s,
+            hub_max_rows=settings.hub_max_rows,
+            hub_max_bytes=settings.hub_max_bytes,
         )
 
     async def dataset(self, name: str, split: str) -> DatasetSource:
@@ -249,7 +257,14 @@ class ItemLoader:
             if self.hub_cache is None:
                 raise ValueError("dataset.hub: no data directory to cache hub datasets in")
             return await asyncio.to_thread(
-                load_hub_rows, dataset, self.hub_cache, self.hub_timeout_s
+                partial(
+                    load_hub_rows,
+                    dataset,
+                    self.hub_cache,
+                    self.hub_timeout_s,
+                    max_rows=self.hub_max_rows,
+                    max_bytes=self.hub_max_bytes,
+                )
             )
         source = await self.dataset(dataset.name, dataset.split)
         rows = [
