@@ -94,6 +94,19 @@ SERVICES = [
     ),
 ]
 WORKERS = {case.worker: case for case in SERVICES if case.worker}
+#: the processes that log to a tracker, and so get its settings and keys (decision 0025)
+TRACKED = ("eval-service", "eval-worker", "trainer-service", "trainer-worker")
+#: what they get (docs/eval.md "Tracking")
+TRACKING_ENV = (
+    "TUTORLAB_TRACKING",
+    "TUTORLAB_TRACKING_TIMEOUT_S",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_TRACKING_TOKEN",
+    "WANDB_PROJECT",
+    "WANDB_MODE",
+    "WANDB_API_KEY",
+)
 SERVICE_IDS = [case.name for case in SERVICES]
 
 
@@ -698,7 +711,15 @@ def check_pod_basics(name: str, deployment: dict[str, Any]) -> dict[str, Any]:
     assert container["image"] == TUTORLAB_IMAGE
     assert container["command"][0] in console_scripts() | {"python"}
     refs = [next(iter(ref.values()))["name"] for ref in container.get("envFrom", [])]
-    if name != "simulator":
+    if name in TRACKED:
+        assert refs == [
+            "tutorlab-config",
+            "tutorlab-tracking",
+            "tutorlab-secrets",
+            "tutorlab-tracking-secrets",
+        ], name
+        assert container["envFrom"][-1]["secretRef"]["optional"] is True, name
+    elif name != "simulator":
         assert refs == ["tutorlab-config", "tutorlab-secrets"], name
     return container
 
@@ -850,6 +871,46 @@ def test_k8s_config_and_secret_configure_the_service_settings(
     assert mounts["/datasets"].get("readOnly") is True
     assert str(settings.outputs_dir).startswith("/var/lib/tutorlab/")
     assert "/var/lib/tutorlab" in mounts
+
+
+def test_k8s_tracking_is_off_and_its_keys_come_from_an_optional_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = base_manifests()
+    tracking = docs[("ConfigMap", "tutorlab-tracking")]["data"]
+    assert tracking["TUTORLAB_TRACKING"] == "off"
+    assert not any(SECRET_NAME.search(key) for key in tracking), "a key in the ConfigMap"
+    (secret,) = load_docs(K8S_BASE / "tracking-secret.example.yaml")
+    assert secret["metadata"]["name"] == "tutorlab-tracking-secrets"
+    assert secret["stringData"] == {"MLFLOW_TRACKING_TOKEN": "", "WANDB_API_KEY": ""}
+    # tutor-api and data-service (and their worker) are not given any of it
+    for kind, name in docs:
+        if kind == "Deployment" and name not in TRACKED:
+            envs = [
+                r for c in pod_spec(docs[(kind, name)])["containers"] for r in c.get("envFrom", [])
+            ]
+            assert "tutorlab-tracking" not in str(envs), name
+    isolated_env(monkeypatch, {**docs[("ConfigMap", "tutorlab-config")]["data"], **tracking})
+    settings = WORKERS["eval-worker"].settings_cls()()
+    assert settings.tracking == "off" and settings.tracking_timeout_s == 30.0
+    assert (settings.mlflow_experiment_name, settings.wandb_project) == ("tutorlab", "tutorlab")
+
+
+def test_compose_passes_tracking_to_eval_and_trainer_only_and_off_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in compose_services():
+        env = compose_env(name)
+        assert ("TUTORLAB_TRACKING" in env) == (name in TRACKED), name
+    for name in TRACKED:
+        env = compose_env(name)
+        assert set(TRACKING_ENV) <= set(env), name
+        assert env["MLFLOW_TRACKING_TOKEN"] == "" and env["WANDB_API_KEY"] == "", name
+        isolated_env(monkeypatch, env)
+        case = next(c for c in SERVICES if name in (c.name, c.worker))
+        settings = case.settings_cls()()
+        assert settings.tracking == "off" and settings.mlflow_tracking_uri is None, name
+        assert settings.wandb_mode == "online" and settings.wandb_project == "tutorlab", name
 
 
 def test_k8s_configmap_service_urls_match_compose() -> None:
