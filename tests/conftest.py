@@ -15,6 +15,13 @@ DEFAULT_TOKENIZER = REPO_ROOT.parent / "shared" / "tokenizers" / "qwen3"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# The CLI's rich consoles are made at import: with COLUMNS set then, their width is fixed for good
+# and a test's ``CliRunner.invoke(env={"COLUMNS": ...})`` is ignored. pytest-xdist's workers
+# start with COLUMNS=80 LINES=24 (GNU readline, loaded by pytest, exports them into the process's
+# environment, which a child inherits), so the tests drop them: each CLI test sets the width it
+# needs, else rich's 80.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from tests.unit.data_api_support import planted_jsonl
 
-runner = CliRunner()
+#: wide: a problem's ``<path>:<line>:`` stays on one line however long the tmp path is
+runner = CliRunner(env={"COLUMNS": "250"})
 
 
 def test_validate_reports_every_planted_problem_by_line(tmp_path: Path) -> None:

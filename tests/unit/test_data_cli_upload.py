@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from tests.support import serve_in_thread
 from tests.unit.data_api_support import GOOD, migrated_template, planted_jsonl
 
-runner = CliRunner()
+#: wide: a problem's ``<path>:<line>:`` stays on one line however long the tmp path is
+runner = CliRunner(env={"COLUMNS": "250"})
 KEY = "k-upload-123"
 
 

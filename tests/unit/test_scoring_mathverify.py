@@ -78,7 +78,8 @@ def hooked() -> Iterator[MathVerifier]:
     ],
 )
 def test_math_equal(gold: str, pred: str | None, equal: bool) -> None:
-    assert math_equal(gold, pred, 5.0) == VerifyResult(equal)
+    # the verdict, with room for a busy machine (the timeouts have tests of their own below)
+    assert math_equal(gold, pred, 60.0) == VerifyResult(equal)
 
 
 def test_math_equal_reports_bad_gold_as_error() -> None:
