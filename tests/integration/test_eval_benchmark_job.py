@@ -156,19 +156,22 @@ async def test_a_run_whose_worker_died_is_taken_over_and_resumed(stack: EvalStac
         "no_cache": True,
     }
     run_id = await stack.submit(body)
+    # a lease a busy machine cannot outlast between two heartbeats (0.2 s apart): only the death
+    # below ends an attempt
+    lease = {"job_stale_after_s": 3.0}
     # the first attempt is stopped after 2 s (at least 240 / 4 × 40 ms = 2.4 s of requests):
     # arq cancels it, its job stays "running" with a heartbeat that goes stale, as when a
     # worker is killed
-    await run_worker(stack.worker(job_timeout_s=2))
+    await run_worker(stack.worker(job_timeout_s=2, **lease))
     died = await stack.get(run_id)
     assert died["status"] == "running" and died["attempts"] == 1, died
     stored_at_death = len(await stack.items(run_id))
     assert 0 < stored_at_death < planned
     asked_at_death = await stack.sim_requests()
 
-    await asyncio.sleep(stack.settings.job_stale_after_s + 0.2)
+    await asyncio.sleep(lease["job_stale_after_s"] + 0.2)
     # a new worker's reconcile (at start-up) takes the stale job over; it runs what is left
-    await run_worker(stack.worker())
+    await run_worker(stack.worker(**lease))
     run = await stack.get(run_id)
     assert run["status"] == "succeeded", run
     assert run["attempts"] == 2
