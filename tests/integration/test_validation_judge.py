@@ -1,7 +1,8 @@
 """The judge validation (``python -m tutorlab.scoring.validation --judge <model>``) against the
 simulator as the judge, registered in tutor-api, on the small hand-written scorer fixtures
 (``tests/fixtures/scorers/xstest``: ten replies in the three development files;
-``tests/fixtures/scorers/mathdial``: four dialogues). The simulator's judge answers by simple
+``tests/fixtures/scorers/mathdial``: four dialogues; ``tests/fixtures/scorers/mrbench``: three
+dialogues, the rules' MRBench card fixture). The simulator's judge answers by simple
 rules (``tutorlab_sim.judging``), so every card's numbers are computed here by hand.
 
 XSTest (human, simulator's safety verdict): a reply opening with a decline is a refusal, partial
@@ -31,6 +32,28 @@ guides ("Yes") when the reply asks a question:
   kappa = (0.8 - 0.48) / 0.52 = 8/13.
 Development half (qids 2 and 3; gold 22): no reply holds 22 where the student had not said it,
 so the judge never says reveal; the two telling turns are missed: agreement 5/7, kappa 0.
+
+MRBench (human labels as on the rules' cards: reveal = "Yes (and the answer is correct)", Bridge
+left out; guidance = "Yes" or "To some extent"). The judge sees the problem and the student's
+latest turn; it says "To some extent" guidance on a reveal or on math without a question, which
+judge_guidance does not count. Held-out half, the pens problem (gold 15, which the student's
+"5 + 3 = 8" does not hold) and a Bridge exchange (gold None):
+  A "... 5 x 3 = 15 dollars."                     reveal  / reveal;  guidance / some
+  B "Great job!"                                  no (wrong reveal) / no;  no / no
+  C "What does each pen cost, and how many ...?"  no / no;  guidance / Yes
+  D "Pens cost 3 dollars each. Can you tell ...?" no / no;  no / Yes
+  E "... are 5 pens 8 dollars or 15 dollars?"     no / reveal;  guidance / some
+  Bridge "Count the sides: how many ...?", "Good try!": guidance / Yes, no / no
+  reveal (5): agreement 4/5, expected (1*2 + 4*3)/25, kappa = (20 - 14)/(25 - 14) = 6/11;
+  guidance (7): human 4 of 7, judge (Yes) 3 of 7 (C, D, Bridge's A), agreement 4/7,
+  expected 24/49, kappa = (28 - 24)/(49 - 24) = 4/25; counting "To some extent": judge 5 of 7,
+  agreement 6/7, expected 26/49, kappa = (42 - 26)/(49 - 26) = 16/23.
+Development half, the berries problem (gold 1200, which the student's latest turn holds, so the
+judge never says reveal): reveal (A correct, B no, C a wrong reveal): agreement 2/3, kappa 0;
+guidance (human A, B; judge B only, A and C "To some extent"): agreement 2/3, expected 4/9,
+kappa = (6 - 4)/(9 - 4) = 2/5; counting "To some extent" the judge says guidance for all three:
+kappa 0. The rules on the same replies: the rules' own MRBench card numbers (reveal 1 in both
+halves, guidance 5/12 held-out, -1/2 development).
 """
 
 from __future__ import annotations
@@ -52,6 +75,7 @@ from tutorlab.scoring.judge_rubrics import SAFETY_RUBRIC_VERSION, TUTOR_RUBRIC_V
 from tutorlab.scoring.validation import ValidationCard
 from tutorlab.scoring.validation.__main__ import main
 from tutorlab.scoring.validation.judge import JudgeValidationError, validate_judge
+from tutorlab.scoring.validation.mrbench import validate as validate_mrbench
 from tutorlab.scoring.validation.refusal import validate as validate_rules
 from tutorlab_sim import SimConfig
 from tutorlab_sim import create_app as create_sim_app
@@ -65,10 +89,11 @@ JUDGE = "sim-judge"
 
 @pytest.fixture
 def source_dir(tmp_path: Path) -> Path:
-    """One folder laid out like both repositories (XSTest's and MathDial's files)."""
+    """One folder laid out like the three repositories (XSTest's, MathDial's and MRBench's)."""
     folder = tmp_path / "sources"
     shutil.copytree(SCORERS / "xstest", folder, dirs_exist_ok=True)
     shutil.copytree(SCORERS / "mathdial", folder, dirs_exist_ok=True)
+    shutil.copytree(SCORERS / "mrbench", folder, dirs_exist_ok=True)
     return folder
 
 
@@ -118,7 +143,14 @@ async def test_the_judge_s_cards_are_the_hand_computed_ones(
 ) -> None:
     async with registry(tmp_path, dataset_mirror, source_dir) as judge:
         cards = await judge(split="held-out")
-    assert set(cards) == {"refusal", "refusal_binary", "no_answer_reveal", "provides_guidance"}
+    assert set(cards) == {
+        "refusal",
+        "refusal_binary",
+        "no_answer_reveal",
+        "provides_guidance",
+        "no_answer_reveal_mrbench",
+        "provides_guidance_mrbench",
+    }
     three, binary = cards["refusal"], cards["refusal_binary"]
     assert three.scorer == binary.scorer == f"judge:{SAFETY_RUBRIC_VERSION}"
     assert three.scorer_version == SAFETY_RUBRIC_VERSION
@@ -147,6 +179,44 @@ async def test_the_judge_s_cards_are_the_hand_computed_ones(
     assert guidance.confusion["no_guidance"] == {"guidance": 1, "no_guidance": 2}
 
 
+async def test_the_judge_s_mrbench_cards_are_the_hand_computed_ones(
+    tmp_path: Path, dataset_mirror: Path, source_dir: Path
+) -> None:
+    async with registry(tmp_path, dataset_mirror, source_dir) as judge:
+        held = await judge(only=["mrbench"], split="held-out")
+        dev = await judge(only=["mrbench"])
+    # no judge card for reveals_incorrect_answer: the rubric's reveal is Yes/No
+    assert set(held) == set(dev) == {"no_answer_reveal_mrbench", "provides_guidance_mrbench"}
+    reveal, guidance = held["no_answer_reveal_mrbench"], held["provides_guidance_mrbench"]
+    assert reveal.scorer == guidance.scorer == f"judge:{TUTOR_RUBRIC_VERSION}"
+    assert reveal.split == "held-out" and "MRBench" in reveal.data
+    assert (reveal.n, reveal.agreement) == (5, 0.8)
+    assert reveal.kappa == pytest.approx(6 / 11)
+    assert reveal.confusion["no_reveal"] == {"reveal": 1, "no_reveal": 3}
+    assert (guidance.n, guidance.agreement) == (7, pytest.approx(4 / 7))
+    assert guidance.kappa == pytest.approx(4 / 25)
+    assert guidance.confusion == {
+        "guidance": {"guidance": 2, "no_guidance": 2},
+        "no_guidance": {"guidance": 1, "no_guidance": 2},
+    }
+    assert f"'To some extent' as guidance too: n=7, agreement={6 / 7:.4f}, κ={16 / 23:.3f}" in (
+        guidance.notes
+    )
+    # the baseline is the rules on the same replies: the rules' MRBench card numbers
+    rules_reveal, _, rules_guidance = validate_mrbench(SCORERS / "mrbench")
+    assert reveal.baseline_kappa == pytest.approx(rules_reveal.kappa) == 1.0
+    assert guidance.baseline_kappa == pytest.approx(rules_guidance.kappa) == pytest.approx(5 / 12)
+    reveal, guidance = dev["no_answer_reveal_mrbench"], dev["provides_guidance_mrbench"]
+    assert reveal.split == "development"
+    assert (reveal.n, reveal.agreement, reveal.kappa) == (3, pytest.approx(2 / 3), 0.0)
+    assert reveal.confusion["reveal"] == {"reveal": 0, "no_reveal": 1}
+    assert reveal.baseline_kappa == pytest.approx(1.0)
+    assert (guidance.n, guidance.agreement) == (3, pytest.approx(2 / 3))
+    assert guidance.kappa == pytest.approx(2 / 5)
+    assert guidance.baseline_kappa == pytest.approx(-1 / 2)
+    assert f"too: n=3, agreement={2 / 3:.4f}, κ=0.000" in guidance.notes
+
+
 async def test_the_development_half_by_default_and_limit(
     tmp_path: Path, dataset_mirror: Path, source_dir: Path
 ) -> None:
@@ -160,6 +230,7 @@ async def test_the_development_half_by_default_and_limit(
     assert reveal.confusion["reveal"] == {"reveal": 0, "no_reveal": 2}
     # --limit 1: the first reply of each XSTest file, the first development turn
     assert limited["refusal"].n == 3 and limited["no_answer_reveal"].n == 1
+    assert limited["no_answer_reveal_mrbench"].n == limited["provides_guidance_mrbench"].n == 1
 
 
 async def test_a_judge_that_never_answers_in_json_is_an_error(
@@ -193,6 +264,7 @@ def test_the_command_line_over_http(
     written = {c["metric"]: c for c in json.loads(out.read_text())}
     assert written["provides_guidance"]["kappa"] == pytest.approx(8 / 13)
     assert written["refusal"]["kappa"] == pytest.approx(1 / 3)
+    assert written["provides_guidance_mrbench"]["kappa"] == pytest.approx(4 / 25)
     assert "judge validation failed: --judge nobody" in refused
 
 
@@ -201,7 +273,10 @@ def test_the_command_line_over_http(
     [
         (["--judge", "j", "--write"], "with --judge use --out FILE"),
         (["--judge", "j", "--limit", "0"], "--limit must be 1 or more, not 0"),
-        (["--judge", "j", "--only", "math"], "--only: a judge is validated on refusal and"),
+        (
+            ["--judge", "j", "--only", "math"],
+            "--only: a judge is validated on refusal, tutoring, mrbench only",
+        ),
         (["--limit", "3"], "--limit needs --judge"),
     ],
 )

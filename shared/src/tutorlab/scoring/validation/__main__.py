@@ -9,10 +9,10 @@ validator whose files cannot be had is skipped with a message saying which files
 
 ``--judge <model>`` validates an LLM judge instead: the registered model ``<model>`` (resolved in
 tutor-api's registry, ``--tutor-api-url``, default ``$TUTOR_API_URL``) is sent the judge rubrics'
-prompts for XSTest's development completions and MathDial's development turns
-(``tutorlab.scoring.validation.judge``); a card per metric is printed (``--out`` writes them as
-JSON). ``--limit N`` judges the first N items of each file only; ``--only refusal`` or
-``--only tutoring`` one data set.
+prompts for XSTest's development completions, MathDial's development turns and MRBench's
+development replies (``tutorlab.scoring.validation.judge``); a card per metric is printed
+(``--out`` writes them as JSON). ``--limit N`` judges the first N items of each file only;
+``--only refusal``, ``--only tutoring`` or ``--only mrbench`` one data set.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "--split",
         choices=("development", "held-out"),
         default="development",
-        help="MathDial's half to judge (default: development)",
+        help="MathDial's and MRBench's half to judge (default: development)",
     )
     judge.add_argument("--out", type=Path, help="write the judge's cards to this JSON file")
     args = parser.parse_args(argv)
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             parser.error("--write publishes the rules' cards; with --judge use --out FILE")
         if set(args.only or ()) - set(JUDGE_SETS):
-            parser.error(f"--only: a judge is validated on {' and '.join(JUDGE_SETS)} only")
+            parser.error(f"--only: a judge is validated on {', '.join(JUDGE_SETS)} only")
         if args.limit is not None and args.limit < 1:
             parser.error(f"--limit must be 1 or more, not {args.limit}")
         return _judge(args)

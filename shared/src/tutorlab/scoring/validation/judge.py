@@ -12,7 +12,14 @@ rubrics' parsers, and computes one card per metric, whose scorer is ``judge:<rub
   one split (development by default), each shown with the problem, the student's message it
   answers and the reference solution's final answer as the gold (``tutoring.load_mathdial``).
   Reveal: the judge's ``Revealing_of_the_Answer`` is ``Yes``; guidance: ``Providing_Guidance``
-  is ``Yes`` -- what the benchmark's judge metrics count (``judge_metrics``).
+  is ``Yes`` -- what the benchmark's judge metrics count (``judge_metrics``);
+- ``no_answer_reveal_mrbench`` and ``provides_guidance_mrbench`` (tutoring rubric): MRBench's
+  tutor replies of one split, each shown with the problem, the student's latest turn and the
+  final answer as the gold (none for Bridge's dialogues), against the human labels the rules'
+  MRBench cards read (``mrbench.card_stats``): reveal = "Yes (and the answer is correct)",
+  Bridge left out; guidance = "Yes" or "To some extent". The judge's side is read as for
+  MathDial. The rubric's ``Revealing_of_the_Answer`` is Yes/No, with no correct/incorrect
+  distinction, so ``reveals_incorrect_answer_mrbench`` has no judge card.
 
 An item the judge gave no verdict on (a failed request, an answer that does not parse) is left
 out of the card's ``n`` and counted in its notes. Each card's baseline is the rules on the same
@@ -44,6 +51,14 @@ from tutorlab.scoring.judge_rubrics import (
 )
 from tutorlab.scoring.refusal import REFUSAL_LABELS, classify_refusal, is_refusal
 from tutorlab.scoring.validation.cards import AgreementStats, ValidationCard, agreement_stats
+from tutorlab.scoring.validation.mrbench import (
+    MRBENCH_COMMIT,
+    MRBENCH_PATH,
+    MRBENCH_REPO,
+    TutorReply,
+    card_stats,
+    load_mrbench,
+)
 from tutorlab.scoring.validation.refusal import (
     BINARY_LABELS,
     XSTEST_COMMIT,
@@ -75,8 +90,8 @@ __all__ = [
     "validate_judge",
 ]
 
-JudgeSet = Literal["refusal", "tutoring"]
-JUDGE_SETS: tuple[JudgeSet, ...] = ("refusal", "tutoring")
+JudgeSet = Literal["refusal", "tutoring", "mrbench"]
+JUDGE_SETS: tuple[JudgeSet, ...] = ("refusal", "tutoring", "mrbench")
 
 
 class JudgeValidationError(Exception):
@@ -89,6 +104,10 @@ class _Judged:
 
     answers: Mapping[int, JudgeAnswer]
     total: int
+
+    @classmethod
+    def of(cls, answers: Mapping[str, JudgeAnswer], prompts: Sequence[JudgePrompt]) -> _Judged:
+        return cls({i: answers[p.id] for i, p in enumerate(prompts)}, len(prompts))
 
     @property
     def errors(self) -> list[str]:
@@ -122,11 +141,19 @@ def _limited(items: Sequence[T], limit: int | None) -> list[T]:
     return list(items if limit is None else items[:limit])
 
 
+@dataclass(frozen=True, slots=True)
+class _Sets:
+    completions: list[Completion]
+    turns: list[TeacherTurn]
+    replies: list[TutorReply]
+
+
 def load_sets(
     source_dir: Path | None, only: Sequence[JudgeSet], split: Split, limit: int | None
-) -> tuple[list[Completion], list[TeacherTurn]]:
-    """The XSTest completions (the first ``limit`` of each model's file) and the MathDial
-    teacher turns of ``split`` (its first ``limit``) the judge is validated on."""
+) -> _Sets:
+    """The XSTest completions (the first ``limit`` of each model's file), the MathDial teacher
+    turns and the MRBench replies of ``split`` (the first ``limit`` of each) the judge is
+    validated on."""
     completions: list[Completion] = []
     if "refusal" in only:
         for model in XSTEST_MODELS:
@@ -135,44 +162,33 @@ def load_sets(
     turns: list[TeacherTurn] = []
     if "tutoring" in only:
         path = public_file(MATHDIAL_REPO, MATHDIAL_PATH, MATHDIAL_COMMIT, source_dir)
-        mine = [t for t in load_mathdial(path) if split_of(t.qid) == split]
-        turns = _limited(mine, limit)
-    return completions, turns
+        turns = _limited([t for t in load_mathdial(path) if split_of(t.qid) == split], limit)
+    replies: list[TutorReply] = []
+    if "mrbench" in only:
+        path = public_file(MRBENCH_REPO, MRBENCH_PATH, MRBENCH_COMMIT, source_dir)
+        replies = _limited([r for r in load_mrbench(path) if r.split == split], limit)
+    return _Sets(completions, turns, replies)
 
 
-def _student(turn: TeacherTurn) -> str:
-    """What a benchmark's tutoring item holds: the problem, then the student's message."""
-    return "\n\n".join(turn.context)
-
-
-def _gold(turn: TeacherTurn) -> str | None:
-    return turn.golds[-1] if turn.golds else None
+def _tutor_prompt(key: str, gold: str | None, context: Sequence[str], reply: str) -> JudgePrompt:
+    """A reply shown as a benchmark's tutoring item is: the problem, then the student's
+    message, and the final answer as the gold."""
+    return JudgePrompt(key, "tutor", tutor_messages(gold, "\n\n".join(context), reply))
 
 
 async def _judge(
     endpoint: ModelEndpoint,
-    completions: Sequence[Completion],
-    turns: Sequence[TeacherTurn],
+    prompts: Sequence[Sequence[JudgePrompt]],
     transport: httpx.AsyncBaseTransport | None,
     env: Mapping[str, str] | None,
-) -> tuple[_Judged, _Judged]:
-    prompts = [
-        JudgePrompt(f"s{i}", "safety", safety_messages(c.prompt, c.completion))
-        for i, c in enumerate(completions)
-    ] + [
-        JudgePrompt(f"t{i}", "tutor", tutor_messages(_gold(t), _student(t), t.text))
-        for i, t in enumerate(turns)
-    ]
+) -> list[_Judged]:
+    """The judge's answers to each data set's prompts (ids unique across the sets)."""
     client = build_client(endpoint, transport=transport, env=env)
     try:
-        answers = await ask_judge(client, prompts, cache=None)
+        answers = await ask_judge(client, [p for group in prompts for p in group], cache=None)
     finally:
         await client.aclose()
-
-    def of(prefix: str, total: int) -> _Judged:
-        return _Judged({i: answers[f"{prefix}{i}"] for i in range(total)}, total)
-
-    return of("s", len(completions)), of("t", len(turns))
+    return [_Judged.of(answers, group) for group in prompts]
 
 
 def _binary(label: str) -> str:
@@ -300,6 +316,54 @@ def _tutoring_cards(
     ]
 
 
+def _mrbench_cards(
+    replies: Sequence[TutorReply], judged: _Judged, endpoint: ModelEndpoint, split: Split
+) -> list[ValidationCard]:
+    labels = judged.labelled()
+    kept = [r for i, r in enumerate(replies) if i in labels]
+    said = {id(r): labels[i] for i, r in enumerate(replies) if i in labels}
+    metrics = {key: judge_metrics("tutoring", value) for key, value in said.items()}
+    data = (
+        f"MRBench {MRBENCH_PATH} ({MRBENCH_REPO} @ {MRBENCH_COMMIT[:12]}), the {split} half's "
+        "tutor replies, each with the problem, the student's latest turn and the reference "
+        "solution's final answer as the gold (none for Bridge), judged against the human labels"
+    )
+
+    def some_guidance(r: TutorReply) -> bool:
+        return said[id(r)]["Providing_Guidance"] != "No"
+
+    lenient = card_stats("provides_guidance_mrbench", kept, some_guidance)
+    judge_rules: dict[str, Callable[[TutorReply], bool]] = {
+        "no_answer_reveal_mrbench": lambda r: metrics[id(r)]["judge_no_answer_reveal"] is False,
+        "provides_guidance_mrbench": lambda r: bool(metrics[id(r)]["judge_guidance"]),
+    }
+    whats = {
+        "no_answer_reveal_mrbench": "Human reveal = Revealing_of_the_Answer 'Yes (and the "
+        "answer is correct)' (a wrong answer revealed is no reveal, as on the rules' card); the "
+        "judge's = its Revealing_of_the_Answer is Yes. Replies to dialogues without a reference "
+        "answer (Bridge) are left out. The rubric does not ask whether a revealed answer is "
+        "correct, so reveals_incorrect_answer_mrbench has no judge card.",
+        "provides_guidance_mrbench": "Human guidance = Providing_Guidance 'Yes' or 'To some "
+        "extent', as on the rules' card; the judge's = its Providing_Guidance is Yes "
+        "(judge_guidance, what a benchmark counts). Counting the judge's 'To some extent' as "
+        f"guidance too: {_summary(lenient)}.",
+    }
+    return [
+        _card(
+            rubric=TUTOR_RUBRIC_VERSION,
+            metric=metric,
+            judge=card_stats(metric, kept, rule),
+            rules=card_stats(metric, kept),
+            judged=judged,
+            endpoint=endpoint,
+            data=data,
+            split=split,
+            what=whats[metric],
+        )
+        for metric, rule in judge_rules.items()
+    ]
+
+
 def _check(judged: _Judged, what: str) -> None:
     if judged.total and not judged.labelled():
         raise JudgeValidationError(
@@ -321,15 +385,33 @@ async def judge_cards(
     """The judge at ``endpoint``'s cards on the selected data sets (read from ``source_dir``,
     else downloaded and cached: ``SourceUnavailable`` offline). ``transport``/``env``: the
     model client's HTTP edge and where it reads its key (tests)."""
-    completions, turns = load_sets(source_dir, only, split, limit)
-    safety, tutoring = await _judge(endpoint, completions, turns, transport, env)
+    sets = load_sets(source_dir, only, split, limit)
+    safety, tutoring, mrbench = await _judge(
+        endpoint,
+        [
+            [
+                JudgePrompt(f"s{i}", "safety", safety_messages(c.prompt, c.completion))
+                for i, c in enumerate(sets.completions)
+            ],
+            [
+                _tutor_prompt(f"t{i}", t.golds[-1] if t.golds else None, t.context, t.text)
+                for i, t in enumerate(sets.turns)
+            ],
+            [_tutor_prompt(f"m{i}", r.gold, r.context, r.text) for i, r in enumerate(sets.replies)],
+        ],
+        transport,
+        env,
+    )
     _check(safety, "XSTest")
     _check(tutoring, "MathDial")
+    _check(mrbench, "MRBench")
     cards: list[ValidationCard] = []
-    if completions:
-        cards += _refusal_cards(completions, safety, endpoint)
-    if turns:
-        cards += _tutoring_cards(turns, tutoring, endpoint, split)
+    if sets.completions:
+        cards += _refusal_cards(sets.completions, safety, endpoint)
+    if sets.turns:
+        cards += _tutoring_cards(sets.turns, tutoring, endpoint, split)
+    if sets.replies:
+        cards += _mrbench_cards(sets.replies, mrbench, endpoint, split)
     return cards
 
 

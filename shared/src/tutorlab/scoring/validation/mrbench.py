@@ -41,7 +41,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -49,6 +49,7 @@ from typing import Literal
 from tutorlab.scoring.numeric import partial_match
 from tutorlab.scoring.tutoring import guidance, reveal
 from tutorlab.scoring.validation.cards import (
+    AgreementStats,
     ValidationCard,
     agreement_stats,
     confusion_text,
@@ -62,6 +63,7 @@ __all__ = [
     "MRBENCH_PATH",
     "MRBENCH_REPO",
     "TutorReply",
+    "card_stats",
     "load_mrbench",
     "mrbench_cards",
     "split_of",
@@ -313,14 +315,29 @@ _CARDS = (
 )
 
 
-def _pairs(
-    card: _Card, replies: Sequence[TutorReply], half: Split, rule: Callable[[TutorReply], bool]
-) -> list[tuple[str, str]]:
-    """(human, scorer) labels of one half's replies."""
+_BY_SCORER = {card.scorer: card for card in _CARDS}
+
+
+def card_stats(
+    scorer: str,
+    replies: Iterable[TutorReply],
+    rule: Callable[[TutorReply], bool] | None = None,
+) -> AgreementStats:
+    """Agreement with the human labels of the card ``scorer`` on the replies it reads (those
+    with a final answer where it needs one), of its rules or of ``rule`` (a judge's verdict)."""
+    card = _BY_SCORER[scorer]
     yes, no = card.labels
-    return [
-        (yes if card.human(r) else no, yes if rule(r) else no) for r in replies if r.split == half
+    says = card.rule if rule is None else rule
+    pairs = [
+        (yes if card.human(r) else no, yes if says(r) else no)
+        for r in replies
+        if r.gold is not None or not card.needs_gold
     ]
+    return agreement_stats(pairs, card.labels)
+
+
+def _half(replies: Sequence[TutorReply], half: Split) -> list[TutorReply]:
+    return [r for r in replies if r.split == half]
 
 
 _DATA = (
@@ -339,17 +356,13 @@ def mrbench_cards(replies: Sequence[TutorReply], computed_at: str) -> list[Valid
         scored = [r for r in replies if r.gold is not None or not card.needs_gold]
         left_out = len(replies) - len(scored)
 
-        held = agreement_stats(_pairs(card, scored, "held-out", card.rule), card.labels)
-        dev = agreement_stats(_pairs(card, scored, "development", card.rule), card.labels)
+        held = card_stats(card.scorer, _half(scored, "held-out"))
+        dev = card_stats(card.scorer, _half(scored, "development"))
         baseline = ""
         baseline_kappa = None
         if card.baseline_rule is not None:
-            held_base = agreement_stats(
-                _pairs(card, scored, "held-out", card.baseline_rule), card.labels
-            )
-            dev_base = agreement_stats(
-                _pairs(card, scored, "development", card.baseline_rule), card.labels
-            )
+            held_base = card_stats(card.scorer, _half(scored, "held-out"), card.baseline_rule)
+            dev_base = card_stats(card.scorer, _half(scored, "development"), card.baseline_rule)
             baseline_kappa = held_base.kappa
             baseline = (
                 f", baseline κ={held_base.kappa:.3f} held-out, {dev_base.kappa:.3f} development"
