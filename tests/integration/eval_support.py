@@ -86,11 +86,12 @@ class EvalStack:
 
 @asynccontextmanager
 async def eval_stack(
-    redis_url: str, dataset_mirror: Path, tmp_path: Path
+    redis_url: str, dataset_mirror: Path, tmp_path: Path, eval_db: str | None = None
 ) -> AsyncIterator[EvalStack]:
-    """eval-service (outputs in ``tmp_path / "outputs"``), tutor-api with the model ``sim``
-    registered, and the simulator (always right)."""
-    eval_db = f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"
+    """eval-service (outputs in ``tmp_path / "outputs"``; its database ``eval_db``, else a
+    SQLite file), tutor-api with the model ``sim`` registered, and the simulator (always
+    right)."""
+    eval_db = eval_db or f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"
     tutor_db = f"sqlite+aiosqlite:///{tmp_path / 'tutor.db'}"
     await migrate("eval-service", eval_db)
     await migrate("tutor-api", tutor_db)

@@ -23,6 +23,7 @@ from tutorlab.clients import ChatResult
 from tutorlab.contracts.chat import Usage
 from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
 from tutorlab.db import insert_new_rows
+from tutorlab.db_text import ModelText
 from tutorlab.jobs.models import utcnow
 
 
@@ -30,10 +31,11 @@ class ResponseCacheEntry(SQLModel, table=True):
     __tablename__ = "response_cache"
 
     key: str = Field(primary_key=True, max_length=64)
-    model: str = Field(max_length=512)
-    text: str
-    reasoning: str | None = None
-    finish_reason: str | None = Field(default=None, max_length=32)
+    # what the model sent back (model, text, reasoning, finish reason), NULs included
+    model: str = Field(sa_type=ModelText(512))
+    text: str = Field(sa_type=ModelText)
+    reasoning: str | None = Field(default=None, sa_type=ModelText)
+    finish_reason: str | None = Field(default=None, sa_type=ModelText(32))
     usage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     latency_ms: float = 0.0
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

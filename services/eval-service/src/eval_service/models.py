@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 from tutorlab.cache import TABLE as CACHE_TABLE
+from tutorlab.db_text import ModelText
 from tutorlab.jobs.models import Job, utcnow
 
 
@@ -26,10 +27,11 @@ class BenchmarkItem(SQLModel, table=True):
     #: ok: scored; error: the endpoint failed after retries (excluded from accuracy)
     status: str = Field(max_length=16)
     request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    response: str | None = None
-    reasoning: str | None = None
-    finish_reason: str | None = Field(default=None, max_length=32)
-    extracted: str | None = None
+    # the reply as the model sent it and the answer read from it, NULs included
+    response: str | None = Field(default=None, sa_type=ModelText)
+    reasoning: str | None = Field(default=None, sa_type=ModelText)
+    finish_reason: str | None = Field(default=None, sa_type=ModelText(32))
+    extracted: str | None = Field(default=None, sa_type=ModelText)
     extraction_rule: str | None = Field(default=None, max_length=32)
     verdicts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     #: the item's headline verdict for filtering: correct / incorrect / invalid / error …
@@ -43,7 +45,8 @@ class BenchmarkItem(SQLModel, table=True):
     cached: bool = False
     #: the response-cache key of the request (None with no_cache): which cached reply is this
     cache_key: str | None = Field(default=None, max_length=64)
-    error: str | None = None
+    #: an endpoint's or a scoring's error, which may quote the reply
+    error: str | None = Field(default=None, sa_type=ModelText)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 

@@ -11,6 +11,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from tutorlab.db_text import ModelText
+
 
 class JobStatus(StrEnum):
     queued = "queued"
@@ -44,7 +46,8 @@ class Job(SQLModel, table=True):
     progress_total: int | None = None
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    error: str | None = None
+    #: may quote a model's output (a reply, an endpoint's answer)
+    error: str | None = Field(default=None, sa_type=ModelText)
     idempotency_key: str | None = Field(default=None, index=True, unique=True, max_length=200)
     request_hash: str | None = Field(default=None, max_length=64)
     cancel_requested: bool = False
