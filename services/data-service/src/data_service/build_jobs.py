@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import Field
@@ -11,8 +13,8 @@ from tutorlab.clients import ChatResult
 from tutorlab.contracts.endpoints import ModelParams
 from tutorlab.jobs.runtime import JobContext, JobFailed
 from tutorlab.scoring import MathVerifier, score_math_responses
-from tutorlab.scoring.offload import on_scoring_thread
-from tutorlab.scoring.verdicts import MathKind, MathVerdict
+from tutorlab.scoring.offload import isolated, on_scoring_thread
+from tutorlab.scoring.verdicts import MathKind
 
 from data_service.builders.socratic import BUILDER_VERSION, Problem, build_examples
 from data_service.builders.sources import tagged_sample
@@ -21,6 +23,7 @@ from data_service.builders.teacher import (
     Judgement,
     TeacherPrompt,
     collect,
+    failed_judgement,
     fanout_requests,
     judge_hint,
     judge_solve,
@@ -125,19 +128,32 @@ async def build_socratic(ctx: JobContext) -> dict[str, Any]:
     return result
 
 
-async def _score_solves(pairs: list[tuple[str, str]], kind: MathKind) -> list[MathVerdict]:
-    """The teacher's solve replies' verdicts; MATH answers the rules cannot settle go to a
+async def _judge_solves(pairs: list[tuple[str, str]], kind: MathKind) -> list[Judgement]:
+    """The teacher's solve replies' judgements; MATH answers the rules cannot settle go to a
     math-verify pool started for this build. Run on the scoring thread, like every scoring
-    (decision 0018): the rules are CPU work, and the job's heartbeats wait on this loop."""
+    (decision 0018): the rules are CPU work, and the job's heartbeats wait on this loop. A
+    reply whose scoring raises gets :func:`failed_judgement`, the others theirs."""
+
+    async def judge(
+        batch: Sequence[tuple[str, str]], verifier: MathVerifier | None
+    ) -> list[Judgement]:
+        verdicts = await score_math_responses(batch, kind=kind, verifier=verifier)
+        return [judge_solve(verdict) for verdict in verdicts]
+
     if kind != "math":
-        return await score_math_responses(pairs, kind=kind, verifier=None)
+        return await isolated(partial(judge, verifier=None), pairs, failed_judgement, kind)
     async with MathVerifier(workers=2) as verifier:
-        return await score_math_responses(pairs, kind=kind, verifier=verifier)
+        return await isolated(partial(judge, verifier=verifier), pairs, failed_judgement, kind)
 
 
 async def _judge_hints(replies: list[tuple[TeacherPrompt, str]]) -> list[Judgement]:
-    """The tutoring rules on the teacher's hint replies (on the scoring thread, as above)."""
-    return [judge_hint(prompt, text) for prompt, text in replies]
+    """The tutoring rules on the teacher's hint replies (on the scoring thread, as above; a
+    reply whose judging raises gets :func:`failed_judgement`)."""
+
+    async def judge(batch: Sequence[tuple[TeacherPrompt, str]]) -> list[Judgement]:
+        return [judge_hint(prompt, text) for prompt, text in batch]
+
+    return await isolated(judge, replies, failed_judgement, "hint")
 
 
 async def build_teacher(ctx: JobContext) -> dict[str, Any]:
@@ -179,9 +195,9 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
     solves = [p for p in answered if p.mode == "solve"]
     if solves:
         pairs = [(p.gold, results[p.id].text) for p in solves]
-        verdicts = await on_scoring_thread(_score_solves(pairs, math_kind(params.dataset)))
-        for prompt, verdict in zip(solves, verdicts, strict=True):
-            judgements[prompt.id] = judge_solve(verdict)
+        solved = await on_scoring_thread(_judge_solves(pairs, math_kind(params.dataset)))
+        for prompt, judgement in zip(solves, solved, strict=True):
+            judgements[prompt.id] = judgement
     hints = [p for p in answered if p.mode == "hint"]
     for prompt, judgement in zip(
         hints,

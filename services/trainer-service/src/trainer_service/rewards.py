@@ -13,20 +13,17 @@ wrong answer, so it is never counted as one: RLVR leaves such a sample out of it
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from tutorlab.scoring.extract import boxed_answers
 from tutorlab.scoring.mathverify import MathVerifier
-from tutorlab.scoring.offload import failure_cause, on_scoring_thread
+from tutorlab.scoring.offload import failure_cause, isolated, on_scoring_thread
 from tutorlab.scoring.tutoring import answer_revealed, guidance
 from tutorlab.scoring.verdicts import MathKind, MathVerdict, score_math_responses, verify_pair
 
 Mode = Literal["solve", "hint"]
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,20 +97,11 @@ async def score_replies(
     (:mod:`tutorlab.scoring.offload`): the rules are CPU work (seconds for a degenerate reply),
     and the trainer's event loop keeps its heartbeats and sampling requests going meanwhile.
     A reply whose scoring raises gets :func:`failed_reward`; the others their rewards."""
-    return await on_scoring_thread(_isolated(pairs, weights, verifier))
 
+    async def score(batch: Sequence[tuple[Problem, str]]) -> list[Reward]:
+        return await _score_replies(batch, weights, verifier)
 
-async def _isolated(
-    pairs: Sequence[tuple[Problem, str]], weights: RewardWeights, verifier: MathVerifier | None
-) -> list[Reward]:
-    """The batch at once; when it raises, each reply on its own, to find the ones that fail."""
-    try:
-        return await _score_replies(pairs, weights, verifier)
-    except Exception as exc:
-        if len(pairs) == 1:
-            _log.warning("scoring a reward for %s failed: %s", pairs[0][0].id, exc, exc_info=True)
-            return [failed_reward(exc)]
-    return [reward for pair in pairs for reward in await _isolated([pair], weights, verifier)]
+    return await on_scoring_thread(isolated(score, pairs, failed_reward, "reward"))
 
 
 async def _score_replies(

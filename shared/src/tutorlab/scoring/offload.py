@@ -22,7 +22,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from tutorlab.scoring.mathverify import MathVerifier
@@ -33,6 +33,7 @@ __all__ = [
     "SCORING_FAILED",
     "failed_verdict",
     "failure_cause",
+    "isolated",
     "on_scoring_thread",
     "score_batch",
 ]
@@ -40,6 +41,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 #: the headline verdict of a reply whose scoring raised
 SCORING_FAILED = "scoring_failed"
@@ -89,18 +91,24 @@ def failed_verdict(exc: BaseException) -> Scored:
     return verdicts, SCORING_FAILED
 
 
-async def _isolated(
-    scorer: str, items: Sequence[ScoreInput], verifier: MathVerifier | None
-) -> list[Scored]:
+async def isolated(
+    score: Callable[[Sequence[Item]], Awaitable[list[T]]],
+    items: Sequence[Item],
+    failed: Callable[[BaseException], T],
+    what: str,
+) -> list[T]:
+    """``score(items)``, each reply isolated: when the batch raises, its replies are scored one
+    by one, and a reply whose scoring raises gets ``failed(exc)`` (logged as a ``what`` reply)
+    while the others get their results; order kept."""
     try:
-        return await score_task(scorer, items, verifier)
+        return await score(items)
     except Exception as exc:
         if len(items) == 1:
-            _log.warning("scoring a %s reply failed: %s", scorer, exc, exc_info=True)
-            return [failed_verdict(exc)]
-    out: list[Scored] = []
+            _log.warning("scoring a %s reply failed: %s", what, exc, exc_info=True)
+            return [failed(exc)]
+    out: list[T] = []
     for item in items:  # find the replies that fail; score the others
-        out.extend(await _isolated(scorer, [item], verifier))
+        out.extend(await isolated(score, [item], failed, what))
     return out
 
 
@@ -114,4 +122,8 @@ async def score_batch(
         raise ValueError(f"unknown scorer {scorer!r}; known: {', '.join(TASK_SCORERS)}")
     if not items:
         return []
-    return await on_scoring_thread(_isolated(scorer, items, verifier))
+
+    async def score(batch: Sequence[ScoreInput]) -> list[Scored]:
+        return await score_task(scorer, batch, verifier)
+
+    return await on_scoring_thread(isolated(score, items, failed_verdict, scorer))

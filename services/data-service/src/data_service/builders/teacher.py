@@ -8,7 +8,9 @@ Filters (the scorers of :mod:`tutorlab.scoring`):
 - ``hint``: the reply does not reveal the final answer (``answer_revealed``) and asks the student a
   question (``guidance(...).asks_question``).
 
-A request that failed after the client's retries is counted as an error, never as a rejection.
+A request that failed after the client's retries is counted as an error, never as a rejection;
+so is a reply whose scoring raised (decision 0018): :func:`failed_judgement`, its cause counted
+in the build's ``generation`` and the reply recorded beside the rejected ones, never kept.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tutorlab.scoring import (
     answer_revealed,
     guidance,
 )
+from tutorlab.scoring.offload import SCORING_FAILED, failure_cause
 from tutorlab.tutoring import PROMPT_VERSION, build_messages
 
 from data_service.builders.socratic import TutorExample
@@ -83,6 +86,13 @@ class Judgement:
     keep: bool
     reason: str | None
     verdicts: dict[str, Any]
+    #: ``scoring failed: <Type>: <message>`` when scoring the reply raised (not a rejection)
+    error: str | None = None
+
+
+def failed_judgement(exc: BaseException) -> Judgement:
+    """The judgement of a reply whose scoring raised ``exc``: not kept, the cause as ``error``."""
+    return Judgement(False, SCORING_FAILED, {}, failure_cause(exc))
 
 
 def judge_hint(prompt: TeacherPrompt, text: str) -> Judgement:
@@ -128,6 +138,7 @@ def collect(
     examples: list[TutorExample] = []
     rejected: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
+    scoring_errors: Counter[str] = Counter()
     kept_by_mode: Counter[str] = Counter()
     for prompt in prompts:
         if prompt.id in errors:
@@ -135,7 +146,10 @@ def collect(
         result = results[prompt.id]
         judgement = judgements[prompt.id]
         if not judgement.keep:
-            reasons[judgement.reason or "rejected"] += 1
+            if judgement.error is not None:
+                scoring_errors[judgement.error] += 1
+            else:
+                reasons[judgement.reason or "rejected"] += 1
             rejected.append(
                 {
                     "id": prompt.id,
@@ -143,6 +157,7 @@ def collect(
                     "reason": judgement.reason,
                     "response": result.text,
                     "verdicts": judgement.verdicts,
+                    **({"error": judgement.error} if judgement.error is not None else {}),
                 }
             )
             continue
@@ -174,6 +189,8 @@ def collect(
         "prompts": len(prompts),
         "failed_requests": len(errors),
         "request_errors": dict(error_kinds.most_common(10)),
+        "scoring_errors": sum(scoring_errors.values()),
+        "scoring_error_causes": dict(scoring_errors.most_common(10)),
         "kept": dict(sorted(kept_by_mode.items())),
         "rejected": dict(reasons.most_common()),
     }
