@@ -39,9 +39,13 @@ demo: install redis ## the whole loop on the simulator: benchmark, build data, t
 dev: install redis ## run all services, workers and the simulator in the foreground (Ctrl-C stops all)
 	@uv run --quiet python -m tutorlab.dev.devstack
 
+# test processes for `make test` (pytest-xdist, decision 0029): most of the integration and e2e
+# tiers' time is waiting on service processes, workers and Redis, so more run than there are cores
+TEST_WORKERS ?= 4
+
 test: install redis ## run the whole test suite (unit, integration, e2e); print the coverage total
-	@uv run pytest -q --cov --cov-report=
-	@echo "coverage (code run in the test process; e2e's service processes not measured):" \
+	@uv run pytest -q -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=
+	@echo "coverage (code run in the test processes; e2e's service processes not measured):" \
 		"$$(uv run --quiet coverage report --format=total)%"
 
 unit: install ## the unit tier only: needs no Redis and no database server
