@@ -78,7 +78,6 @@ async def test_paths_outside_the_outputs_directory_are_refused_like_missing_ones
         str(outputs(stack) / "benchmarks" / "missing" / "benchmark_results.json"),  # inside
         str(outputs(stack) / "benchmarks"),  # a folder with no results file
         "",
-        "no\x00such",
     ]
     for ref in cases:
         status, body = await compare(stack, ref, run["id"])
@@ -89,6 +88,16 @@ async def test_paths_outside_the_outputs_directory_are_refused_like_missing_ones
             submitted = await stack.evals.post("/benchmarks", json={**BODY, "compare_to": ref})
             assert submitted.status_code == 422, ref
             assert submitted.json()["error"] == refused("compare_to", ref), ref
+    # a NUL in the path is refused before any lookup, like a NUL in any request string
+    for field in ("baseline", "candidate", "compare_to"):
+        body_json = {**BODY, "compare_to": "no\x00such"} if field == "compare_to" else None
+        if body_json is None:
+            pair = ("no\x00such", run["id"]) if field == "baseline" else (run["id"], "no\x00such")
+            status, body = await compare(stack, *pair)
+        else:
+            answer = await stack.evals.post("/benchmarks", json=body_json)
+            status, body = answer.status_code, answer.json()
+        assert status == 422 and field in str(body) and "NUL" in str(body), (field, body)
     # nothing was written outside, and the refusals recorded no comparison
     assert sorted(p.name for p in outside.iterdir()) == ["benchmark_results.json", "items.jsonl"]
     assert (await stack.evals.get("/comparisons")).json() == []

@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from eval_service.config import EvalServiceSettings
+from eval_service.config import HUB_MAX_BYTES, HUB_MAX_ROWS, EvalServiceSettings
 from eval_service.custom_tasks import HubDataset, TaskFileError, parse_task_file
 from eval_service.hub_dataset import (
-    HUB_MAX_BYTES,
-    HUB_MAX_ROWS,
     HubUnreachable,
     load_hub_rows,
     rows_sha256,

@@ -8,7 +8,11 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from tutorlab.settings import ServiceSettings
 
-from eval_service.hub_dataset import HUB_MAX_BYTES, HUB_MAX_ROWS
+#: the defaults of ``EVAL_SERVICE_HUB_MAX_ROWS`` and ``EVAL_SERVICE_HUB_MAX_BYTES``: ten times the
+#: largest evaluation set we know of (MMLU's test split, 14,042 rows) would still fit in memory,
+#: and 50,000 items is already hours of a model's time
+HUB_MAX_ROWS = 50_000
+HUB_MAX_BYTES = 256 * 1024 * 1024
 
 
 class EvalServiceSettings(ServiceSettings):

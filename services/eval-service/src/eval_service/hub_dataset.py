@@ -24,13 +24,8 @@ import httpx
 import orjson
 from tutorlab.datasets.hub import hub_endpoint, hub_offline
 
+from eval_service.config import HUB_MAX_BYTES, HUB_MAX_ROWS
 from eval_service.custom_tasks import CustomRows, HubDataset
-
-#: the defaults of ``EVAL_SERVICE_HUB_MAX_ROWS`` and ``EVAL_SERVICE_HUB_MAX_BYTES``: ten times the
-#: largest evaluation set we know of (MMLU's test split, 14,042 rows) would still fit in memory,
-#: and 50,000 items is already hours of a model's time
-HUB_MAX_ROWS = 50_000
-HUB_MAX_BYTES = 256 * 1024 * 1024
 
 #: a resolved revision that is a commit (what the hub's cache keys a download on)
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
