@@ -20,7 +20,7 @@ from tutorlab.datasets.mirror import MirrorError, load_mirror
 from tutorlab.datasets.records import DatasetRecord
 
 from eval_service.catalog import TaskSpec
-from eval_service.config import EvalServiceSettings
+from eval_service.config import HUB_MAX_BYTES, HUB_MAX_ROWS, EvalServiceSettings
 from eval_service.custom_tasks import (
     CustomRows,
     HubDataset,
@@ -30,7 +30,7 @@ from eval_service.custom_tasks import (
     read_rows,
     resolve_jsonl,
 )
-from eval_service.hub_dataset import HUB_MAX_BYTES, HUB_MAX_ROWS, cache_dir, load_hub_rows
+from eval_service.hub_dataset import cache_dir, load_hub_rows
 
 log = logging.getLogger("eval_service.items")
 
