@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlmodel import col, select
+from tutorlab.cache import ResponseCacheEntry
 from tutorlab.db import create_engine, session_factory
-from tutorlab.db_text import MARK
+from tutorlab.db_text import CUT, MARK, to_stored
 from tutorlab.jobs.models import Job
 
 from tests.integration.eval_support import MODEL, eval_stack, results_of
@@ -92,5 +93,43 @@ async def test_a_job_error_or_result_with_a_nul_is_stored_as_it_was(database_url
             stored = (await session.exec(select(Job).order_by(col(Job.id)))).all()
             assert [job.error for job in stored] == errors
             assert [job.result for job in stored] == [{"e": error} for error in errors]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_overlong_finish_reason_or_model_name_is_stored_cut(database_url: str) -> None:
+    """A finish reason (32) or model name (512) longer than its column, NULs in it or not, is
+    stored cut to the column's length, ending in CUT, on both databases: PostgreSQL enforces
+    the length and refused the whole insert."""
+    await migrate("eval-service", database_url)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    rows = {
+        "a": ("m" * 600, "stop" * 20),
+        "b": ("model\x00" * 100, "\x00" * 40),
+        "c": ("qwen3:8b", "stop\x00"),  # short ones are kept as they are
+    }
+    try:
+        async with sessions() as session:
+            for key, (model, reason) in rows.items():
+                session.add(
+                    ResponseCacheEntry(key=key, model=model, text="hi", finish_reason=reason)
+                )
+            await session.commit()
+        async with sessions() as session:
+            stored = {
+                e.key: (e.model, e.finish_reason)
+                for e in (await session.exec(select(ResponseCacheEntry))).all()
+            }
+        assert stored["c"] == rows["c"]
+        for key in ("a", "b"):
+            kept_model, kept_reason = stored[key]
+            assert kept_reason is not None
+            assert kept_model.endswith(CUT) and kept_reason.endswith(CUT)
+            assert rows[key][0].startswith(kept_model[:-1])
+            assert rows[key][1].startswith(kept_reason[:-1])
+            held = to_stored if database_url.startswith("postgresql") else str
+            assert len(held(kept_model)) <= 512 and len(held(kept_reason)) <= 32
+        assert stored["a"] == ("m" * 511 + CUT, "stop" * 7 + "sto" + CUT)
     finally:
         await engine.dispose()

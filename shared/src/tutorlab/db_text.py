@@ -10,7 +10,10 @@ same in ``psql``. SQLite stores a NUL as it is and needs none of it. Equal value
 equal, so a join or a filter on such a column still matches.
 
 Declare a column with ``Field(sa_type=ModelText)`` (``ModelText(32)`` for a bounded one); its
-DDL is SQLModel's own string type, so no migration changes.
+DDL is SQLModel's own string type, so no migration changes. A bounded column (a finish reason, a
+model's name: short by every API) holds at most its length on every database: a longer value
+(what a broken or hostile endpoint may send) is stored cut, ending in :data:`CUT`, instead of
+failing the insert on PostgreSQL, which enforces the length (SQLite does not).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlmodel.sql.sqltypes import AutoString
 
-__all__ = ["MARK", "ModelText", "from_stored", "to_stored"]
+__all__ = ["CUT", "MARK", "ModelText", "fit", "from_stored", "to_stored"]
 
 #: first character of a stored value that is a JSON string (a private-use character)
 MARK = "\ue000"
+#: the last character of a value cut to its column's length
+CUT = "…"
 
 
 def to_stored(value: str) -> str:
@@ -42,14 +47,30 @@ def from_stored(value: str) -> str:
     return value
 
 
+def fit(value: str, length: int | None, encode: bool) -> str:
+    """What a column of ``length`` characters stores for ``value``: :func:`to_stored` of it
+    when ``encode`` (PostgreSQL), cut so that the stored form fits, ending in :data:`CUT`."""
+    stored = to_stored(value) if encode else value
+    if length is None or len(stored) <= length:
+        return stored
+    keep = min(len(value), length) - 1
+    while keep > 0:
+        cut = value[:keep] + CUT
+        stored = to_stored(cut) if encode else cut
+        if len(stored) <= length:
+            return stored
+        keep -= len(stored) - length
+    return CUT
+
+
 class ModelText(AutoString):
     """SQLModel's string column, NUL-safe on PostgreSQL (see the module)."""
 
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if isinstance(value, str) and dialect.name == "postgresql":
-            return to_stored(value)
+        if isinstance(value, str):
+            return fit(value, self.length, encode=dialect.name == "postgresql")
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
