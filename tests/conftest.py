@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -100,3 +101,20 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     yield url
     name = url.rsplit("/", 1)[1]
     await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def heartbeats(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The monotonic times of every job heartbeat sent in this test (``JobStore.heartbeat``
+    still does its work): a test shows the event loop stayed free while something ran."""
+    from tutorlab.jobs.store import JobStore
+
+    beats: list[float] = []
+    real = JobStore.heartbeat
+
+    async def heartbeat(self: JobStore, job_id: str, worker_id: str) -> bool:
+        beats.append(time.monotonic())
+        return await real(self, job_id, worker_id)
+
+    monkeypatch.setattr(JobStore, "heartbeat", heartbeat)
+    return beats

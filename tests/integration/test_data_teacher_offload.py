@@ -19,7 +19,6 @@ from data_service.builders import teacher
 from data_service.config import DataServiceSettings
 from tutor_api.app import create_app as create_tutor_app
 from tutor_api.config import TutorApiSettings
-from tutorlab.jobs.store import JobStore
 from tutorlab.scoring import guidance as real_guidance
 from tutorlab.scoring import verdicts
 from tutorlab.scoring.verdicts import MathVerdict
@@ -114,16 +113,9 @@ async def test_the_build_keeps_its_heartbeat_while_a_slow_math_reply_is_scored(
     tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
     slow_windows: list[tuple[float, float]],
-    monkeypatch: pytest.MonkeyPatch,
+    heartbeats: list[float],
 ) -> None:
-    beats: list[float] = []
-    real = JobStore.heartbeat
-
-    async def heartbeat(self: JobStore, job_id: str, worker_id: str) -> bool:
-        beats.append(time.monotonic())
-        return await real(self, job_id, worker_id)
-
-    monkeypatch.setattr(JobStore, "heartbeat", heartbeat)
+    beats = heartbeats
     data_db = f"sqlite+aiosqlite:///{tmp_path / 'data.db'}"
     settings = data_settings(
         data_db,

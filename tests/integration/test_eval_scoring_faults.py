@@ -12,7 +12,6 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from tutorlab.jobs.store import JobStore
 
 from tests.integration.eval_support import MODEL, EvalStack, eval_stack, results_of
 from tests.scoring_faults import (
@@ -71,16 +70,9 @@ async def test_a_reply_that_breaks_scoring_is_that_items_error_and_the_run_compl
 
 
 async def test_the_job_keeps_its_heartbeat_while_a_slow_reply_is_scored(
-    stack: EvalStack, slow_scorer: None, monkeypatch: pytest.MonkeyPatch
+    stack: EvalStack, slow_scorer: None, heartbeats: list[float]
 ) -> None:
-    beats: list[float] = []
-    real = JobStore.heartbeat
-
-    async def heartbeat(self: JobStore, job_id: str, worker_id: str) -> bool:
-        beats.append(time.monotonic())
-        return await real(self, job_id, worker_id)
-
-    monkeypatch.setattr(JobStore, "heartbeat", heartbeat)
+    beats = heartbeats
     stack.sim_transport = ReplacingReplies(stack.sim_transport, [f"{SLOW}. \\boxed{{1}}"])
     run_id = await stack.submit(
         {"model": MODEL, "tasks": ["gsm8k"], "limit": 6, "seed": 5, "no_cache": True}
