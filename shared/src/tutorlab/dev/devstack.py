@@ -28,6 +28,7 @@ import httpx
 import redis
 
 from tutorlab.settings import DEFAULT_PORTS
+from tutorlab.worker_health import health_check_key
 
 SERVICES = {
     # name: (module, env prefix); default ports: tutorlab.settings.DEFAULT_PORTS
@@ -41,6 +42,12 @@ WORKERS = {
     "eval-worker": "eval_service.worker",
     "data-worker": "data_service.worker",
     "trainer-worker": "trainer_service.worker",
+}
+#: the service whose queue each worker serves
+WORKER_QUEUES = {
+    "eval-worker": "eval-service",
+    "data-worker": "data-service",
+    "trainer-worker": "trainer-service",
 }
 SIMULATOR_PORT = DEFAULT_PORTS["simulator"]
 #: how long a stack's claim on its queue prefix outlives the launcher (it is renewed every third)
@@ -84,7 +91,8 @@ def _in_use(port: int) -> bool:
 
 @dataclass
 class Stack:
-    """Processes of one local TutorLab. ``start()`` returns when every service is ready."""
+    """Processes of one local TutorLab. ``start()`` returns when every service is ready and
+    every worker has recorded its health in Redis (it polls its queue)."""
 
     root: Path
     redis_url: str = "redis://localhost:6379/0"
@@ -236,10 +244,12 @@ class Stack:
         self._spawn("simulator", [sys.executable, "-m", "tutorlab_sim"], sim_env)
         for name, (module, _) in SERVICES.items():
             self._spawn(name, [sys.executable, *self.commands.get(name, ["-m", module])], env)
+        deadline = time.monotonic() + timeout_s
         self.wait_ready(timeout_s)
         for name in WORKERS:
             for index in range(self.workers.get(name, 1)):
                 self.start_worker(name, index=index, env=env)
+        self.wait_workers(max(1.0, deadline - time.monotonic()))
         return self
 
     def start_worker(
@@ -270,6 +280,32 @@ class Stack:
             if pending and time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout_s:.0f} s: {sorted(pending)}")
             time.sleep(0.2)
+
+    def wait_workers(self, timeout_s: float) -> None:
+        """Wait until each started worker's queue has a health key in Redis (written at a
+        worker's first poll: what ``<pkg>.worker_probe --check`` reads). On a busy machine a
+        worker takes many seconds to import and start; a stack that returned before would hand
+        its user jobs nobody polls for yet."""
+        deadline = time.monotonic() + timeout_s
+        started = {name for name in WORKERS if self.workers.get(name, 1) > 0}
+        pending = {
+            name: health_check_key(f"{self.queue_prefix}:{WORKER_QUEUES[name]}") for name in started
+        }
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        with contextlib.closing(client):
+            while pending:
+                for name, key in list(pending.items()):
+                    proc = self.procs.get(name)
+                    if proc is not None and proc.poll() is not None:
+                        raise RuntimeError(f"{name} exited with {proc.returncode}; see its log")
+                    with contextlib.suppress(redis.RedisError):
+                        if client.exists(key):
+                            del pending[name]
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"workers not polling after {timeout_s:.0f} s: {sorted(pending)}"
+                    )
+                time.sleep(0.2)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.pop(name)
