@@ -148,3 +148,24 @@ async def test_a_bad_task_file_is_a_422_naming_the_field_and_its_line(
         "/benchmarks", json={"model": MODEL, "tasks": ["gsm8k"], "custom_tasks": {}}
     )
     assert field_of(smuggled) == [("custom_tasks", None)]
+
+
+async def test_an_id_no_run_could_store_is_refused_at_registration_naming_its_line(
+    stack: EvalStack, tmp_path: Path, dataset_mirror: Path
+) -> None:
+    """A NUL in an id (PostgreSQL refuses it in a text column), an id longer than a run stores,
+    or a repeated id: a 422 naming ``fields.id`` and the line, not a run that fails mid-way."""
+    path = write_rows(tmp_path, dataset_mirror)
+    lines = path.read_text().splitlines()
+    for bad_id, says in (
+        ("wp-\x00-2", "line 3 has an id that contains a NUL character"),
+        ("w" * 201, "line 3 has an id of 201 characters, over the 200 a run stores"),
+        ("wp-0", "line 3 repeats the id 'wp-0'"),
+    ):
+        row = json.loads(lines[2])
+        path.write_text("\n".join([*lines[:2], json.dumps({**row, "qid": bad_id}), *lines[3:]]))
+        response = await register(stack, TASK_FILE)
+        assert field_of(response) == [("fields.id", None)]
+        assert says in response.text, response.text
+    path.write_text("\n".join(lines))
+    assert (await register(stack, TASK_FILE)).status_code == 201

@@ -32,6 +32,7 @@ from tutorlab.scoring.tasks import TaskScorer
 from tutorlab.service.nul_chars import NUL_MSG, nul_path
 
 from eval_service.catalog import DatasetRef, TaskSpec
+from eval_service.models import ITEM_ID_MAX_CHARS
 
 #: ``{field}``: a row field in a prompt template; any other brace (``\boxed{}``) is text
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -370,6 +371,20 @@ def read_rows(path: Path) -> tuple[list[dict[str, Any]], str]:
     return rows, hashlib.sha256(data).hexdigest()
 
 
+def check_item_id(item_id: str, where: str) -> None:
+    """An id a run can store and a URL can name: no NUL (PostgreSQL refuses it in a text
+    column), at most :data:`ITEM_ID_MAX_CHARS` characters (PostgreSQL enforces the column's
+    length); else a ValueError naming ``fields.id`` and the row, at registration rather than a
+    failed batch in the middle of a run."""
+    if "\x00" in item_id:
+        raise ValueError(f"fields.id: {where} has an id that {NUL_MSG}: {item_id!r}")
+    if len(item_id) > ITEM_ID_MAX_CHARS:
+        raise ValueError(
+            f"fields.id: {where} has an id of {len(item_id):,} characters, over the "
+            f"{ITEM_ID_MAX_CHARS} a run stores: {item_id[:40]!r}…"
+        )
+
+
 def check_rows(definition: TaskDefinition, rows: Sequence[Mapping[str, Any]]) -> None:
     """Every row has the fields the task reads; ValueError naming the field and the line."""
     fields = definition.fields
@@ -390,4 +405,5 @@ def check_rows(definition: TaskDefinition, rows: Sequence[Mapping[str, Any]]) ->
             item_id = str(row[fields.id])
             if item_id in seen:
                 raise ValueError(f"fields.id: {where} repeats the id {item_id!r}")
+            check_item_id(item_id, where)
             seen.add(item_id)

@@ -15,6 +15,9 @@ from tutorlab.cache import TABLE as CACHE_TABLE
 from tutorlab.db_text import ModelText
 from tutorlab.jobs.models import Job, utcnow
 
+#: the longest item id a run stores (a custom task's longer id is refused at registration)
+ITEM_ID_MAX_CHARS = 200
+
 
 class BenchmarkItem(SQLModel, table=True):
     __tablename__ = "benchmark_items"
@@ -23,7 +26,7 @@ class BenchmarkItem(SQLModel, table=True):
 
     run_id: str = Field(primary_key=True, max_length=64)
     task: str = Field(primary_key=True, max_length=64)
-    item_id: str = Field(primary_key=True, max_length=200)
+    item_id: str = Field(primary_key=True, max_length=ITEM_ID_MAX_CHARS)
     #: ok: scored; error: the endpoint failed after retries (excluded from accuracy)
     status: str = Field(max_length=16)
     request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
