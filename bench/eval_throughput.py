@@ -169,7 +169,7 @@ def main() -> None:
                 "model": name,
                 "tasks": ["gsm8k"],
                 "label": f"bench-c{concurrency}",
-                "epoch": epoch,
+                "cache_epoch": epoch,
             }
             wait_until_idle(stack_pids)  # every measurement starts from an idle stack
             cold = run_once(stack, evals, body, procs, stack.procs["simulator"].pid)

@@ -3,7 +3,8 @@
 The simulator answers a whole split correctly at exactly its configured accuracy, so measured
 numbers are checked against known truth; its faults (5xx, hangs, garbage, 429) and a SIGKILLed
 worker check that failures are counted as errors, never as wrong answers, and that no item is
-lost or stored twice. Runs that must not reuse earlier replies pass ``no_cache`` or an ``epoch``.
+lost or stored twice. Runs that must not reuse earlier replies pass ``no_cache`` or a
+``cache_epoch``.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def test_known_accuracy_is_measured_exactly_then_served_from_cache(
         "model": model,
         "tasks": ["gsm8k"],
         "concurrency": 64,
-        "epoch": 11,  # no earlier test's replies
+        "cache_epoch": 11,  # no earlier test's replies
         "label": "known-accuracy",
     }
     cold = wait(evals, submit(evals, body))

@@ -257,10 +257,10 @@ async def test_errors_name_the_flags(served_eval: EvalServed) -> None:
         *sampled, "--epochs", "3", "--epochs-reducer", "pass@1,maj@3", "--cache-epoch", "1",
         "--param", "temperature=0.7", *evals,
     )  # fmt: skip
-    assert {k: epochs["params"][k] for k in ("epochs", "reducers", "epoch")} == {
+    assert {k: epochs["params"][k] for k in ("epochs", "reducers", "cache_epoch")} == {
         "epochs": 3,
         "reducers": ["pass@1", "maj@3"],
-        "epoch": 1,
+        "cache_epoch": 1,
     }
     typo = await cli("bench", "run", "--model", "sim", "--suite", "quick", "--param", "tmp=1")
     assert typo.exit_code == 1

@@ -139,3 +139,17 @@ def test_comparisons_pair_items_over_their_reduced_scores() -> None:
     mixed = compare_sides(single, cand, n_resamples=200)
     assert mixed["metrics"]["gsm8k.accuracy"]["baseline_mean"] == pytest.approx(0.5)
     assert mixed["metrics"]["gsm8k.accuracy.pass@2"]["verdict"] == "not compared"
+
+
+def test_the_cache_round_is_cache_epoch_and_its_earlier_name_is_still_read() -> None:
+    """``cache_epoch`` (a fresh cache round) is not ``epochs`` (samples per item); a job stored
+    or a script written when it was called ``epoch`` still means the same round."""
+    quick = {"model": "m", "suite": "quick"}
+    assert BenchmarkParams.model_validate({**quick, "cache_epoch": 3}).cache_epoch == 3
+    assert BenchmarkParams.model_validate({**quick, "epoch": 3}).cache_epoch == 3
+    stored = BenchmarkParams.model_validate({**quick, "epoch": 2, "epochs": 4})
+    assert (stored.cache_epoch, stored.epochs) == (2, 4)
+    assert "epoch" not in stored.model_dump() and stored.model_dump()["cache_epoch"] == 2
+    assert "cache_epoch" in BenchmarkParams.model_json_schema()["properties"]
+    with pytest.raises(ValidationError, match="epoch"):
+        BenchmarkParams.model_validate({**quick, "cache_epoch": 1, "epoch": 2})

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 from tutorlab.clients import ChatResult
-from tutorlab.contracts.endpoints import ModelParams
+from tutorlab.contracts.endpoints import CacheEpoch, ModelParams
 from tutorlab.jobs.runtime import JobContext, JobFailed
 from tutorlab.scoring import MathVerifier, score_math_responses
 from tutorlab.scoring.offload import isolated, on_scoring_thread
@@ -64,7 +64,9 @@ class TeacherBuildParams(CommonBuildParams):
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     max_tokens: int | None = Field(default=None, ge=16, le=32_768)
     concurrency: int | None = Field(default=None, ge=1, le=256)
-    epoch: int = Field(default=0, ge=0, description="bump to sample the teacher again")
+    cache_epoch: CacheEpoch = Field(
+        default=0, description="the response cache's round: bump to sample the teacher again"
+    )
     source_version: str | None = Field(default=None, description="train version id")
 
 
@@ -180,7 +182,7 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
         cache=resources.response_cache(),
         progress=ctx.progress,
         concurrency=params.concurrency,
-        epoch=params.epoch,
+        epoch=params.cache_epoch,
     )
     results: dict[str, ChatResult] = {}
     errors: dict[str, str] = {}
@@ -235,7 +237,7 @@ async def build_teacher(ctx: JobContext) -> dict[str, Any]:
                 "model": endpoint.model,
                 "base_url": endpoint.base_url,
                 "params": sampling.model_dump(exclude_none=True),
-                "epoch": params.epoch,
+                "cache_epoch": params.cache_epoch,
             },
             "generation": outcome.stats,
         },

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tutorlab.contracts.endpoints import ModelParams
+from tutorlab.contracts.endpoints import CacheEpoch, ModelParams
 from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.curriculum.taxonomy import Taxonomy
 from tutorlab.datasets.records import DatasetRecord
@@ -43,7 +43,9 @@ class TagDatasetParams(BaseModel):
     concurrency: int | None = Field(default=None, ge=1, le=256)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=256, ge=16, le=8192)
-    epoch: int = Field(default=0, ge=0, description="bump to ask the model again (cache key)")
+    cache_epoch: CacheEpoch = Field(
+        default=0, description="the response cache's round: bump to ask the model again"
+    )
 
     @model_validator(mode="after")
     def _model_for_llm(self) -> TagDatasetParams:
@@ -162,7 +164,7 @@ async def _llm_rows(
         cache=resources.response_cache(),
         progress=ctx.progress,
         concurrency=params.concurrency,
-        epoch=params.epoch,
+        epoch=params.cache_epoch,
     )
 
     rows: list[dict[str, Any]] = []

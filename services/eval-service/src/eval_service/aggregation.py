@@ -39,7 +39,7 @@ def run_config(params: BenchmarkParams, plan: Plan, target: Target) -> dict[str,
         "params": plan.params.model_dump(exclude_none=True),
         "concurrency": target.endpoint.max_concurrency,  # the job's override, if it gave one
         "no_cache": params.no_cache,
-        "epoch": params.epoch,
+        "cache_epoch": params.cache_epoch,
         "epochs": plan.epochs,
         "reducers": plan.reducers,
         "error_threshold": params.error_threshold,

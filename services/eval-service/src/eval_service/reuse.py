@@ -66,7 +66,7 @@ def run_reuse_key(params: BenchmarkParams, attempt: int, target: Target, plan: P
     attempt that uses the cache and has no judge has one (None otherwise)."""
     if attempt != 1 or params.no_cache or params.judge:
         return None
-    return reuse_key(target.describe, target.endpoint, plan, params.epoch)
+    return reuse_key(target.describe, target.endpoint, plan, params.cache_epoch)
 
 
 def reused_items_file(source: Path, total: int) -> bytes | None:

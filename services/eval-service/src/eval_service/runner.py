@@ -124,7 +124,7 @@ async def reuse_or_score(
             scorer=deps.scorer,
             progress=ctx.progress,
             cache=None if params.no_cache else ResponseCache(deps.sessions),
-            epoch=params.epoch,
+            epoch=params.cache_epoch,
             judge=judge,
         )
     finally:

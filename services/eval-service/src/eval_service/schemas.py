@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tutorlab.contracts.endpoints import ModelEndpoint, ModelParams
+from tutorlab.contracts.endpoints import CacheEpoch, ModelEndpoint, ModelParams
 
 from eval_service.custom_tasks import TaskDefinition
 from eval_service.epochs import check_reducers
@@ -32,8 +32,11 @@ class BenchmarkParams(BaseModel):
     request_timeout_s: float = Field(default=300.0, gt=0, le=3600)
     request_deadline_s: float = Field(default=900.0, gt=0, le=24 * 3600)
     no_cache: bool = False
-    epoch: int = Field(
-        default=0, ge=0, description="bump to re-sample instead of reusing the cache"
+    cache_epoch: CacheEpoch = Field(
+        default=0,
+        description="the response cache's round: bump to sample again instead of reusing "
+        "cached replies (not several samples per item: see epochs); 'epoch', its earlier name, "
+        "is still read",
     )
     epochs: int = Field(
         default=1,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
-from tutorlab.contracts.endpoints import NAME_PATTERN
+from tutorlab.contracts.endpoints import NAME_PATTERN, CacheEpoch
 
 from trainer_service.base_models import UnknownBaseModel, resolve_base_model
 from trainer_service.schedule import LrSchedule
@@ -206,7 +206,8 @@ class TeacherSetOptions(Block):
     temperature: Float | None = Field(default=None, ge=0.0, le=2.0)
     max_tokens: Int | None = Field(default=None, ge=16, le=32_768)
     concurrency: Int | None = Field(default=None, ge=1, le=256)
-    epoch: Int | None = Field(default=None, ge=0)
+    #: the teacher's response-cache round (bump to sample it again)
+    cache_epoch: CacheEpoch | None = None
     source_version: str | None = None
     seed: Int | None = None
     eval_fraction: Float | None = Field(default=None, gt=0.0, lt=0.5)

@@ -45,7 +45,7 @@ RUN_FLAGS = {
     "request_timeout_s": "--request-timeout",
     "request_deadline_s": "--request-deadline",
     "no_cache": "--no-cache",
-    "epoch": "--cache-epoch",
+    "cache_epoch": "--cache-epoch",
     "epochs": "--epochs",
     "reducers": "--reducers",
     "rescore": "--rescore",
@@ -337,7 +337,7 @@ def run(
             "label": label,
             "epochs": epochs,
             "reducers": _names(reducers) or None,
-            "epoch": cache_epoch,
+            "cache_epoch": cache_epoch,
         }.items():
             if value is not None:
                 body[key] = value

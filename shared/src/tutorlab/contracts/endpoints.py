@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +29,11 @@ TINKER_DEFAULT_KEY_ENV = "TINKER_API_KEY"
 #: entry ending in ``*`` allows every name with that prefix
 DEFAULT_KEY_ENVS: tuple[str, ...] = ("TINKER_API_KEY", "OPENAI_API_KEY", "TUTORLAB_MODEL_KEY_*")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: a request's response-cache round (``tutorlab.cache``): bump it to ask the model again instead
+#: of reusing cached replies. Not ``epochs`` (samples per item) nor a training epoch; requests
+#: and stored jobs that still say ``epoch``, its earlier name, are read as before
+CacheEpoch = Annotated[int, Field(ge=0, validation_alias=AliasChoices("cache_epoch", "epoch"))]
 
 
 class KeyEnvNotAllowed(ValueError):
