@@ -7,6 +7,7 @@ registers and runs, and a repo that is not cached is a 422 naming ``dataset.hub`
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,20 @@ scorer: gsm8k
 """
 
 
+#: a split whose Parquet file (about 330 KB of text that does not compress) is over a 100 KB
+#: limit however it is read: no card states its size
+BIG_ROWS = [
+    {"uid": f"big-{i}", "problem": hashlib.sha256(str(i).encode()).hexdigest() * 2, "solution": "1"}
+    for i in range(2500)
+]
+
+
 @pytest.fixture
 def hub_root(tmp_path: Path) -> Path:
     root = tmp_path / "hub"
-    write_repo(root, "acme/arith", {"easy": {"test": ROWS, "train": ROWS[:1]}})
+    write_repo(
+        root, "acme/arith", {"easy": {"test": ROWS, "train": ROWS[:1]}, "big": {"test": BIG_ROWS}}
+    )
     return root
 
 
@@ -198,5 +209,28 @@ async def test_a_hub_split_over_the_size_limits_is_a_422_naming_dataset_split(
     assert field == "dataset.split" and "over the limit of 64 (EVAL_SERVICE_HUB_MAX_BYTES)" in msg
     # at the limits, the split is taken
     monkeypatch.setattr(stack.settings, "hub_max_bytes", 1024 * 1024)
+    created = await register(stack, TASK_FILE)
+    assert created.status_code == 201, created.text
+
+
+async def test_a_split_whose_files_on_the_hub_are_over_the_byte_limit_is_not_downloaded(
+    stack: EvalStack,
+    hub: tuple[str, list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The repo's card states no size: the split's files' sizes, asked of the hub, refuse it
+    before a byte of them is fetched (a 422 naming dataset.split)."""
+    endpoint, requests = hub
+    hub_online(monkeypatch, endpoint, tmp_path / "hf-home")
+    monkeypatch.setattr(stack.settings, "hub_max_bytes", 100 * 1024)
+    big = TASK_FILE.replace("config: easy", "config: big")
+    field, msg = the_422(await register(stack, big))
+    assert field == "dataset.split"
+    assert "of files on the hub, over the limit of 102,400 (EVAL_SERVICE_HUB_MAX_BYTES)" in msg
+    assert "before any is downloaded" in msg
+    assert not [r for r in requests if "/resolve/" in r and "big/" in r], requests
+    assert not list((tmp_path / "hf-cache").glob("acme___arith/big"))
+    # the small config of the same repo is still taken under that limit
     created = await register(stack, TASK_FILE)
     assert created.status_code == 201, created.text

@@ -4,11 +4,14 @@ rows' checksum, and the offline answer when the repo is not cached (the tests ru
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from eval_service import hub_dataset
 from eval_service.config import HUB_MAX_BYTES, HUB_MAX_ROWS, EvalServiceSettings
 from eval_service.custom_tasks import HubDataset, TaskFileError, parse_task_file
 from eval_service.hub_dataset import (
+    HubTooLarge,
     HubUnreachable,
     load_hub_rows,
     rows_sha256,
@@ -80,3 +83,40 @@ def test_the_size_limits_are_settings_with_defaults(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("EVAL_SERVICE_HUB_MAX_ROWS", "0")
     with pytest.raises(ValidationError, match="hub_max_rows"):
         EvalServiceSettings()
+
+
+class FakeBuilder:
+    """What ``_check_files`` reads of a ``datasets`` builder: the card's split sizes."""
+
+    def __init__(self, num_bytes: int | None) -> None:
+        split = SimpleNamespace(num_examples=None, num_bytes=num_bytes)
+        self.info = SimpleNamespace(splits={"test": split})
+
+
+@pytest.mark.parametrize(
+    ("files", "card_bytes", "refused"),
+    [
+        ((1000 + 64 * 1024, 1, True), None, False),  # Parquet: the limit plus one file's overhead
+        ((1001 + 64 * 1024, 1, True), None, True),
+        ((1001 + 2 * 64 * 1024, 2, True), None, True),
+        ((4000, 3, False), None, False),  # text: up to four times the limit
+        ((4001, 3, False), None, True),
+        ((10**9, 1, True), 500, False),  # the card said 500 bytes (checked against it instead)
+        (None, None, False),  # sizes unknown: the check after preparation holds alone
+    ],
+)
+def test_a_split_is_refused_before_download_by_its_files_only_when_they_cannot_fit(
+    monkeypatch: pytest.MonkeyPatch,
+    files: tuple[int, int, bool] | None,
+    card_bytes: int | None,
+    refused: bool,
+) -> None:
+    monkeypatch.setattr(hub_dataset, "_split_files_size", lambda *_: files)
+    check = lambda: hub_dataset._check_files(  # noqa: E731
+        HubDataset(hub="acme/arith"), FakeBuilder(card_bytes), max_bytes=1000
+    )
+    if refused:
+        with pytest.raises(HubTooLarge, match=r"^dataset\.split: .*over the limit of 1,000"):
+            check()
+    else:
+        check()

@@ -10,7 +10,10 @@ Everything here is blocking (network, Arrow): call it from a thread. Every failu
 A split brings in at most ``max_rows`` rows and ``max_bytes`` bytes of Arrow data
 (``EVAL_SERVICE_HUB_MAX_ROWS``, ``EVAL_SERVICE_HUB_MAX_BYTES``): every row is held in memory as a
 Python dict and becomes an item of the run. Checked before the download when the repo's card
-says the split's size, and always after it is prepared, before any row is read.
+says the split's size; when it does not, by the size of the split's files on the hub (Parquet or
+Arrow files over ``max_bytes`` plus a file's own overhead, or text files over
+:data:`TEXT_OVER_ARROW` times it: neither fits once prepared); and always after it is prepared,
+before any row is read.
 """
 
 from __future__ import annotations
@@ -37,6 +40,16 @@ class HubUnreachable(ValueError):
 
 class HubTooLarge(ValueError):
     """The split is over ``EVAL_SERVICE_HUB_MAX_ROWS`` or ``EVAL_SERVICE_HUB_MAX_BYTES``."""
+
+
+#: how many times its Arrow size a split's text files (JSON, CSV) may be before the download is
+#: refused: repeated keys and quoting make text larger than its columns, rarely by more
+TEXT_OVER_ARROW = 4
+#: file endings whose data is already columnar: its Arrow form is about as large or larger
+#: (Parquet's compression undone), less a file's own overhead (its footer, page headers:
+#: :data:`COLUMNAR_FILE_OVERHEAD` at most)
+COLUMNAR = (".parquet", ".arrow")
+COLUMNAR_FILE_OVERHEAD = 64 * 1024
 
 
 def cache_dir(data_dir: Path) -> Path:
@@ -113,6 +126,60 @@ def _check_size(dataset: HubDataset, splits: Any, max_rows: int, max_bytes: int)
         )
 
 
+def _split_files_size(dataset: HubDataset, builder: Any) -> tuple[int, int, bool] | None:
+    """The total size of the split's files on the hub, their number and whether all are
+    columnar; None when unknown (the builder lists no files for the split, a file is local,
+    the hub does not answer), and the check after preparation holds alone."""
+    files = [
+        str(url)
+        for url in (getattr(builder.config, "data_files", None) or {}).get(dataset.split) or []
+    ]
+    if not files or not all(url.startswith("hf://") for url in files):
+        return None
+    from huggingface_hub import HfApi, HfFileSystem
+    from huggingface_hub.hf_file_system import HfFileSystemResolvedRepositoryPath
+
+    hub = HfFileSystem(endpoint=hub_endpoint(), skip_instance_cache=True)
+    api = HfApi(endpoint=hub_endpoint())
+    by_repo: dict[tuple[str, str | None], list[str]] = {}
+    try:
+        for url in files:
+            where = hub.resolve_path(url)
+            if not isinstance(where, HfFileSystemResolvedRepositoryPath):
+                return None
+            by_repo.setdefault((where.repo_id, where.revision), []).append(where.path_in_repo)
+        total = sum(
+            int(getattr(info, "size", 0) or 0)
+            for (repo, revision), paths in by_repo.items()
+            for info in api.get_paths_info(repo, paths, revision=revision, repo_type="dataset")
+        )
+    except Exception:  # the hub's errors share no base class; the download will name them
+        return None
+    return total, len(files), all(url.endswith(COLUMNAR) for url in files)
+
+
+def _check_files(dataset: HubDataset, builder: Any, max_bytes: int) -> None:
+    """When the card does not say the split's size: :class:`HubTooLarge` naming
+    ``dataset.split`` when its files on the hub could not fit ``max_bytes`` once prepared."""
+    info = (builder.info.splits or {}).get(dataset.split)
+    if getattr(info, "num_bytes", None):
+        return  # the card said it, and _check_size read it
+    known = _split_files_size(dataset, builder)
+    if known is None:
+        return
+    total, count, columnar = known
+    allowed = (
+        max_bytes + count * COLUMNAR_FILE_OVERHEAD if columnar else max_bytes * TEXT_OVER_ARROW
+    )
+    if total > allowed:
+        kind = "" if columnar else f" of text (more than {TEXT_OVER_ARROW} times the limit)"
+        raise HubTooLarge(
+            f"dataset.split: {dataset.hub!r} {dataset.split!r} is {total:,} bytes{kind} of "
+            f"files on the hub, over the limit of {max_bytes:,} (EVAL_SERVICE_HUB_MAX_BYTES) "
+            "before any is downloaded; pick a smaller split or config"
+        )
+
+
 def load_hub_rows(
     dataset: HubDataset,
     cache: Path,
@@ -134,6 +201,7 @@ def load_hub_rows(
             dataset.hub, dataset.config, revision=dataset.revision, cache_dir=str(cache)
         )
         _check_size(dataset, builder.info.splits, max_rows, max_bytes)  # as its card says
+        _check_files(dataset, builder, max_bytes)  # or as its files are, when it says nothing
         builder.download_and_prepare()
     except HubTooLarge:
         raise
