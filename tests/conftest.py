@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -95,10 +96,19 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     url = await _postgres_database()
     if url is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must reach PostgreSQL (TUTORLAB_TEST_POSTGRES_URL)")
-        pytest.skip("PostgreSQL not reachable")
+        no_postgres()
     yield url
+    await drop_postgres_database(url)
+
+
+def no_postgres() -> NoReturn:
+    """What a test that needs PostgreSQL does without one: fail in CI, skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail("CI must reach PostgreSQL (TUTORLAB_TEST_POSTGRES_URL)")
+    pytest.skip("PostgreSQL not reachable")
+
+
+async def drop_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -5,12 +5,15 @@ body — and none may be a 5xx.
 The simulator's document is held to the same checks, on its own server.
 
 The four services run as they do in production, wired to each other: real uvicorn servers (in
-threads), migrated SQLite files in a temporary directory, the real Redis on a queue prefix of their
-own, and the API key set and sent. No worker runs, so a submitted job stays queued.
+threads), migrated databases -- SQLite files in a temporary directory, then PostgreSQL databases
+(which refuse what SQLite takes: a NUL in text, a value over a column's length) --, the real Redis
+on a queue prefix of their own, and the API key set and sent. No worker runs, so a submitted job
+stays queued.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 from collections.abc import Callable, Iterator
@@ -43,6 +46,7 @@ from tutorlab.settings import ServiceSettings
 from tutorlab_sim.app import create_app as create_sim_app
 from tutorlab_sim.config import SimConfig
 
+from tests.conftest import _postgres_database, drop_postgres_database, no_postgres
 from tests.support import REDIS_URL, migrations_dir, serve_in_thread, unique
 
 pytestmark = pytest.mark.integration
@@ -108,9 +112,28 @@ def _schema(name: str) -> Any:
     return schemathesis.openapi.from_dict(create_app().openapi())
 
 
-@pytest.fixture(scope="module")
+@contextlib.contextmanager
+def fresh_database(kind: str, root: Path, name: str) -> Iterator[str]:
+    """A service's empty database: a SQLite file under ``root``, or a PostgreSQL database
+    (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{root / name}.db"
+        return
+    url = asyncio.run(_postgres_database())
+    if url is None:
+        no_postgres()
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, dataset_mirror: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, dataset_mirror: Path
 ) -> Iterator[dict[str, str]]:
     """The four services serving over HTTP; service -> base URL."""
     root = tmp_path_factory.mktemp("fuzz")
@@ -118,7 +141,7 @@ def stack(
     urls: dict[str, str] = {}
     with contextlib.ExitStack() as servers:
         for name, (create_app, settings_class) in SERVICES.items():
-            database_url = f"sqlite+aiosqlite:///{root / name}.db"
+            database_url = servers.enter_context(fresh_database(request.param, root, name))
             upgrade(migrations_dir(name), database_url, version_table(name))
             peers: dict[str, Any] = {URL_FIELDS[other]: url for other, url in urls.items()}
             service_settings = settings_class(
