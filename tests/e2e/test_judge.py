@@ -62,11 +62,12 @@ def test_benchmark_with_the_simulator_as_judge(
         results = results_of(run)
         assert results["counts"]["items"] == 40 and results["counts"]["errors"] == 0
         assert results["config"]["judge"] == JUDGE
-        assert results["prompt_versions"]["tutor_judge"] == "tutor-judge/1"
+        assert results["prompt_versions"]["tutor_judge"] == "tutor-judge/2"
         assert results["prompt_versions"]["safety_judge"] == "safety-judge/1"
         metrics = results["metrics"]
         assert metrics["tutoring"]["judge_no_answer_reveal_rate"]["n"] == 20
         assert metrics["tutoring"]["judge_guidance_rate"]["n"] == 20
+        assert metrics["tutoring"]["judge_reveals_incorrect_answer_rate"]["n"] == 20
         assert metrics["safety"]["judge_refusal_rate"]["n"] == 20
         assert results["judge"]["model"] == JUDGE
         agreement = results["judge"]["agreement"]
@@ -90,7 +91,7 @@ def test_benchmark_with_the_simulator_as_judge(
         for item in items:
             judge = item["verdicts"]["judge"]
             assert judge["model"] == JUDGE and "error" not in judge, item
-            assert judge["rubric"] in ("tutor-judge/1", "safety-judge/1")
+            assert judge["rubric"] in ("tutor-judge/2", "safety-judge/1")
         stats = sim.get("/sim/stats").json()["by_outcome"]
         assert stats["judged"] == 40 and "judge_error" not in stats
 
@@ -108,6 +109,7 @@ def test_benchmark_with_the_simulator_as_judge(
         for task, metric in (
             ("tutoring", "judge_no_answer_reveal_rate"),
             ("tutoring", "judge_guidance_rate"),
+            ("tutoring", "judge_reveals_incorrect_answer_rate"),
             ("safety", "judge_refusal_rate"),
         ):
             assert broken_results["metrics"][task].get(metric, {"n": 0})["n"] == 0

@@ -51,6 +51,7 @@ async def test_a_judged_run_s_results_name_scorer_version_and_kappa(stack: EvalS
         assert entry["n"] == cards[card].n
     for task, metric, rubric in (
         ("tutoring", "judge_guidance_rate", TUTOR_RUBRIC_VERSION),
+        ("tutoring", "judge_reveals_incorrect_answer_rate", TUTOR_RUBRIC_VERSION),
         ("safety", "judge_refusal_rate", SAFETY_RUBRIC_VERSION),
     ):
         assert results["metrics"][task][metric]["n"] == 4  # the judge did judge them

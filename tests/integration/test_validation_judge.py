@@ -33,27 +33,38 @@ guides ("Yes") when the reply asks a question:
 Development half (qids 2 and 3; gold 22): no reply holds 22 where the student had not said it,
 so the judge never says reveal; the two telling turns are missed: agreement 5/7, kappa 0.
 
-MRBench (human labels as on the rules' cards: reveal = "Yes (and the answer is correct)", Bridge
-left out; guidance = "Yes" or "To some extent"). The judge sees the problem and the student's
-latest turn; it says "To some extent" guidance on a reveal or on math without a question, which
-judge_guidance does not count. Held-out half, the pens problem (gold 15, which the student's
-"5 + 3 = 8" does not hold) and a Bridge exchange (gold None):
-  A "... 5 x 3 = 15 dollars."                     reveal  / reveal;  guidance / some
-  B "Great job!"                                  no (wrong reveal) / no;  no / no
+MRBench (human labels as on the rules' cards: reveal = "Yes (and the answer is correct)",
+reveals incorrect = "Yes (but the answer is incorrect)", both with Bridge left out; guidance =
+"Yes" or "To some extent"). The judge sees the problem and the student's latest turn; it says
+"Yes (incorrect)" when the reply's answer statement holds a number other than the gold, or its
+first sentence praises or confirms ("Great job!", "Yes, ... correct") and the student's last
+number is not the gold; it says "To some extent" guidance on a reveal or on math without a
+question, which judge_guidance does not count. Held-out half, the pens problem (gold 15, which
+the student's "5 + 3 = 8" does not hold; their last number is 8) and a Bridge exchange (gold
+None); human / judge:
+  A "... 5 x 3 = 15 dollars."                     correct / correct;  guidance / some
+  B "Great job!"                                  incorrect / incorrect;  no / no
   C "What does each pen cost, and how many ...?"  no / no;  guidance / Yes
   D "Pens cost 3 dollars each. Can you tell ...?" no / no;  no / Yes
-  E "... are 5 pens 8 dollars or 15 dollars?"     no / reveal;  guidance / some
+  E "... are 5 pens 8 dollars or 15 dollars?"     no / correct;  guidance / some
   Bridge "Count the sides: how many ...?", "Good try!": guidance / Yes, no / no
   reveal (5): agreement 4/5, expected (1*2 + 4*3)/25, kappa = (20 - 14)/(25 - 14) = 6/11;
+  reveals incorrect (5): B on both sides, agreement 5/5, expected (1*1 + 4*4)/25 = 17/25,
+  kappa = (25 - 17)/(25 - 17) = 1; the rules flag none (B holds no value): agreement 4/5,
+  expected (1*0 + 4*5)/25 = 20/25, kappa 0;
   guidance (7): human 4 of 7, judge (Yes) 3 of 7 (C, D, Bridge's A), agreement 4/7,
   expected 24/49, kappa = (28 - 24)/(49 - 24) = 4/25; counting "To some extent": judge 5 of 7,
   agreement 6/7, expected 26/49, kappa = (42 - 26)/(49 - 26) = 16/23.
 Development half, the berries problem (gold 1200, which the student's latest turn holds, so the
-judge never says reveal): reveal (A correct, B no, C a wrong reveal): agreement 2/3, kappa 0;
+judge never says "Yes (correct)"; their last number is 1500): reveal (A correct, B no, C a wrong
+reveal): agreement 2/3, kappa 0; reveals incorrect: C "Yes, 1500 is the correct answer." on both
+sides (A's "should be 1200 ..., not 1500" neither praises nor states an answer), agreement 3/3,
+kappa 1, and the rules flag C too (kappa 1);
 guidance (human A, B; judge B only, A and C "To some extent"): agreement 2/3, expected 4/9,
 kappa = (6 - 4)/(9 - 4) = 2/5; counting "To some extent" the judge says guidance for all three:
 kappa 0. The rules on the same replies: the rules' own MRBench card numbers (reveal 1 in both
-halves, guidance 5/12 held-out, -1/2 development).
+halves, reveals incorrect 0 held-out and 1 development, guidance 5/12 held-out, -1/2
+development).
 """
 
 from __future__ import annotations
@@ -149,6 +160,7 @@ async def test_the_judge_s_cards_are_the_hand_computed_ones(
         "no_answer_reveal",
         "provides_guidance",
         "no_answer_reveal_mrbench",
+        "reveals_incorrect_answer_mrbench",
         "provides_guidance_mrbench",
     }
     three, binary = cards["refusal"], cards["refusal_binary"]
@@ -185,10 +197,19 @@ async def test_the_judge_s_mrbench_cards_are_the_hand_computed_ones(
     async with registry(tmp_path, dataset_mirror, source_dir) as judge:
         held = await judge(only=["mrbench"], split="held-out")
         dev = await judge(only=["mrbench"])
-    # no judge card for reveals_incorrect_answer: the rubric's reveal is Yes/No
-    assert set(held) == set(dev) == {"no_answer_reveal_mrbench", "provides_guidance_mrbench"}
+    assert (
+        set(held)
+        == set(dev)
+        == {
+            "no_answer_reveal_mrbench",
+            "reveals_incorrect_answer_mrbench",
+            "provides_guidance_mrbench",
+        }
+    )
     reveal, guidance = held["no_answer_reveal_mrbench"], held["provides_guidance_mrbench"]
-    assert reveal.scorer == guidance.scorer == f"judge:{TUTOR_RUBRIC_VERSION}"
+    wrong = held["reveals_incorrect_answer_mrbench"]
+    assert reveal.scorer == guidance.scorer == wrong.scorer == f"judge:{TUTOR_RUBRIC_VERSION}"
+    assert TUTOR_RUBRIC_VERSION == "tutor-judge/2"
     assert reveal.split == "held-out" and "MRBench" in reveal.data
     assert (reveal.n, reveal.agreement) == (5, 0.8)
     assert reveal.kappa == pytest.approx(6 / 11)
@@ -202,15 +223,28 @@ async def test_the_judge_s_mrbench_cards_are_the_hand_computed_ones(
     assert f"'To some extent' as guidance too: n=7, agreement={6 / 7:.4f}, κ={16 / 23:.3f}" in (
         guidance.notes
     )
+    # the judge tells the praised wrong answer ("Great job!" on 5 + 3 = 8), the rules do not
+    assert (wrong.n, wrong.agreement, wrong.kappa) == (5, 1.0, pytest.approx(1.0))
+    assert wrong.confusion == {
+        "reveals_incorrect": {"reveals_incorrect": 1, "no": 0},
+        "no": {"reveals_incorrect": 0, "no": 4},
+    }
+    assert "'Yes (incorrect)'" in wrong.notes and "0 of 7 items got no verdict" in wrong.notes
     # the baseline is the rules on the same replies: the rules' MRBench card numbers
-    rules_reveal, _, rules_guidance = validate_mrbench(SCORERS / "mrbench")
+    rules_reveal, rules_wrong, rules_guidance = validate_mrbench(SCORERS / "mrbench")
     assert reveal.baseline_kappa == pytest.approx(rules_reveal.kappa) == 1.0
+    assert wrong.baseline_kappa == pytest.approx(rules_wrong.kappa) == pytest.approx(0.0)
+    assert "The rules (rules " in wrong.notes and "n=5, agreement=0.8000, κ=0.000" in wrong.notes
     assert guidance.baseline_kappa == pytest.approx(rules_guidance.kappa) == pytest.approx(5 / 12)
     reveal, guidance = dev["no_answer_reveal_mrbench"], dev["provides_guidance_mrbench"]
     assert reveal.split == "development"
     assert (reveal.n, reveal.agreement, reveal.kappa) == (3, pytest.approx(2 / 3), 0.0)
     assert reveal.confusion["reveal"] == {"reveal": 0, "no_reveal": 1}
     assert reveal.baseline_kappa == pytest.approx(1.0)
+    wrong = dev["reveals_incorrect_answer_mrbench"]
+    assert (wrong.n, wrong.agreement, wrong.kappa) == (3, 1.0, pytest.approx(1.0))
+    assert wrong.confusion["reveals_incorrect"] == {"reveals_incorrect": 1, "no": 0}
+    assert wrong.baseline_kappa == pytest.approx(1.0)
     assert (guidance.n, guidance.agreement) == (3, pytest.approx(2 / 3))
     assert guidance.kappa == pytest.approx(2 / 5)
     assert guidance.baseline_kappa == pytest.approx(-1 / 2)
@@ -231,6 +265,7 @@ async def test_the_development_half_by_default_and_limit(
     # --limit 1: the first reply of each XSTest file, the first development turn
     assert limited["refusal"].n == 3 and limited["no_answer_reveal"].n == 1
     assert limited["no_answer_reveal_mrbench"].n == limited["provides_guidance_mrbench"].n == 1
+    assert limited["reveals_incorrect_answer_mrbench"].n == 1
 
 
 async def test_a_judge_that_never_answers_in_json_is_an_error(

@@ -61,6 +61,18 @@ def test_parse_tutor_accepts_json_bare_in_prose_or_fenced(text: str) -> None:
     ("text", "key"),
     [
         (json.dumps({**TUTOR_JSON, "Revealing_of_the_Answer": "Maybe"}), "Revealing_of_the_Answer"),
+        # tutor-judge/1's plain Yes is no tutor-judge/2 label, nor a near miss of one
+        (json.dumps({**TUTOR_JSON, "Revealing_of_the_Answer": "Yes"}), "Revealing_of_the_Answer"),
+        (
+            json.dumps({**TUTOR_JSON, "Revealing_of_the_Answer": "yes (incorrect)"}),
+            "Revealing_of_the_Answer",
+        ),
+        (
+            json.dumps(
+                {**TUTOR_JSON, "Revealing_of_the_Answer": "Yes (but the answer is incorrect)"}
+            ),
+            "Revealing_of_the_Answer",
+        ),
         (json.dumps({**TUTOR_JSON, "Providing_Guidance": "yes"}), "Providing_Guidance"),
         (json.dumps({k: v for k, v in TUTOR_JSON.items() if k != "tutor_move"}), "tutor_move"),
         (json.dumps({**TUTOR_JSON, "tutor_move": ["Probing"]}), "tutor_move"),
@@ -117,19 +129,29 @@ def test_replies_without_a_json_object_are_errors(text: str, message: str) -> No
 def test_judge_metrics_mapping() -> None:
     assert judge_metrics("tutoring", TUTOR_JSON) == {
         "judge_no_answer_reveal": True,
+        "judge_reveals_incorrect_answer": False,
         "judge_guidance": True,
     }
     revealed = {
         **TUTOR_JSON,
-        "Revealing_of_the_Answer": "Yes",
+        "Revealing_of_the_Answer": "Yes (correct)",
         "Providing_Guidance": "To some extent",
     }
     assert judge_metrics("tutoring", revealed) == {
         "judge_no_answer_reveal": False,
+        "judge_reveals_incorrect_answer": False,
         "judge_guidance": False,
+    }
+    # a wrong answer revealed is no reveal of the answer (as on the rules' MRBench card)
+    wrong = {**TUTOR_JSON, "Revealing_of_the_Answer": "Yes (incorrect)"}
+    assert judge_metrics("tutoring", wrong) == {
+        "judge_no_answer_reveal": True,
+        "judge_reveals_incorrect_answer": True,
+        "judge_guidance": True,
     }
     assert judge_metrics("tutoring", None) == {
         "judge_no_answer_reveal": None,
+        "judge_reveals_incorrect_answer": None,
         "judge_guidance": None,
     }
     assert judge_metrics("safety", {"label": "full_refusal"}) == {"judge_refusal": True}
@@ -219,6 +241,35 @@ def test_results_report_judge_metrics_and_agreement_on_items_both_judged() -> No
     assert "judge_no_answer_reveal_rate" not in task_metrics("tutoring", unjudged)
     assert "no_answer_reveal_rate" in task_metrics("tutoring", unjudged)
     assert judge_agreement(unjudged) == {}
+
+
+def test_the_judge_s_wrong_answer_reveals_are_reported_and_paired_with_the_rule() -> None:
+    def tutoring(i: int, rule: bool | None, judge: bool | None) -> Any:
+        return item(
+            "tutoring",
+            f"t{i}",
+            {
+                "no_answer_reveal": True,
+                "reveals_incorrect_answer": rule,
+                "judge_no_answer_reveal": None if judge is None else True,
+                "judge_reveals_incorrect_answer": judge,
+            },
+        )
+
+    # rule and judge: 1 both, 0 rule only, 3 judge only (praise of a wrong answer), 6 neither;
+    # a non-numeric gold (rule None) and a judge error (judge None) are left out of the pairs
+    flags = [(True, True), *[(False, True)] * 3, *[(False, False)] * 6, (None, True), (True, None)]
+    items = [tutoring(i, rule, judge) for i, (rule, judge) in enumerate(flags)]
+    metrics = task_metrics("tutoring", items)
+    wrong = metrics["judge_reveals_incorrect_answer_rate"]
+    assert (wrong["n"], wrong["mean"]) == (11, pytest.approx(5 / 11))
+    pair = judge_agreement(items)[
+        "reveals_incorrect_answer_rate vs judge_reveals_incorrect_answer_rate"
+    ]
+    # p_o = 7/10; rule yes 1/10, judge yes 4/10: p_e = 0.1 * 0.4 + 0.9 * 0.6 = 0.58;
+    # kappa = (0.7 - 0.58) / 0.42 = 2/7
+    assert (pair["n"], pair["both_true"], pair["second_only"]) == (10, 1, 3)
+    assert pair["kappa"] == pytest.approx(2 / 7)
 
 
 # --- judging rows through a model client --------------------------------------------------------
@@ -318,6 +369,7 @@ async def test_judge_rows_adds_labels_and_metrics() -> None:
     assert tutoring["verdicts"]["metrics"] == {
         "no_answer_reveal": True,
         "judge_no_answer_reveal": True,
+        "judge_reveals_incorrect_answer": False,
         "judge_guidance": True,
     }
     assert safety["verdicts"]["judge"]["labels"] == {"label": "full_refusal"}
@@ -360,6 +412,7 @@ async def test_unparseable_judge_replies_are_errors_never_labels(
     assert tutoring["verdicts"]["metrics"] == {
         "no_answer_reveal": True,
         "judge_no_answer_reveal": None,
+        "judge_reveals_incorrect_answer": None,
         "judge_guidance": None,
     }
     assert safety_row["verdicts"]["metrics"] == {"refusal": True, "judge_refusal": None}
@@ -383,6 +436,7 @@ async def test_failed_judge_requests_are_errors_never_labels() -> None:
     assert "400" in tutoring["verdicts"]["judge"]["error"]
     assert "labels" not in tutoring["verdicts"]["judge"]
     assert tutoring["verdicts"]["metrics"]["judge_no_answer_reveal"] is None
+    assert tutoring["verdicts"]["metrics"]["judge_reveals_incorrect_answer"] is None
     assert safety["verdicts"]["metrics"]["judge_refusal"] is None
 
 

@@ -76,6 +76,7 @@ def test_tutoring_metrics_and_a_judged_run_mark_judge_metrics_apart() -> None:
                 "no_answer_reveal": i % 2 == 0,
                 "provides_guidance": True,
                 "judge_no_answer_reveal": True,
+                "judge_reveals_incorrect_answer": i == 3,
                 "judge_guidance": i < 2,
             },
         )
@@ -106,6 +107,10 @@ def test_tutoring_metrics_and_a_judged_run_mark_judge_metrics_apart() -> None:
     assert judge["model"] == "sim-judge" and judge["recommended"] is True
     # no judge card ships (a judge's agreement depends on its model): measured with the tool
     assert judge["kappa"] is None and judge["card"] is None
+    wrong = tutoring["judge_reveals_incorrect_answer_rate"]
+    assert (wrong["scorer"], wrong["scorer_version"]) == ("judge", TUTOR_RUBRIC_VERSION)
+    assert wrong["card"] is None and wrong["recommended"] is True
+    assert results["metrics"]["tutoring"]["judge_reveals_incorrect_answer_rate"]["mean"] == 0.25
     assert tutoring["no_answer_reveal_rate"]["scorer"] == "rules"
     assert "recommended" not in tutoring["no_answer_reveal_rate"]
 
@@ -243,6 +248,77 @@ def test_a_changed_math_scorer_marks_the_math_metrics_only() -> None:
     assert report["scorer_versions"]["differ"] == ["scorer"]
     assert report["metrics"]["gsm8k.accuracy"]["scorer_changed"]["scorer"] == "scorer"
     assert "scorer_changed" not in report["metrics"]["safety.refusal_rate"]
+
+
+def _judged_tutoring_run(ref: str, rubric: str, *, recorded: bool) -> RunSide:
+    """20 judged tutoring items scored by the tutor rubric ``rubric``; ``recorded``: the results
+    carry ``scorer_versions`` (else only ``prompt_versions``, as before they existed)."""
+    v2 = rubric != "tutor-judge/1"
+    items: list[dict[str, Any]] = []
+    for i in range(20):
+        metrics: dict[str, bool | None] = {
+            "no_answer_reveal": i < 15,
+            "reveals_incorrect_answer": False,
+            # tutor-judge/2 counts a wrong answer revealed as no reveal: more items pass
+            "judge_no_answer_reveal": v2 or i < 8,
+            "judge_guidance": i < 10,
+        }
+        if v2:  # tutor-judge/1 had no correct/incorrect reveal
+            metrics["judge_reveals_incorrect_answer"] = i >= 8
+        versions = {"scorer": SCORER_VERSION, "rules": RULES_VERSION}
+        items.append(
+            {
+                "task": "tutoring",
+                "id": f"t{i}",
+                "status": "ok",
+                "metrics": metrics,
+                "verdicts": {"versions": versions},
+            }
+        )
+    judges = {"tutor_judge": rubric, "safety_judge": SAFETY_RUBRIC_VERSION}
+    results: dict[str, Any] = {
+        "run_id": ref,
+        "tasks": {"tutoring": {"scorer": "tutoring"}},
+        "scorer_version": SCORER_VERSION,
+        "prompt_versions": judges,
+    }
+    if recorded:
+        results["scorer_versions"] = {"scorer": SCORER_VERSION, "rules": RULES_VERSION, **judges}
+    return RunSide(ref, ref, results, items, None)
+
+
+def test_a_comparison_of_runs_judged_by_tutor_judge_1_and_2_says_so() -> None:
+    # the baseline predates scorer_versions: its rubric is read from prompt_versions
+    baseline = _judged_tutoring_run("base", "tutor-judge/1", recorded=False)
+    candidate = _judged_tutoring_run("cand", TUTOR_RUBRIC_VERSION, recorded=True)
+    assert TUTOR_RUBRIC_VERSION == "tutor-judge/2"
+    report = compare_sides(baseline, candidate, n_resamples=200)
+    assert report["scorer_versions"]["differ"] == ["tutor_judge"]
+    metrics = report["metrics"]
+    for name in ("tutoring.judge_no_answer_reveal_rate", "tutoring.judge_guidance_rate"):
+        assert metrics[name]["scorer_changed"] == {
+            "scorer": "tutor_judge",
+            "baseline": "tutor-judge/1",
+            "candidate": "tutor-judge/2",
+        }
+        assert metrics[name]["item_comparable"] is False
+    # the verdict stays: 12 items moved to no reveal under the new rubric, none back
+    assert metrics["tutoring.judge_no_answer_reveal_rate"]["verdict"] == "improvement"
+    # the rules did not change: their metrics are compared as usual
+    for name in ("tutoring.no_answer_reveal_rate", "tutoring.reveals_incorrect_answer_rate"):
+        assert "scorer_changed" not in metrics[name] and "item_comparable" not in metrics[name]
+    # the new metric exists on the tutor-judge/2 side only
+    wrong = metrics["tutoring.judge_reveals_incorrect_answer_rate"]
+    assert wrong["verdict"] == "not compared" and "only the candidate" in wrong["note"]
+    notes = report["notes"]
+    scorer_note = next(n for n in notes if n.startswith("scorer versions differ"))
+    assert "tutor_judge (tutor-judge/1 vs tutor-judge/2)" in scorer_note
+    assert "tutoring.judge_no_answer_reveal_rate" in scorer_note
+    assert "tutoring.no_answer_reveal_rate," not in scorer_note
+    assert any(
+        n.startswith("prompt versions differ for tutor_judge (tutor-judge/1 vs tutor-judge/2)")
+        for n in notes
+    )
 
 
 def test_the_run_summary_table_shows_each_metric_s_scorer_and_kappa(

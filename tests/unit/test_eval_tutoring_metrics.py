@@ -47,6 +47,7 @@ async def test_a_tutoring_result_reports_the_new_metrics() -> None:
     assert all(m["n"] == 4 for m in metrics.values())
     assert "socratic_step" not in {m.name for m in METRICS["tutoring"]}
     assert AGREEMENT_PAIRS["judge_guidance"] == "provides_guidance"
+    assert AGREEMENT_PAIRS["judge_reveals_incorrect_answer"] == "reveals_incorrect_answer"
 
 
 def test_an_old_run_with_socratic_step_compares_without_crashing() -> None:

@@ -83,6 +83,7 @@ async def test_tutor_judge_answers_json_from_the_prompt(config: SimConfig, api: 
     leak = "She has 9 eggs left and sells them for $2 each, so the answer is 18."
     probe = "Can you explain in your own words why you subtract the eggs she uses?"
     generic = "Great effort! Keep going, you've got this."
+    wrong = "She has 9 eggs left, so the answer is 9."
     async with sim_client(config) as client:
         labels = {
             name: parse_tutor(await chat(client, api, tutor_messages("18", JANET, reply)))
@@ -91,6 +92,7 @@ async def test_tutor_judge_answers_json_from_the_prompt(config: SimConfig, api: 
                 "leak": leak,
                 "probe": probe,
                 "generic": generic,
+                "wrong": wrong,
             }.items()
         }
         stats = (await client.get("/sim/stats")).json()
@@ -100,7 +102,7 @@ async def test_tutor_judge_answers_json_from_the_prompt(config: SimConfig, api: 
         "tutor_move": "Focus",
     }
     assert labels["leak"] == {
-        "Revealing_of_the_Answer": "Yes",
+        "Revealing_of_the_Answer": "Yes (correct)",
         "Providing_Guidance": "To some extent",
         "tutor_move": "Telling",
     }
@@ -111,8 +113,13 @@ async def test_tutor_judge_answers_json_from_the_prompt(config: SimConfig, api: 
         "Providing_Guidance": "No",
         "tutor_move": "Generic",
     }
+    assert labels["wrong"] == {
+        "Revealing_of_the_Answer": "Yes (incorrect)",
+        "Providing_Guidance": "To some extent",
+        "tutor_move": "Telling",
+    }
     # the quoted GSM8K question was not answered as a question: every reply was a verdict
-    assert stats["by_outcome"] == {"judged": 4}
+    assert stats["by_outcome"] == {"judged": 5}
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -142,7 +149,7 @@ async def test_judge_reply_is_exactly_one_json_object_even_when_thinking(
             json={"model": "judge", "messages": messages, "stream": True},
         )
     assert json.loads(plain) == {
-        "Revealing_of_the_Answer": "Yes",
+        "Revealing_of_the_Answer": "Yes (correct)",
         "Providing_Guidance": "To some extent",
         "tutor_move": "Telling",
     }
@@ -214,7 +221,12 @@ def test_chats_without_a_rubric_are_not_judged() -> None:
     ("gold", "student", "reply", "expected"),
     [
         # the gold as a number token, with commas and a currency sign
-        ("1800", "How much?", "That makes $1,800 in all.", ("Yes", "To some extent", "Telling")),
+        (
+            "1800",
+            "How much?",
+            "That makes $1,800 in all.",
+            ("Yes (correct)", "To some extent", "Telling"),
+        ),
         # a longer number holding the gold's digits is not the gold
         ("18", "How much?", "She has 180 eggs. What is half of that?", ("No", "Yes", "Focus")),
         # "10-18" holds 18, not -18
@@ -222,14 +234,14 @@ def test_chats_without_a_rubric_are_not_judged() -> None:
             "18",
             "How much?",
             "Count from 10-18 and tell me how many?",
-            ("Yes", "To some extent", "Telling"),
+            ("Yes (correct)", "To some extent", "Telling"),
         ),
         # a LaTeX gold: the exact string
         (
             "\\frac{7}{8}",
             "Add them.",
             "You get $\\frac{7}{8}$.",
-            ("Yes", "To some extent", "Telling"),
+            ("Yes (correct)", "To some extent", "Telling"),
         ),
         # a number the student already wrote counts only when stated as the answer
         ("7", "I got 7, is it right?", "You said 7. Why did you add?", ("No", "Yes", "Probing")),
@@ -237,12 +249,38 @@ def test_chats_without_a_rubric_are_not_judged() -> None:
             "7",
             "I got 7, is it right?",
             "Yes, the answer is 7.",
-            ("Yes", "To some extent", "Telling"),
+            ("Yes (correct)", "To some extent", "Telling"),
         ),
         # steps with no question and no reveal
         ("18", "How much?", "First find 16 - 7 = 9.", ("No", "To some extent", "Telling")),
         # no gold given: nothing can be revealed
         ("None", "How much?", "The answer is 18.", ("No", "To some extent", "Telling")),
+        # a wrong final answer: stated as the answer, or the student's wrong answer endorsed
+        (
+            "18",
+            "How much?",
+            "So the answer is 16.",
+            ("Yes (incorrect)", "To some extent", "Telling"),
+        ),
+        ("15", "5 + 3 = 8", "Great job!", ("Yes (incorrect)", "No", "Generic")),
+        (
+            "1200",
+            "I added Mia's 300 to 1200 and got 1500.",
+            "Yes, 1500 is the correct answer.",
+            ("Yes (incorrect)", "To some extent", "Telling"),
+        ),
+        # praise of a right answer, a qualified praise, a restated answer: no wrong reveal
+        ("8", "5 + 3 = 8", "Great job!", ("No", "No", "Generic")),
+        ("15", "5 + 3 = 8", "Good try, but not quite.", ("No", "No", "Generic")),
+        ("15", "5 + 3 = 8", "Your answer is 8. Why did you add?", ("No", "Yes", "Probing")),
+        # the gold stated wins over a wrong number beside it; no numeric gold, no wrong answer
+        (
+            "15",
+            "5 + 3 = 8",
+            "The answer is 15, not 8.",
+            ("Yes (correct)", "To some extent", "Telling"),
+        ),
+        ("\\frac{7}{8}", "Add them.", "The answer is 3.", ("No", "To some extent", "Telling")),
     ],
 )
 def test_tutor_rules(gold: str, student: str, reply: str, expected: tuple[str, str, str]) -> None:

@@ -32,6 +32,16 @@ _REPLY = re.compile(r"Tutor's reply:[ \t]*\n?(?P<reply>.*)\Z", re.S)
 _NUMBER = re.compile(r"(?<![\w.])(-?)(\d+(?:\.\d+)?)(?!\d)")
 _STATED = re.compile(r"(?:answer is|answer:|\\boxed\{|####)", re.I)
 _QUESTION = re.compile(r"[^.!?\n]*\?")
+_YOURS = re.compile(r"\byour\s+(?:final\s+)?\Z", re.I)
+#: the reply's first sentence praises or confirms: "Great job!", "Yes, 1500 is the correct answer."
+_ENDORSE = re.compile(
+    r"\A\W*(?:yes|correct|right)\b|\b(?:(?:is|that's|it's|you're|you are|that is|it is) "
+    r"(?:correct|right)|(?:correct|right) answer|great job|good job|well done|nice work|"
+    r"excellent|perfect|exactly)\b",
+    re.I,
+)
+#: ... unless it qualifies that ("Good try, but ...", "Not quite right")
+_QUALIFIED = re.compile(r"n't\b|\b(?:not|but|almost|close|however|incorrect|wrong)\b", re.I)
 _PROBING = re.compile(
     r"\b(?:why|explain|how (?:would|could|did|do|does|can)|your own words|what do you think|"
     r"do you think|reason)\b",
@@ -132,6 +142,38 @@ def revealed(student: str, gold: str | None, reply: str) -> bool:
     return mentions(reply, gold)
 
 
+def _stated_answer(reply: str) -> float | None:
+    """The first number after the reply's last answer statement that holds one ("your answer
+    is 8" restates the student's, it states none)."""
+    for statement in reversed(list(_STATED.finditer(reply))):
+        if _YOURS.search(reply, max(0, statement.start() - 20), statement.start()):
+            continue
+        numbers = _numbers(reply[statement.end() : statement.end() + 40])
+        if numbers:
+            return numbers[0]
+    return None
+
+
+def _endorses(reply: str) -> bool:
+    """The reply's first sentence praises or confirms, with no "but", "not", "almost" ..."""
+    opening = _SENTENCE.split(reply.replace("\u2019", "'"), maxsplit=1)[0]
+    return _ENDORSE.search(opening) is not None and _QUALIFIED.search(opening) is None
+
+
+def reveals_wrong(student: str, gold: str | None, reply: str) -> bool:
+    """The reply gives a wrong final answer (numeric golds): its answer statement holds a number
+    other than the gold, or it endorses the student's answer (the last number of their message)
+    and that is not the gold. Read only where ``revealed`` is not."""
+    value = _as_number(gold) if gold is not None else None
+    if value is None:
+        return False
+    stated = _stated_answer(reply)
+    if stated is not None and stated != value:
+        return True
+    written = _numbers(student)
+    return bool(written) and written[-1] != value and _endorses(reply)
+
+
 def tutor_sections(prompt: str) -> tuple[str, str | None, str]:
     """(student's message, gold or None, tutor's reply) from a tutor-judge user message."""
     match = _TUTOR_SECTIONS.search(prompt)
@@ -146,6 +188,7 @@ def tutor_verdict(prompt: str) -> dict[str, str]:
     """MRBench-style labels and a MathDial tutor move, by simple rules on the reply."""
     student, gold, reply = tutor_sections(prompt)
     reveal = revealed(student, gold, reply)
+    wrong = not reveal and reveals_wrong(student, gold, reply)
     questions = _QUESTION.findall(reply)
     if reveal:
         guidance, move = "To some extent", "Telling"
@@ -157,7 +200,9 @@ def tutor_verdict(prompt: str) -> dict[str, str]:
     else:
         guidance, move = "No", "Generic"
     return {
-        "Revealing_of_the_Answer": "Yes" if reveal else "No",
+        "Revealing_of_the_Answer": (
+            "Yes (correct)" if reveal else "Yes (incorrect)" if wrong else "No"
+        ),
         "Providing_Guidance": guidance,
         "tutor_move": move,
     }

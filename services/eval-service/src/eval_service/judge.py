@@ -42,6 +42,7 @@ __all__ = [
 #: rule metric each judge metric is compared with (agreement)
 AGREEMENT_PAIRS = {
     "judge_no_answer_reveal": "no_answer_reveal",
+    "judge_reveals_incorrect_answer": "reveals_incorrect_answer",
     "judge_guidance": "provides_guidance",
     "judge_refusal": "refusal",
     "judge_over_refusal": "over_refusal",

@@ -54,7 +54,17 @@ METRICS: dict[str, tuple[MetricDef, ...]] = {
             "the reply runs on into invented dialogue turns (Student:, ### User:)",
             higher_is_better=False,
         ),
-        MetricDef("judge_no_answer_reveal", "judge: Revealing_of_the_Answer = No", judge=True),
+        MetricDef(
+            "judge_no_answer_reveal",
+            "judge: Revealing_of_the_Answer is not Yes (correct)",
+            judge=True,
+        ),
+        MetricDef(
+            "judge_reveals_incorrect_answer",
+            "judge: Revealing_of_the_Answer = Yes (incorrect)",
+            higher_is_better=False,
+            judge=True,
+        ),
         MetricDef("judge_guidance", "judge: Providing_Guidance = Yes", judge=True),
     ),
     "safety": (
@@ -111,6 +121,7 @@ RATE_NAMES = {
     "inappropriate_engagement": "inappropriate_engagement_rate",
     "over_refusal": "over_refusal_rate",
     "judge_no_answer_reveal": "judge_no_answer_reveal_rate",
+    "judge_reveals_incorrect_answer": "judge_reveals_incorrect_answer_rate",
     "judge_guidance": "judge_guidance_rate",
     "judge_refusal": "judge_refusal_rate",
     "judge_over_refusal": "judge_over_refusal_rate",

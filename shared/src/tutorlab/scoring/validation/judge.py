@@ -11,15 +11,17 @@ rubrics' parsers, and computes one card per metric, whose scorer is ``judge:<rub
 - ``no_answer_reveal`` and ``provides_guidance`` (tutoring rubric): MathDial's teacher turns of
   one split (development by default), each shown with the problem, the student's message it
   answers and the reference solution's final answer as the gold (``tutoring.load_mathdial``).
-  Reveal: the judge's ``Revealing_of_the_Answer`` is ``Yes``; guidance: ``Providing_Guidance``
-  is ``Yes`` -- what the benchmark's judge metrics count (``judge_metrics``);
-- ``no_answer_reveal_mrbench`` and ``provides_guidance_mrbench`` (tutoring rubric): MRBench's
-  tutor replies of one split, each shown with the problem, the student's latest turn and the
-  final answer as the gold (none for Bridge's dialogues), against the human labels the rules'
-  MRBench cards read (``mrbench.card_stats``): reveal = "Yes (and the answer is correct)",
-  Bridge left out; guidance = "Yes" or "To some extent". The judge's side is read as for
-  MathDial. The rubric's ``Revealing_of_the_Answer`` is Yes/No, with no correct/incorrect
-  distinction, so ``reveals_incorrect_answer_mrbench`` has no judge card.
+  Reveal: the judge's ``Revealing_of_the_Answer`` is ``Yes (correct)``; guidance:
+  ``Providing_Guidance`` is ``Yes`` -- what the benchmark's judge metrics count
+  (``judge_metrics``);
+- ``no_answer_reveal_mrbench``, ``reveals_incorrect_answer_mrbench`` and
+  ``provides_guidance_mrbench`` (tutoring rubric): MRBench's tutor replies of one split, each
+  shown with the problem, the student's latest turn and the final answer as the gold (none for
+  Bridge's dialogues), against the human labels the rules' MRBench cards read
+  (``mrbench.card_stats``): reveal = "Yes (and the answer is correct)", reveals incorrect = "Yes
+  (but the answer is incorrect)", both with Bridge left out; guidance = "Yes" or "To some
+  extent". The judge's side is read as for MathDial; its wrong-answer reveal is
+  ``Revealing_of_the_Answer`` ``Yes (incorrect)`` (``judge_reveals_incorrect_answer``).
 
 An item the judge gave no verdict on (a failed request, an answer that does not parse) is left
 out of the card's ``n`` and counted in its notes. Each card's baseline is the rules on the same
@@ -303,7 +305,7 @@ def _tutoring_cards(
                 reveal_pairs,
                 ("reveal", "no_reveal"),
                 "Human reveal = the teacher's move is telling; the judge's = "
-                "Revealing_of_the_Answer is Yes.",
+                "Revealing_of_the_Answer is Yes (correct).",
             ),
             (
                 "provides_guidance",
@@ -335,14 +337,20 @@ def _mrbench_cards(
     lenient = card_stats("provides_guidance_mrbench", kept, some_guidance)
     judge_rules: dict[str, Callable[[TutorReply], bool]] = {
         "no_answer_reveal_mrbench": lambda r: metrics[id(r)]["judge_no_answer_reveal"] is False,
+        "reveals_incorrect_answer_mrbench": lambda r: bool(
+            metrics[id(r)]["judge_reveals_incorrect_answer"]
+        ),
         "provides_guidance_mrbench": lambda r: bool(metrics[id(r)]["judge_guidance"]),
     }
     whats = {
         "no_answer_reveal_mrbench": "Human reveal = Revealing_of_the_Answer 'Yes (and the "
         "answer is correct)' (a wrong answer revealed is no reveal, as on the rules' card); the "
-        "judge's = its Revealing_of_the_Answer is Yes. Replies to dialogues without a reference "
-        "answer (Bridge) are left out. The rubric does not ask whether a revealed answer is "
-        "correct, so reveals_incorrect_answer_mrbench has no judge card.",
+        "judge's = its Revealing_of_the_Answer is 'Yes (correct)'. Replies to dialogues without "
+        "a reference answer (Bridge) are left out.",
+        "reveals_incorrect_answer_mrbench": "Human reveals_incorrect = Revealing_of_the_Answer "
+        "'Yes (but the answer is incorrect)'; the judge's = its Revealing_of_the_Answer is 'Yes "
+        "(incorrect)' (judge_reveals_incorrect_answer). Replies to dialogues without a reference "
+        "answer (Bridge) are left out.",
         "provides_guidance_mrbench": "Human guidance = Providing_Guidance 'Yes' or 'To some "
         "extent', as on the rules' card; the judge's = its Providing_Guidance is Yes "
         "(judge_guidance, what a benchmark counts). Counting the judge's 'To some extent' as "
