@@ -358,7 +358,7 @@ class WakeableWorker(Worker):
             await asyncio.wait_for(self.pool.delete(self.health_check_key), 3.0)
         if self.on_shutdown:
             await self.on_shutdown(self.ctx)
-        await self.pool.close(close_connection_pool=True)
+        await self.pool.aclose(close_connection_pool=True)
         self._pool = None
 
 
