@@ -121,7 +121,7 @@ class Registry:
             row = await session.get(ModelEndpointRow, name)
             if row is None:
                 raise EndpointNotFound(name)
-            await session.execute(
+            await session.exec(
                 update(ModelEndpointRow)
                 .where(col(ModelEndpointRow.name) != name)
                 .values(active=False)

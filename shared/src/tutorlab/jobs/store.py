@@ -153,7 +153,7 @@ class JobStore:
             .execution_options(synchronize_session=False)
         )
         async with self.sessions() as session:
-            job = (await session.execute(statement)).scalars().first()
+            job = (await session.exec(statement)).scalars().first()
             await session.commit()
             return job
 
