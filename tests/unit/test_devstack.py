@@ -70,3 +70,24 @@ def test_a_worker_that_exits_while_starting_is_named(tmp_path: Path) -> None:
     stack.procs["eval-worker"].wait(timeout=30)
     with pytest.raises(RuntimeError, match="eval-worker exited with 3"):
         stack.wait_workers(timeout_s=20)
+
+
+def test_a_workers_health_key_follows_its_services_own_queue_prefix_and_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``EVAL_SERVICE_QUEUE_PREFIX`` / ``EVAL_SERVICE_REDIS_URL`` move the eval worker's queue
+    (its settings read them first): the stack waits for the key where that worker writes it."""
+    stack = only_eval_worker(tmp_path)
+    assert stack.worker_health_key("eval-worker") == (
+        REDIS_URL,
+        f"{stack.queue_prefix}:eval-service:health-check",
+    )
+    monkeypatch.setenv("EVAL_SERVICE_QUEUE_PREFIX", "mine")
+    monkeypatch.setenv("EVAL_SERVICE_REDIS_URL", "redis://localhost:6379/9")
+    assert stack.worker_health_key("eval-worker") == (
+        "redis://localhost:6379/9",
+        "mine:eval-service:health-check",
+    )
+    assert stack.worker_health_key("data-worker")[1] == (
+        f"{stack.queue_prefix}:data-service:health-check"
+    )

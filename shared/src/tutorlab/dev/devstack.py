@@ -281,31 +281,48 @@ class Stack:
                 raise TimeoutError(f"not ready after {timeout_s:.0f} s: {sorted(pending)}")
             time.sleep(0.2)
 
+    def worker_health_key(self, name: str) -> tuple[str, str]:
+        """(Redis URL, health key) of worker ``name``'s queue, as its service's settings resolve
+        them in this stack (``<PREFIX>_QUEUE_PREFIX`` and ``<PREFIX>_REDIS_URL`` win over
+        ``TUTORLAB_QUEUE_PREFIX`` and the stack's Redis)."""
+        env = {**os.environ, **self.env}
+        service = WORKER_QUEUES[name]
+        prefix = SERVICES[service][1]
+        queue_prefix = env.get(f"{prefix}QUEUE_PREFIX") or self.queue_prefix
+        url = env.get(f"{prefix}REDIS_URL") or self.redis_url
+        return url, health_check_key(f"{queue_prefix}:{service}")
+
     def wait_workers(self, timeout_s: float) -> None:
         """Wait until each started worker's queue has a health key in Redis (written at a
         worker's first poll: what ``<pkg>.worker_probe --check`` reads). On a busy machine a
         worker takes many seconds to import and start; a stack that returned before would hand
         its user jobs nobody polls for yet."""
         deadline = time.monotonic() + timeout_s
-        started = {name for name in WORKERS if self.workers.get(name, 1) > 0}
         pending = {
-            name: health_check_key(f"{self.queue_prefix}:{WORKER_QUEUES[name]}") for name in started
+            name: self.worker_health_key(name) for name in WORKERS if self.workers.get(name, 1) > 0
         }
-        client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
-        with contextlib.closing(client):
+        clients: dict[str, redis.Redis] = {}
+        try:
             while pending:
-                for name, key in list(pending.items()):
+                for name, (url, key) in list(pending.items()):
                     proc = self.procs.get(name)
                     if proc is not None and proc.poll() is not None:
                         raise RuntimeError(f"{name} exited with {proc.returncode}; see its log")
+                    if url not in clients:
+                        clients[url] = redis.Redis.from_url(
+                            url, socket_timeout=5, socket_connect_timeout=5
+                        )
                     with contextlib.suppress(redis.RedisError):
-                        if client.exists(key):
+                        if clients[url].exists(key):
                             del pending[name]
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(
                         f"workers not polling after {timeout_s:.0f} s: {sorted(pending)}"
                     )
                 time.sleep(0.2)
+        finally:
+            for client in clients.values():
+                client.close()
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.pop(name)
