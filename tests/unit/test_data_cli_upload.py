@@ -77,3 +77,19 @@ def test_upload_of_bad_lines_prints_each_with_its_number(served: str, tmp_path: 
     )
     refused = runner.invoke(app, ["data", "upload", str(path), "--url", served])
     assert refused.exit_code == 1 and "-> 409" in flat(refused.output)
+
+
+def test_build_teacher_sends_the_cache_round_and_concurrency(served: str) -> None:
+    """``--cache-epoch`` asks the teacher again (a new response-cache round), ``--concurrency``
+    bounds the requests in flight: both reach the submitted job's parameters."""
+    args = ["data", "build", "teacher", "--teacher", "big-tutor", "--max-problems", "3"]
+    submitted = runner.invoke(
+        app, [*args, "--cache-epoch", "2", "--concurrency", "8", "--url", served, "--json"]
+    )
+    assert submitted.exit_code == 0, submitted.output
+    params = json.loads(submitted.stdout)["params"]
+    assert (params["cache_epoch"], params["concurrency"], params["teacher"]) == (2, 8, "big-tutor")
+    default = json.loads(runner.invoke(app, [*args, "--url", served, "--json"]).stdout)["params"]
+    assert default["cache_epoch"] == 0
+    refused = runner.invoke(app, [*args, "--cache-epoch", "-1", "--url", served])
+    assert refused.exit_code == 2 and "--cache-epoch" in flat(refused.output)

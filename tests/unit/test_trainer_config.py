@@ -407,6 +407,11 @@ def test_teacher_set_mirrors_the_data_service_builder() -> None:
         require_references=False,
     )
     TeacherBuildParams.model_validate({"teacher": "t", **full.model_dump(exclude_none=True)})
+    # a config written when the cache round was called ``epoch`` means the same round
+    assert TeacherSetOptions.model_validate({"epoch": 2}).cache_epoch == 2
+    assert TeacherSetOptions.model_validate({"cache_epoch": 2}).cache_epoch == 2
+    with pytest.raises(ValidationError):
+        TeacherSetOptions.model_validate({"cache_epoch": -1})
 
 
 def test_rlvr_problems() -> None:

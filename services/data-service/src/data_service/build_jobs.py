@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 from tutorlab.clients import ChatResult
-from tutorlab.contracts.endpoints import CacheEpoch, ModelParams
+from tutorlab.contracts.endpoints import CACHE_EPOCH_NAMES, CacheEpoch, ModelParams
 from tutorlab.jobs.runtime import JobContext, JobFailed
 from tutorlab.scoring import MathVerifier, score_math_responses
 from tutorlab.scoring.offload import isolated, on_scoring_thread
@@ -65,7 +65,9 @@ class TeacherBuildParams(CommonBuildParams):
     max_tokens: int | None = Field(default=None, ge=16, le=32_768)
     concurrency: int | None = Field(default=None, ge=1, le=256)
     cache_epoch: CacheEpoch = Field(
-        default=0, description="the response cache's round: bump to sample the teacher again"
+        default=0,
+        validation_alias=CACHE_EPOCH_NAMES,
+        description="the response cache's round: bump to sample the teacher again",
     )
     source_version: str | None = Field(default=None, description="train version id")
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tutorlab.contracts.endpoints import CacheEpoch, ModelParams
+from tutorlab.contracts.endpoints import CACHE_EPOCH_NAMES, CacheEpoch, ModelParams
 from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.curriculum.taxonomy import Taxonomy
 from tutorlab.datasets.records import DatasetRecord
@@ -44,7 +44,9 @@ class TagDatasetParams(BaseModel):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=256, ge=16, le=8192)
     cache_epoch: CacheEpoch = Field(
-        default=0, description="the response cache's round: bump to ask the model again"
+        default=0,
+        validation_alias=CACHE_EPOCH_NAMES,
+        description="the response cache's round: bump to ask the model again",
     )
 
     @model_validator(mode="after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tutorlab.contracts.endpoints import CacheEpoch, ModelEndpoint, ModelParams
+from tutorlab.contracts.endpoints import CACHE_EPOCH_NAMES, CacheEpoch, ModelEndpoint, ModelParams
 
 from eval_service.custom_tasks import TaskDefinition
 from eval_service.epochs import check_reducers
@@ -34,6 +34,7 @@ class BenchmarkParams(BaseModel):
     no_cache: bool = False
     cache_epoch: CacheEpoch = Field(
         default=0,
+        validation_alias=CACHE_EPOCH_NAMES,
         description="the response cache's round: bump to sample again instead of reusing "
         "cached replies (not several samples per item: see epochs); 'epoch', its earlier name, "
         "is still read",

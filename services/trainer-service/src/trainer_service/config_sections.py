@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
-from tutorlab.contracts.endpoints import NAME_PATTERN, CacheEpoch
+from tutorlab.contracts.endpoints import CACHE_EPOCH_NAMES, NAME_PATTERN, CacheEpoch
 
 from trainer_service.base_models import UnknownBaseModel, resolve_base_model
 from trainer_service.schedule import LrSchedule
@@ -207,7 +207,7 @@ class TeacherSetOptions(Block):
     max_tokens: Int | None = Field(default=None, ge=16, le=32_768)
     concurrency: Int | None = Field(default=None, ge=1, le=256)
     #: the teacher's response-cache round (bump to sample it again)
-    cache_epoch: CacheEpoch | None = None
+    cache_epoch: CacheEpoch | None = Field(default=None, validation_alias=CACHE_EPOCH_NAMES)
     source_version: str | None = None
     seed: Int | None = None
     eval_fraction: Float | None = Field(default=None, gt=0.0, lt=0.5)

@@ -368,6 +368,8 @@ BUILD_FLAGS = {
     "dataset": "--dataset",
     "temperature": "--temperature",
     "max_tokens": "--max-tokens",
+    "concurrency": "--concurrency",
+    "cache_epoch": "--cache-epoch",
 }
 
 
@@ -417,6 +419,16 @@ def build_teacher(
         None, min=0.0, max=2.0, help="the teacher's sampling temperature"
     ),
     max_tokens: int | None = typer.Option(None, min=16, help="longest teacher reply, in tokens"),
+    concurrency: int | None = typer.Option(
+        None, min=1, max=256, help="requests in flight (default: the teacher endpoint's)"
+    ),
+    cache_epoch: int | None = typer.Option(
+        None,
+        min=0,
+        help="cache round: a new N asks the teacher again instead of reusing round 0's replies "
+        "(default: 0)",
+        show_default=False,
+    ),
     seed: int = SeedOption,
     eval_fraction: float = EvalOption,
     keep_contaminated: bool = KeepOption,
@@ -432,8 +444,13 @@ def build_teacher(
         body["modes"] = mode
     if temperature is not None:
         body["temperature"] = temperature
-    if max_tokens is not None:
-        body["max_tokens"] = max_tokens
+    for key, value in (
+        ("max_tokens", max_tokens),
+        ("concurrency", concurrency),
+        ("cache_epoch", cache_epoch),
+    ):
+        if value is not None:
+            body[key] = value
     _print_set_result(
         _submit("/training-sets/build/teacher", body, wait, url, as_json, BUILD_FLAGS), as_json
     )

@@ -31,9 +31,11 @@ DEFAULT_KEY_ENVS: tuple[str, ...] = ("TINKER_API_KEY", "OPENAI_API_KEY", "TUTORL
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: a request's response-cache round (``tutorlab.cache``): bump it to ask the model again instead
-#: of reusing cached replies. Not ``epochs`` (samples per item) nor a training epoch; requests
-#: and stored jobs that still say ``epoch``, its earlier name, are read as before
-CacheEpoch = Annotated[int, Field(ge=0, validation_alias=AliasChoices("cache_epoch", "epoch"))]
+#: of reusing cached replies. Not ``epochs`` (samples per item) nor a training epoch. A field of
+#: this type takes ``validation_alias=CACHE_EPOCH_NAMES``: requests and stored jobs that still
+#: say ``epoch``, its earlier name, are read as before
+CacheEpoch = Annotated[int, Field(ge=0)]
+CACHE_EPOCH_NAMES = AliasChoices("cache_epoch", "epoch")
 
 
 class KeyEnvNotAllowed(ValueError):
