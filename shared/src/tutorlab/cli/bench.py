@@ -16,6 +16,7 @@ from rich.table import Table
 from tutorlab.cli.http import call, client, console, fail, request, url_flag, url_option
 from tutorlab.cli.jobs import print_cancelled
 from tutorlab.cli.options import (
+    CacheEpochOption,
     JsonOption,
     OffsetOption,
     StatusOption,
@@ -305,13 +306,7 @@ def run(
         "a,b or repeated; the first is what comparisons pair (default: mean)",
         show_default=False,
     ),
-    cache_epoch: int | None = typer.Option(
-        None,
-        min=0,
-        help="cache round: a new N draws fresh replies instead of reusing round 0's, and "
-        "caches them under N (default: 0)",
-        show_default=False,
-    ),
+    cache_epoch: int | None = CacheEpochOption,
     param: list[str] = ParamOption,
     extra_param: list[str] = ExtraParamOption,
     watch_run: bool = WatchOption,

@@ -26,7 +26,7 @@ from tutorlab.cli.http import (
     url_option,
 )
 from tutorlab.cli.jobs import wait_for
-from tutorlab.cli.options import JsonOption, OffsetOption, limit_option, page
+from tutorlab.cli.options import CacheEpochOption, JsonOption, OffsetOption, limit_option, page
 from tutorlab.cli.output import announce, emit, emit_json, human, table
 from tutorlab.curriculum.tagging import default_tagger
 from tutorlab.curriculum.validation import validate_jsonl
@@ -422,13 +422,7 @@ def build_teacher(
     concurrency: int | None = typer.Option(
         None, min=1, max=256, help="requests in flight (default: the teacher endpoint's)"
     ),
-    cache_epoch: int | None = typer.Option(
-        None,
-        min=0,
-        help="cache round: a new N asks the teacher again instead of reusing round 0's replies "
-        "(default: 0)",
-        show_default=False,
-    ),
+    cache_epoch: int | None = CacheEpochOption,
     seed: int = SeedOption,
     eval_fraction: float = EvalOption,
     keep_contaminated: bool = KeepOption,

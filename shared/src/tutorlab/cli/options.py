@@ -16,6 +16,13 @@ StatusOption = typer.Option(
     None, help="only this status: queued | running | succeeded | failed | cancelled"
 )
 OffsetOption = typer.Option(0, min=0, help="skip this many first")
+CacheEpochOption = typer.Option(
+    None,
+    min=0,
+    help="cache round: a new N asks the model again instead of reusing round 0's replies, and "
+    "caches the new ones under N (default: 0)",
+    show_default=False,
+)
 
 
 def limit_option(default: int, most: int) -> Any:
