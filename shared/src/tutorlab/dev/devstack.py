@@ -215,8 +215,9 @@ class Stack:
                     client.delete(self.claim_key)
 
     def start(self, timeout_s: float = 90.0) -> Stack:
-        """Start every process and wait until each answers; if any fails, stop the ones already
-        started (none is left bound to its port) and raise."""
+        """Start every process and wait until each answers: the services within ``timeout_s``,
+        then the workers within ``timeout_s`` again; if any fails, stop the ones already started
+        (none is left bound to its port) and raise."""
         for name in SERVICES:
             self.ports.setdefault(name, DEFAULT_PORTS[name])
         self.ports.setdefault("simulator", SIMULATOR_PORT)
@@ -244,12 +245,11 @@ class Stack:
         self._spawn("simulator", [sys.executable, "-m", "tutorlab_sim"], sim_env)
         for name, (module, _) in SERVICES.items():
             self._spawn(name, [sys.executable, *self.commands.get(name, ["-m", module])], env)
-        deadline = time.monotonic() + timeout_s
         self.wait_ready(timeout_s)
         for name in WORKERS:
             for index in range(self.workers.get(name, 1)):
                 self.start_worker(name, index=index, env=env)
-        self.wait_workers(max(1.0, deadline - time.monotonic()))
+        self.wait_workers(timeout_s)  # as long again: workers import more than their services
         return self
 
     def start_worker(
