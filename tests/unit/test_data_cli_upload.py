@@ -93,3 +93,12 @@ def test_build_teacher_sends_the_cache_round_and_concurrency(served: str) -> Non
     assert default["cache_epoch"] == 0
     refused = runner.invoke(app, [*args, "--cache-epoch", "-1", "--url", served])
     assert refused.exit_code == 2 and "--cache-epoch" in flat(refused.output)
+
+
+def test_tag_dataset_sends_the_cache_round(served: str) -> None:
+    """``tag-dataset --tagger llm --cache-epoch N`` asks the model again: the round reaches the
+    job's parameters."""
+    args = ["data", "tag-dataset", "gsm8k", "test", "--tagger", "llm", "--model", "big-tutor"]
+    submitted = runner.invoke(app, [*args, "--cache-epoch", "3", "--url", served, "--json"])
+    assert submitted.exit_code == 0, submitted.output
+    assert json.loads(submitted.stdout)["params"]["cache_epoch"] == 3

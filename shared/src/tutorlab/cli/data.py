@@ -229,6 +229,7 @@ def tag_dataset(
     tagger: str = typer.Option("rule", help="rule | llm"),
     model: str | None = typer.Option(None, help="registered model (tagger llm)"),
     grade: int | None = typer.Option(None, min=1, max=12, help="pin every grade"),
+    cache_epoch: int | None = CacheEpochOption,
     wait: bool = WaitOption,
     url: str | None = UrlOption,
     as_json: bool = JsonOption,
@@ -236,7 +237,14 @@ def tag_dataset(
     """Tag every item of a dataset split in data-service (a job)."""
     body: dict[str, Any] = {"kind": "tag_dataset", "params": {"name": name, "split": split}}
     body["params"].update({"tagger": tagger, "model": model, "grade": grade})
-    flags = {"params.tagger": "--tagger", "params.model": "--model", "params.grade": "--grade"}
+    if cache_epoch is not None:
+        body["params"]["cache_epoch"] = cache_epoch
+    flags = {
+        "params.tagger": "--tagger",
+        "params.model": "--model",
+        "params.grade": "--grade",
+        "params.cache_epoch": "--cache-epoch",
+    }
     job = _submit("/jobs", body, wait, url, as_json, flags)
     if job.get("result") and not as_json:
         console.print_json(data=job["result"]["summary"])
