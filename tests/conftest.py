@@ -62,7 +62,7 @@ async def _postgres_admin(sql: str) -> bool:
     return True
 
 
-async def _postgres_database() -> str | None:
+async def create_postgres_database() -> str | None:
     """Create a throwaway PostgreSQL database; None when no server answers."""
     import asyncpg
 
@@ -94,7 +94,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return
-    url = await _postgres_database()
+    url = await create_postgres_database()
     if url is None:
         no_postgres()
     yield url

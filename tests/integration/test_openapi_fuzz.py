@@ -46,7 +46,7 @@ from tutorlab.settings import ServiceSettings
 from tutorlab_sim.app import create_app as create_sim_app
 from tutorlab_sim.config import SimConfig
 
-from tests.conftest import _postgres_database, drop_postgres_database, no_postgres
+from tests.conftest import create_postgres_database, drop_postgres_database, no_postgres
 from tests.support import REDIS_URL, migrations_dir, serve_in_thread, unique
 
 pytestmark = pytest.mark.integration
@@ -119,7 +119,7 @@ def fresh_database(kind: str, root: Path, name: str) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{root / name}.db"
         return
-    url = asyncio.run(_postgres_database())
+    url = asyncio.run(create_postgres_database())
     if url is None:
         no_postgres()
     try:
